@@ -1,0 +1,91 @@
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+export class DecagonApi implements ICredentialType {
+	name = 'decagonApi';
+
+	displayName = 'Decagon API';
+
+	icon = { light: 'file:decagon.svg', dark: 'file:decagon.dark.svg' } as const;
+
+	documentationUrl = 'https://docs.decagon.ai/';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Region',
+			name: 'region',
+			type: 'options',
+			options: [
+				{ name: 'US (api.decagon.ai)', value: 'us' },
+				{ name: 'EU (eu.api.decagon.ai)', value: 'eu' },
+				{ name: 'Custom URL', value: 'custom' },
+			],
+			default: 'us',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://api.decagon.ai',
+			description: 'The API root, without a trailing path',
+			displayOptions: { show: { region: ['custom'] } },
+		},
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+		},
+		{
+			displayName: 'Requests per Second',
+			name: 'requestsPerSecond',
+			type: 'number',
+			typeOptions: { minValue: 0.1, maxValue: 100, numberPrecision: 2 },
+			default: 1,
+			description:
+				'Decagon allows 1 request per second per account and bans IP addresses that exceed it. Raise this only if Decagon granted your account a higher limit. Retries count against it too.',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL:
+				'={{$credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : $credentials.region === "eu" ? "https://eu.api.decagon.ai" : "https://api.decagon.ai"}}',
+			url: '/conversation/export',
+			method: 'GET',
+			qs: { min_timestamp: '={{Math.floor(Date.now() / 1000)}}' },
+		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message: 'Decagon rejected the API key (401). Copy the key again from Decagon and paste it here.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message: 'Decagon refused this API key (403): it has no access to conversation export.',
+				},
+			},
+		],
+	};
+}

@@ -1,0 +1,37 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import * as conversation from './actions/conversation';
+import { router } from './actions/router';
+
+export class Decagon implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Decagon',
+		name: 'decagon',
+		icon: { light: 'file:decagon.svg', dark: 'file:decagon.dark.svg' },
+		group: ['input'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		description: 'Export conversations from Decagon, paced to its rate limit and de-duplicated',
+		defaults: { name: 'Decagon' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'decagonApi', required: true }],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [{ name: 'Conversation', value: 'conversation' }],
+				default: 'conversation',
+			},
+			...conversation.description,
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

@@ -1,0 +1,320 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { JsonLinesCollector } from '../../../shared/jsonLines';
+import { dateParameterToEpochMs } from '../../../shared/time';
+import {
+	conversationKey,
+	conversationVersion,
+	messageRows,
+	simplifyConversation,
+} from '../../helpers/conversation';
+import type { DecagonConnection } from '../../transport';
+import type { ExportQuery } from '../../transport/paginator';
+import { paginateExport } from '../../transport/paginator';
+
+const showForExport = { resource: ['conversation'], operation: ['export'] };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		displayOptions: { show: showForExport },
+		default: false,
+		description: 'Whether to return all results or only up to a given limit',
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		displayOptions: { show: { ...showForExport, returnAll: [false] } },
+		typeOptions: { minValue: 1 },
+		default: 50,
+		description: 'Max number of results to return',
+	},
+	{
+		displayName: 'Output',
+		name: 'output',
+		type: 'options',
+		displayOptions: { show: showForExport },
+		options: [
+			{
+				name: 'One Item per Conversation',
+				value: 'conversation',
+				description: 'Each conversation as an item, with its messages',
+			},
+			{
+				name: 'One Item per Message',
+				value: 'message',
+				description: 'Each message as an item, with its conversation',
+			},
+			{
+				name: 'JSON Lines File',
+				value: 'jsonl',
+				description: 'One binary file, one conversation per line; for very large exports',
+			},
+		],
+		default: 'conversation',
+	},
+	{
+		displayName: 'Simplify',
+		name: 'simplify',
+		type: 'boolean',
+		displayOptions: { show: showForExport },
+		default: false,
+		description:
+			'Whether to return flat rows for spreadsheets: transcript text, tag names joined, message count, first and last message time, CSAT, metadata as columns',
+	},
+	{
+		displayName: 'Put Output File in Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		displayOptions: { show: { ...showForExport, output: ['jsonl'] } },
+		default: 'data',
+		hint: 'The name of the output binary field to put the file in',
+	},
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		displayOptions: { show: showForExport },
+		default: {},
+		options: [
+			{
+				displayName: 'After',
+				name: 'after',
+				type: 'dateTime',
+				default: '',
+				description: 'Only conversations whose chosen time (see Filter On) is at or after this moment',
+			},
+			{
+				displayName: 'Before',
+				name: 'before',
+				type: 'dateTime',
+				default: '',
+				description: 'Only conversations whose chosen time (see Filter On) is at or before this moment',
+			},
+			{
+				displayName: 'Filter On',
+				name: 'filterOn',
+				type: 'options',
+				options: [
+					{ name: 'Last Update', value: 'updated_at', description: 'When the conversation last changed' },
+					{ name: 'Creation', value: 'created_at', description: 'When the conversation started' },
+					{ name: 'Last Message', value: 'last_message_time', description: 'When its last message was sent' },
+				],
+				default: 'updated_at',
+				description: 'Which time After and Before apply to; the export is also ordered by it, oldest first',
+			},
+			{
+				displayName: 'Metadata',
+				name: 'metadata',
+				type: 'fixedCollection',
+				placeholder: 'Add Metadata Filter',
+				typeOptions: { multipleValues: true },
+				default: {},
+				description: 'Only conversations whose metadata has all of these values',
+				options: [
+					{
+						displayName: 'Filter',
+						name: 'filter',
+						values: [
+							{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'user_type' },
+							{ displayName: 'Value', name: 'value', type: 'string', default: '', placeholder: 'VIP' },
+						],
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		displayOptions: { show: showForExport },
+		default: {},
+		options: [
+			{
+				displayName: 'Deduplicate',
+				name: 'deduplicate',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to return each conversation once, in its newest version. Decagon sends a conversation again when it changes during the export.',
+			},
+			{
+				displayName: 'File Name',
+				name: 'fileName',
+				type: 'string',
+				default: 'decagon-conversations.jsonl',
+				displayOptions: { show: { '/output': ['jsonl'] } },
+			},
+			{
+				displayName: 'Max Pages',
+				name: 'maxPages',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description:
+					'Stop after this many pages of 100 and report the cursor to resume from. 0 means no limit.',
+			},
+			{
+				displayName: 'Start Cursor',
+				name: 'startCursor',
+				type: 'string',
+				default: '',
+				description:
+					'Resume an earlier export from this cursor (an error or a stopped export tells you which). Empty starts from the oldest conversation.',
+			},
+		],
+	},
+];
+
+type OutputMode = 'conversation' | 'message' | 'jsonl';
+
+interface ExportOptions {
+	deduplicate?: boolean;
+	fileName?: string;
+	maxPages?: number;
+	startCursor?: string;
+}
+
+/** Turns the node's filters into the export's query parameters. */
+export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, itemIndex: number): ExportQuery {
+	const node = this.getNode();
+	const query: ExportQuery = { timestamp_filter: String(filters.filterOn ?? 'updated_at') };
+	const bound = (name: 'after' | 'before'): number | undefined => {
+		const value = filters[name];
+		if (value === undefined || value === null || value === '') return undefined;
+		try {
+			return dateParameterToEpochMs(value, this.getTimezone());
+		} catch (error) {
+			throw new NodeOperationError(node, `Filter "${name === 'after' ? 'After' : 'Before'}": ${(error as Error).message}`, {
+				itemIndex,
+				description: 'Use a date such as 2025-01-31T00:00:00, or an expression like {{ $now.minus({ days: 1 }) }}',
+			});
+		}
+	};
+	const after = bound('after');
+	const before = bound('before');
+	if (after !== undefined && before !== undefined && after > before) {
+		throw new NodeOperationError(node, 'Filter "After" is later than "Before", so no conversation can match', {
+			itemIndex,
+			description: `After is ${new Date(after).toISOString()} and Before is ${new Date(before).toISOString()}. Swap them or correct one.`,
+		});
+	}
+	// Decagon takes whole seconds; round outwards so the chosen moments stay inside the range.
+	if (after !== undefined) query.min_timestamp = Math.floor(after / 1000);
+	if (before !== undefined) query.max_timestamp = Math.ceil(before / 1000);
+
+	const pairs = ((filters.metadata as IDataObject | undefined)?.filter as IDataObject[] | undefined) ?? [];
+	if (pairs.length > 0) {
+		const metadataFilter: Record<string, string> = {};
+		for (const pair of pairs) {
+			const key = String(pair.key ?? '').trim();
+			if (key === '') {
+				throw new NodeOperationError(node, 'A metadata filter has an empty key', {
+					itemIndex,
+					description: 'Fill in the key or remove that filter.',
+				});
+			}
+			metadataFilter[key] = String(pair.value ?? '');
+		}
+		query.user_filters = JSON.stringify({ metadata_filter: metadataFilter });
+	}
+	return query;
+}
+
+/** Runs one export for one input item and returns its output items. */
+export async function execute(
+	this: IExecuteFunctions,
+	connection: DecagonConnection,
+	itemIndex: number,
+): Promise<INodeExecutionData[]> {
+	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
+	const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex) as number);
+	const output = this.getNodeParameter('output', itemIndex) as OutputMode;
+	const simplify = this.getNodeParameter('simplify', itemIndex) as boolean;
+	const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
+	const options = this.getNodeParameter('options', itemIndex, {}) as ExportOptions;
+	const deduplicate = options.deduplicate !== false;
+	const query = buildExportQuery.call(this, filters, itemIndex);
+
+	// One collector for every output mode: newest copy per conversation, kept deflated until the end.
+	const collector = new JsonLinesCollector();
+	let received = 0;
+	const result = await paginateExport.call(
+		this,
+		connection,
+		query,
+		(page) => {
+			const records = page.conversations.map((conversation) => {
+				received++;
+				const key = deduplicate ? (conversationKey(conversation) ?? `#${received}`) : `#${received}`;
+				return { key, version: conversationVersion(conversation), record: conversation };
+			});
+			collector.addPage(records);
+			return collector.size < limit;
+		},
+		{
+			startCursor: options.startCursor,
+			maxPages: options.maxPages,
+			onWarning: (message) => {
+				this.logger.warn(message);
+				this.addExecutionHints({ message, type: 'warning', location: 'outputPane' });
+			},
+		},
+	);
+	if (collector.size > limit) collector.truncate(limit);
+	if (result.stoppedByMaxPages) {
+		this.addExecutionHints({
+			message: `Stopped after ${result.pages} pages (Max Pages). To continue, set Start Cursor to "${result.resumeCursor}".`,
+			type: 'info',
+			location: 'outputPane',
+		});
+	}
+	const pairedItem = { item: itemIndex };
+
+	if (output === 'jsonl') {
+		const fileName = options.fileName || 'decagon-conversations.jsonl';
+		const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
+		const transform = simplify ? (record: unknown) => simplifyConversation(record as IDataObject) : undefined;
+		const binary = await this.helpers.prepareBinaryData(
+			collector.toStream(transform),
+			fileName,
+			'application/x-ndjson',
+		);
+		return [
+			{
+				json: {
+					conversations: collector.size,
+					received,
+					pages: result.pages,
+					fileName,
+					resumeCursor: result.resumeCursor ?? null,
+				},
+				binary: { [binaryPropertyName]: binary },
+				pairedItem,
+			},
+		];
+	}
+
+	const items: INodeExecutionData[] = [];
+	for (const conversation of collector.records()) {
+		const record = conversation as IDataObject;
+		if (output === 'message') {
+			for (const row of messageRows(record, simplify)) items.push({ json: row, pairedItem });
+		} else {
+			items.push({ json: simplify ? simplifyConversation(record) : record, pairedItem });
+		}
+	}
+	return items;
+}

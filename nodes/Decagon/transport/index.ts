@@ -1,0 +1,180 @@
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, IPollFunctions } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { apiError, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
+import { RequestPacer } from '../../shared/pacer';
+import type { AttemptFailure, RetryPolicy } from '../../shared/retry';
+import { DEFAULT_RETRY_POLICY, decideRetry } from '../../shared/retry';
+
+export type DecagonContext = IExecuteFunctions | IPollFunctions;
+
+export const DECAGON_CREDENTIAL = 'decagonApi';
+
+const REGION_BASE_URLS: Record<string, string> = {
+	us: 'https://api.decagon.ai',
+	eu: 'https://eu.api.decagon.ai',
+};
+
+/** Everything one execution needs to talk to Decagon; built once per execution, never kept longer. */
+export interface DecagonConnection {
+	baseUrl: string;
+	pacer: RequestPacer;
+	retryPolicy: RetryPolicy;
+	/** Only to scrub it from error texts; requests are signed by n8n's credential helper. */
+	apiKey: string;
+	requestTimeoutMs: number;
+}
+
+export async function openDecagonConnection(
+	this: DecagonContext,
+	overrides: Partial<Pick<DecagonConnection, 'retryPolicy' | 'requestTimeoutMs'>> = {},
+): Promise<DecagonConnection> {
+	const credentials = await this.getCredentials(DECAGON_CREDENTIAL);
+	const region = String(credentials.region ?? 'us');
+	let baseUrl = REGION_BASE_URLS[region];
+	if (region === 'custom') {
+		baseUrl = String(credentials.baseUrl ?? '').trim().replace(/\/+$/, '');
+		if (!/^https?:\/\/[^/\s]+/i.test(baseUrl)) {
+			throw new NodeOperationError(
+				this.getNode(),
+				`The Decagon credential's Base URL "${baseUrl}" is not an http(s) URL`,
+				{ description: 'Open the Decagon API credential and enter a URL such as https://api.decagon.ai' },
+			);
+		}
+	}
+	if (!baseUrl) {
+		throw new NodeOperationError(this.getNode(), `Unknown Decagon region "${region}" in the credential`);
+	}
+	return {
+		baseUrl,
+		pacer: RequestPacer.perSecond(Number(credentials.requestsPerSecond ?? 1)),
+		retryPolicy: overrides.retryPolicy ?? DEFAULT_RETRY_POLICY,
+		apiKey: String(credentials.apiKey ?? ''),
+		requestTimeoutMs: overrides.requestTimeoutMs ?? 120_000,
+	};
+}
+
+interface RawResponse {
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+	body: unknown;
+}
+
+function whatToDo(statusCode: number): string {
+	if (statusCode === 401) return 'Check the API key in the Decagon API credential.';
+	if (statusCode === 403) return 'This API key is not allowed to export conversations. Ask Decagon to enable it.';
+	if (statusCode === 404) return 'Check the region or base URL in the Decagon API credential.';
+	if (statusCode === 429)
+		return 'Decagon allows 1 request per second. Lower "Requests per Second" in the credential, and make sure no other workflow uses the same API key at the same time.';
+	if (statusCode >= 500) return 'Decagon had a server problem. Try again later.';
+	return 'Check the node\'s filters.';
+}
+
+/**
+ * GET a Decagon route and return its parsed JSON body. Every attempt waits for a pacing slot; 429, 5xx,
+ * network errors and unreadable bodies are retried under the shared policy; anything else fails at once.
+ */
+export async function decagonApiRequest(
+	this: DecagonContext,
+	connection: DecagonConnection,
+	path: string,
+	qs: IDataObject = {},
+): Promise<IDataObject> {
+	const node = this.getNode();
+	const secrets = [connection.apiKey];
+	let extraDelayMs = 0;
+	for (let attempt = 1; ; attempt++) {
+		await connection.pacer.acquire(extraDelayMs);
+		if ('getExecutionCancelSignal' in this && this.getExecutionCancelSignal()?.aborted) {
+			throw new NodeOperationError(node, 'The execution was cancelled');
+		}
+		let failure: AttemptFailure;
+		let response: RawResponse | undefined;
+		try {
+			const options: IHttpRequestOptions = {
+				method: 'GET',
+				baseURL: connection.baseUrl,
+				url: path,
+				qs,
+				json: false,
+				encoding: 'text',
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+				timeout: connection.requestTimeoutMs,
+			};
+			response = (await this.helpers.httpRequestWithAuthentication.call(
+				this,
+				DECAGON_CREDENTIAL,
+				options,
+			)) as RawResponse;
+		} catch (error) {
+			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);
+			const code = networkErrorCode(error) ?? 'UNKNOWN';
+			failure = { kind: 'network', code };
+		}
+		if (response) {
+			if (response.statusCode >= 200 && response.statusCode < 300) {
+				const parsed = parseJsonObject(response.body);
+				if (parsed) return parsed;
+				failure = { kind: 'badBody', reason: 'an incomplete or unreadable JSON response' };
+			} else {
+				failure = {
+					kind: 'status',
+					statusCode: response.statusCode,
+					retryAfter: response.headers['retry-after'],
+				};
+			}
+		}
+		const decision = decideRetry(failure!, attempt, connection.retryPolicy, Date.now());
+		if (decision.retry) {
+			this.logger.debug(`Decagon ${path}: ${decision.reason}; retrying in ${decision.delayMs} ms`);
+			extraDelayMs = decision.delayMs;
+			continue;
+		}
+		throw failureToError(node, failure!, decision.reason, response, connection, path, secrets);
+	}
+}
+
+function failureToError(
+	node: ReturnType<DecagonContext['getNode']>,
+	failure: AttemptFailure,
+	reason: string,
+	response: RawResponse | undefined,
+	connection: DecagonConnection,
+	path: string,
+	secrets: string[],
+): NodeApiError {
+	if (failure.kind === 'network') {
+		return apiError(node, {
+			message: `Could not reach Decagon at ${connection.baseUrl} (${reason})`,
+			description: 'Check the region or base URL in the Decagon API credential and that this n8n can reach it.',
+			secrets,
+		});
+	}
+	if (failure.kind === 'badBody') {
+		return apiError(node, {
+			message: `Decagon sent ${reason} for ${path}`,
+			description: 'The response was cut off or is not JSON. Try again later.',
+			secrets,
+		});
+	}
+	const said = serverMessage(response?.body);
+	return apiError(node, {
+		message: `Decagon answered ${reason}${said ? `: ${said}` : ''}`,
+		description: whatToDo(failure.statusCode),
+		httpCode: failure.statusCode,
+		secrets,
+	});
+}
+
+function parseJsonObject(body: unknown): IDataObject | undefined {
+	if (body && typeof body === 'object' && !Buffer.isBuffer(body)) return body as IDataObject;
+	const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : undefined;
+	if (text === undefined) return undefined;
+	try {
+		const parsed: unknown = JSON.parse(text);
+		return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as IDataObject) : undefined;
+	} catch {
+		return undefined;
+	}
+}

@@ -1,0 +1,94 @@
+import type { INode, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+/** Pulls a human message out of an API error body: `{"detail": ...}`, `{"message": ...}`, Directus `{"errors": [...]}`. */
+export function serverMessage(body: unknown): string | undefined {
+	let value = body;
+	if (typeof value === 'string') {
+		const text = value.trim();
+		if (text === '') return undefined;
+		try {
+			value = JSON.parse(text);
+		} catch {
+			return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+		}
+	}
+	if (!value || typeof value !== 'object') return typeof value === 'string' ? value : undefined;
+	const record = value as Record<string, unknown>;
+	for (const key of ['detail', 'message', 'error', 'error_description']) {
+		const candidate = record[key];
+		if (typeof candidate === 'string' && candidate !== '') return candidate;
+		if (candidate && typeof candidate === 'object') return serverMessage(candidate);
+	}
+	if (Array.isArray(record.errors) && record.errors.length > 0) return serverMessage(record.errors[0]);
+	return undefined;
+}
+
+/** Removes every occurrence of the given secrets (API keys, tokens) from a text. */
+export function redact(text: string, secrets: Array<string | undefined>): string {
+	let result = text;
+	for (const secret of secrets) {
+		if (secret && secret.length >= 4) result = result.split(secret).join('[redacted]');
+	}
+	return result;
+}
+
+export interface ApiErrorDetails {
+	/** What went wrong, in the user's terms. */
+	message: string;
+	/** What to do about it. */
+	description?: string;
+	httpCode?: number;
+	secrets?: Array<string | undefined>;
+}
+
+/**
+ * A NodeApiError built from our own plain object, never from the HTTP client's error: that one carries
+ * the request configuration, Authorization header included, into execution data and logs.
+ */
+export function apiError(node: INode, details: ApiErrorDetails, itemIndex?: number): NodeApiError {
+	const secrets = details.secrets ?? [];
+	const message = redact(details.message, secrets);
+	const description = details.description ? redact(details.description, secrets) : undefined;
+	const error = new NodeApiError(
+		node,
+		{ message, description: description ?? null, httpCode: details.httpCode ?? null } as JsonObject,
+		{
+			message,
+			description,
+			httpCode: details.httpCode !== undefined ? String(details.httpCode) : undefined,
+			itemIndex,
+		},
+	);
+	return error;
+}
+
+/** The network error code (ECONNRESET, ETIMEDOUT, ...) behind an error thrown by n8n's HTTP helper. */
+export function networkErrorCode(error: unknown): string | undefined {
+	const seen = new Set<unknown>();
+	let current: unknown = error;
+	for (let depth = 0; depth < 6 && current && typeof current === 'object' && !seen.has(current); depth++) {
+		seen.add(current);
+		const record = current as Record<string, unknown>;
+		if (typeof record.code === 'string' && /^E[A-Z_]+$|^ERR_/.test(record.code)) return record.code;
+		const message = typeof record.message === 'string' ? record.message : '';
+		const fromMessage = /\b(E[A-Z]{3,}[A-Z_]*)\b/.exec(message);
+		if (fromMessage) return fromMessage[1];
+		if (/socket hang up|aborted/i.test(message)) return 'ECONNRESET';
+		if (/timeout/i.test(message)) return 'ETIMEDOUT';
+		current = record.cause ?? (record.context as Record<string, unknown> | undefined)?.cause;
+	}
+	return undefined;
+}
+
+/**
+ * Any error caught around an operation, as the n8n error the UI shows for that item: n8n's own errors
+ * keep their text and gain the item index; anything else is wrapped.
+ */
+export function toNodeError(node: INode, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+		if (error.context) error.context.itemIndex = itemIndex;
+		return error;
+	}
+	return new NodeOperationError(node, error instanceof Error ? error : String(error), { itemIndex });
+}

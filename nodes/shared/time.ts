@@ -1,0 +1,110 @@
+/**
+ * Timestamps as the APIs and n8n hand them to us.
+ * - Decagon sends ISO 8601 or "2024-01-01 21:42:10.309970" without a zone; the latter is UTC.
+ * - n8n date-time fields give "2025-01-05T00:00:00" (meant in the workflow's time zone), an ISO string
+ *   with an offset, a Luxon DateTime or a JS Date from an expression, or epoch numbers.
+ */
+
+const NAIVE_OR_ISO =
+	/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+
+interface DateParts {
+	year: number;
+	month: number;
+	day: number;
+	hour: number;
+	minute: number;
+	second: number;
+	millisecond: number;
+	offset?: string;
+}
+
+function splitDate(text: string): DateParts | undefined {
+	const match = NAIVE_OR_ISO.exec(text.trim());
+	if (!match) return undefined;
+	const [, y, mo, d, h, mi, s, frac, offset] = match;
+	return {
+		year: Number(y),
+		month: Number(mo),
+		day: Number(d),
+		hour: Number(h ?? 0),
+		minute: Number(mi ?? 0),
+		second: Number(s ?? 0),
+		millisecond: frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0,
+		offset,
+	};
+}
+
+function offsetToMinutes(offset: string): number {
+	if (offset.toUpperCase() === 'Z') return 0;
+	const sign = offset.startsWith('-') ? -1 : 1;
+	const digits = offset.slice(1).replace(':', '');
+	return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+}
+
+function partsAsUtc(p: DateParts): number {
+	return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, p.millisecond);
+}
+
+/** Parses an API timestamp to epoch milliseconds; zone-less values are UTC. NaN when unreadable. */
+export function parseApiTimestamp(value: unknown): number {
+	if (typeof value === 'number') return value > 1e11 ? value : value * 1000;
+	if (typeof value !== 'string' || value.trim() === '') return NaN;
+	const parts = splitDate(value);
+	if (!parts) return Date.parse(value);
+	const utc = partsAsUtc(parts);
+	return parts.offset ? utc - offsetToMinutes(parts.offset) * 60_000 : utc;
+}
+
+/** ISO 8601 in UTC; text that cannot be read comes back unchanged, anything else as null. */
+export function toIsoUtc(value: unknown): string | null {
+	const ms = parseApiTimestamp(value);
+	if (!Number.isNaN(ms)) return new Date(ms).toISOString();
+	return typeof value === 'string' ? value : null;
+}
+
+/** How far `timeZone` is ahead of UTC at the instant `utcMs`, in minutes. */
+function zoneOffsetMinutes(utcMs: number, timeZone: string): number {
+	const format = new Intl.DateTimeFormat('en-US', {
+		timeZone,
+		hourCycle: 'h23',
+		year: 'numeric',
+		month: '2-digit',
+		day: '2-digit',
+		hour: '2-digit',
+		minute: '2-digit',
+		second: '2-digit',
+	});
+	const fields: Record<string, number> = {};
+	for (const part of format.formatToParts(new Date(utcMs))) {
+		if (part.type !== 'literal') fields[part.type] = Number(part.value);
+	}
+	const asUtc = Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second);
+	return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+}
+
+/**
+ * Reads a date-time node parameter to epoch milliseconds. Zone-less text is wall-clock time in
+ * `timeZone` (the workflow's), as n8n's date picker means it. Throws a readable Error when unreadable.
+ */
+export function dateParameterToEpochMs(value: unknown, timeZone: string): number {
+	if (value instanceof Date) return value.getTime();
+	if (typeof value === 'number') return value > 1e11 ? value : value * 1000;
+	if (value && typeof value === 'object' && typeof (value as { toMillis?: unknown }).toMillis === 'function') {
+		return (value as { toMillis: () => number }).toMillis();
+	}
+	const text = typeof value === 'string' ? value.trim() : '';
+	if (/^\d+$/.test(text)) return dateParameterToEpochMs(Number(text), timeZone);
+	const parts = splitDate(text);
+	if (!parts) {
+		const parsed = Date.parse(text);
+		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time`);
+		return parsed;
+	}
+	const wallClockAsUtc = partsAsUtc(parts);
+	if (parts.offset) return wallClockAsUtc - offsetToMinutes(parts.offset) * 60_000;
+	// Two passes settle the offset even next to a daylight-saving change.
+	let guess = wallClockAsUtc - zoneOffsetMinutes(wallClockAsUtc, timeZone) * 60_000;
+	guess = wallClockAsUtc - zoneOffsetMinutes(guess, timeZone) * 60_000;
+	return guess;
+}

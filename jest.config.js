@@ -2,8 +2,12 @@
 //   unit      pure logic, no network beyond loopback stand-ins
 //   workflow  our nodes on n8n-core's real execution engine, in-process, real HTTP to the stand-ins
 //   e2e       a real, pinned n8n process with the packed package installed
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }];
-const common = { transform: { '^.+\\.ts$': tsJest }, testEnvironment: 'node' };
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
+const common = {
+  transform: { '^.+\\.ts$': tsJest },
+  testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.tmp/'],
+};
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },

@@ -1,0 +1,55 @@
+import { RequestPacer } from '../../nodes/shared/pacer';
+
+function fakeClock() {
+	let now = 1_000_000;
+	const waits: number[] = [];
+	return {
+		now: () => now,
+		wait: async (ms: number) => {
+			waits.push(ms);
+			now += ms;
+		},
+		advance: (ms: number) => (now += ms),
+		waits,
+	};
+}
+
+describe('RequestPacer', () => {
+	it('spaces starts by the interval, counting time spent waiting for responses', async () => {
+		const clock = fakeClock();
+		const pacer = new RequestPacer(1000, clock.now, clock.wait);
+		const starts: number[] = [];
+		for (let i = 0; i < 5; i++) {
+			await pacer.acquire();
+			starts.push(clock.now());
+			clock.advance(300); // the response takes 300 ms
+		}
+		const gaps = starts.slice(1).map((start, i) => start - starts[i]);
+		expect(gaps).toEqual([1000, 1000, 1000, 1000]);
+		expect(clock.waits).toEqual([700, 700, 700, 700]);
+	});
+	it('does not wait when responses are slower than the interval', async () => {
+		const clock = fakeClock();
+		const pacer = new RequestPacer(1000, clock.now, clock.wait);
+		await pacer.acquire();
+		clock.advance(1500);
+		await pacer.acquire();
+		expect(clock.waits).toEqual([]);
+	});
+	it('adds a retry back-off on top of the slot, never below it', async () => {
+		const clock = fakeClock();
+		const pacer = new RequestPacer(1000, clock.now, clock.wait);
+		await pacer.acquire();
+		const first = clock.now();
+		await pacer.acquire(200);
+		expect(clock.now() - first).toBe(1000);
+		const second = clock.now();
+		await pacer.acquire(5000);
+		expect(clock.now() - second).toBe(5000);
+	});
+	it('keeps a 1% margin under the per-second limit', () => {
+		expect(RequestPacer.perSecond(1).intervalMs).toBeCloseTo(1010);
+		expect(RequestPacer.perSecond(4).intervalMs).toBeCloseTo(252.5);
+		expect(RequestPacer.perSecond(0).intervalMs).toBeCloseTo(1010);
+	});
+});

@@ -32,6 +32,8 @@ export interface ExportQuery {
 	max_timestamp?: number;
 	timestamp_filter?: string;
 	user_filters?: string;
+	/** `asc` (Decagon's default, oldest first) or `desc`. */
+	order?: 'asc' | 'desc';
 }
 
 export interface ExportPage {

@@ -17,6 +17,8 @@ import {
 import type { DecagonConnection } from '../../transport';
 import type { ExportQuery } from '../../transport/paginator';
 import { paginateExport } from '../../transport/paginator';
+import { metadataUserFilters } from '../../helpers/query';
+import { metadataFilterField, simplifyField } from '../common.descriptions';
 
 const showForExport = { resource: ['conversation'], operation: ['export'] };
 
@@ -62,15 +64,7 @@ export const description: INodeProperties[] = [
 		],
 		default: 'conversation',
 	},
-	{
-		displayName: 'Simplify',
-		name: 'simplify',
-		type: 'boolean',
-		displayOptions: { show: showForExport },
-		default: false,
-		description:
-			'Whether to return flat rows for spreadsheets: transcript text, tag names joined, message count, first and last message time, CSAT, metadata as columns',
-	},
+	{ ...simplifyField, displayOptions: { show: showForExport } },
 	{
 		displayName: 'Put Output File in Field',
 		name: 'binaryPropertyName',
@@ -113,25 +107,7 @@ export const description: INodeProperties[] = [
 				default: 'updated_at',
 				description: 'Which time After and Before apply to; the export is also ordered by it, oldest first',
 			},
-			{
-				displayName: 'Metadata',
-				name: 'metadata',
-				type: 'fixedCollection',
-				placeholder: 'Add Metadata Filter',
-				typeOptions: { multipleValues: true },
-				default: {},
-				description: 'Only conversations whose metadata has all of these values',
-				options: [
-					{
-						displayName: 'Filter',
-						name: 'filter',
-						values: [
-							{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'user_type' },
-							{ displayName: 'Value', name: 'value', type: 'string', default: '', placeholder: 'VIP' },
-						],
-					},
-				],
-			},
+			metadataFilterField,
 		],
 	},
 	{
@@ -215,20 +191,13 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
 	if (after !== undefined) query.min_timestamp = Math.floor(after / 1000);
 	if (before !== undefined) query.max_timestamp = Math.ceil(before / 1000);
 
-	const pairs = ((filters.metadata as IDataObject | undefined)?.filter as IDataObject[] | undefined) ?? [];
-	if (pairs.length > 0) {
-		const metadataFilter: Record<string, string> = {};
-		for (const pair of pairs) {
-			const key = String(pair.key ?? '').trim();
-			if (key === '') {
-				throw new NodeOperationError(node, 'A metadata filter has an empty key', {
-					itemIndex,
-					description: 'Fill in the key or remove that filter.',
-				});
-			}
-			metadataFilter[key] = String(pair.value ?? '');
-		}
-		query.user_filters = JSON.stringify({ metadata_filter: metadataFilter });
+	try {
+		query.user_filters = metadataUserFilters(filters.metadata as IDataObject | undefined);
+	} catch (error) {
+		throw new NodeOperationError(node, (error as Error).message, {
+			itemIndex,
+			description: 'Fill in the key or remove that filter.',
+		});
 	}
 	return query;
 }

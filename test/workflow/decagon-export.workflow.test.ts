@@ -1,0 +1,306 @@
+/**
+ * The Decagon node on n8n's real execution engine, talking real HTTP to the Decagon stand-in:
+ * every option a user can set, and the quirks and faults of the API.
+ */
+import { gunzipSync } from 'node:zlib';
+import type { IConnections, INode, INodeParameters } from 'n8n-workflow';
+
+import type { DecagonStandin } from '../standins/decagon';
+import { startDecagonStandin } from '../standins/decagon';
+import { parseTimestampUs } from '../standins/decagon/timestamps';
+import { credentialRef, MANUAL_TRIGGER_TYPE, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
+import { Seed, SEED_TYPE } from './harness-probe-nodes';
+
+jest.setTimeout(60_000);
+
+const API_KEY = 'test-decagon-key';
+/** Fast enough for the edit-test loop, and still paced: the stand-in refuses anything faster. */
+const RATE = 40;
+
+let standin: DecagonStandin;
+beforeAll(async () => {
+	standin = await startDecagonStandin({ count: 250, rateLimitPerSecond: RATE });
+});
+afterAll(async () => standin.close());
+beforeEach(() => {
+	standin.configure({
+		count: 250,
+		rateLimitPerSecond: RATE,
+		cursorField: 'next_page_cursor',
+		endMarker: 'null',
+		duplicatesAcrossPages: 0,
+		updateDuringExport: null,
+		faults: [],
+		repeatCursor: 0,
+		emptyPageWithCursor: 0,
+		fullPageWithoutCursor: false,
+		timestampFormat: 'mixed',
+		pageSize: 100,
+	});
+	standin.resetStats();
+});
+
+const trigger: INode = {
+	id: 'a1000000-0000-4000-8000-000000000001',
+	name: "When clicking 'Execute workflow'",
+	type: MANUAL_TRIGGER_TYPE,
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
+
+function decagon(parameters: INodeParameters, extra: Partial<INode> = {}): INode {
+	return {
+		id: 'a1000000-0000-4000-8000-000000000002',
+		name: 'Decagon',
+		type: packageNodeType('decagon'),
+		typeVersion: 1,
+		position: [220, 0],
+		parameters: { resource: 'conversation', operation: 'export', ...parameters },
+		credentials: credentialRef('decagonApi'),
+		...extra,
+	};
+}
+
+const connections: IConnections = {
+	[trigger.name]: { main: [[{ node: 'Decagon', type: 'main', index: 0 }]] },
+};
+
+function run(node: INode, apiKey = API_KEY, requestsPerSecond = RATE) {
+	return runWorkflow({
+		nodes: [trigger, node],
+		connections,
+		credentials: { decagonApi: { region: 'custom', baseUrl: standin.url, apiKey, requestsPerSecond } },
+		timeoutMs: 50_000,
+	});
+}
+
+const exportRequests = () => standin.stats().requests.filter((r) => r.path === '/conversation/export');
+const seconds = (text: string) => parseTimestampUs(text) / 1e6;
+
+test('Return All exports every conversation once, with pairedItem, paced under the limit', async () => {
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.error).toBeUndefined();
+	const items = result.outputOf('Decagon');
+	expect(items).toHaveLength(250);
+	expect(new Set(items.map((i) => i.json.conversation_id)).size).toBe(250);
+	for (const item of items) expect(item.pairedItem).toEqual({ item: 0 });
+	expect(items[0].json).toEqual(expect.objectContaining({ messages: expect.any(Array), metadata: expect.any(Object) }));
+	const requests = exportRequests();
+	expect(requests).toHaveLength(3);
+	expect(requests[0].query).toEqual({ timestamp_filter: 'updated_at' });
+	expect(standin.stats().rateLimited).toBe(0);
+});
+
+test('Limit stops paging once it has enough', async () => {
+	const result = await run(decagon({ returnAll: false, limit: 30 }));
+	expect(result.outputOf('Decagon')).toHaveLength(30);
+	expect(exportRequests()).toHaveLength(1);
+});
+
+test('one item per message, nested or simplified', async () => {
+	const all = standin.conversations();
+	const messageCount = all.reduce((sum, c) => sum + c.messages.length, 0);
+	const nested = (await run(decagon({ returnAll: true, output: 'message' }))).outputOf('Decagon');
+	expect(nested).toHaveLength(messageCount);
+	expect(nested[0].json).toEqual(
+		expect.objectContaining({ conversation_id: expect.any(String), message_index: 0, text: expect.any(String), conversation: expect.any(Object) }),
+	);
+	const flat = (await run(decagon({ returnAll: true, output: 'message', simplify: true }))).outputOf('Decagon');
+	expect(flat).toHaveLength(messageCount);
+	expect(flat[1].json.conversation).toBeUndefined();
+	expect(flat[1].json.message_created_at).toMatch(/Z$/);
+});
+
+test('Simplify flattens a conversation into spreadsheet columns', async () => {
+	const items = (await run(decagon({ returnAll: true, simplify: true }))).outputOf('Decagon');
+	const row = items.find((i) => (i.json.tags as string).includes(','))!.json;
+	const original = standin.conversation(row.conversation_id as string)!;
+	expect(row).toEqual(
+		expect.objectContaining({
+			message_count: original.messages.length,
+			metadata_user_type: original.metadata.user_type,
+			csat_rating: original.csat_rating,
+			tags: (original.tags as Array<{ name: string }>).map((t) => t.name).join(', '),
+			transcript: expect.stringContaining(`USER: ${original.messages[0].text}`),
+		}),
+	);
+	expect(new Date(row.updated_at as string).getTime() / 1000).toBeCloseTo(seconds(original.updated_at), 3);
+	for (const value of Object.values(row)) expect(typeof value === 'object' && value !== null).toBe(false);
+});
+
+test('JSON Lines output: one binary file, one conversation per line', async () => {
+	const result = await run(decagon({ returnAll: true, output: 'jsonl', binaryPropertyName: 'file', options: { fileName: 'all.jsonl' } }));
+	expect(result.error).toBeUndefined();
+	const [item] = result.outputOf('Decagon');
+	expect(item.json).toEqual(expect.objectContaining({ conversations: 250, received: 250, pages: 3, fileName: 'all.jsonl' }));
+	const binary = item.binary!.file;
+	expect(binary).toEqual(expect.objectContaining({ fileName: 'all.jsonl', mimeType: 'application/x-ndjson' }));
+	const bytes = await readBinary(binary);
+	const text = bytes[0] === 0x1f ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+	const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { conversation_id: string });
+	expect(lines).toHaveLength(250);
+	expect(new Set(lines.map((l) => l.conversation_id)).size).toBe(250);
+});
+
+test('After and Before are sent as integer epoch seconds on the chosen timestamp', async () => {
+	const all = standin.conversations();
+	const created = all.map((c) => seconds(c.created_at)).sort((a, b) => a - b);
+	const after = new Date(Math.ceil(created[100]) * 1000).toISOString();
+	const before = new Date(Math.floor(created[180]) * 1000).toISOString();
+	const result = await run(decagon({ returnAll: true, filters: { after, before, filterOn: 'created_at' } }));
+	expect(result.error).toBeUndefined();
+	const query = exportRequests()[0].query;
+	expect(query).toEqual({
+		timestamp_filter: 'created_at',
+		min_timestamp: String(Date.parse(after) / 1000),
+		max_timestamp: String(Date.parse(before) / 1000),
+	});
+	const items = result.outputOf('Decagon');
+	const expected = all.filter((c) => seconds(c.created_at) >= Date.parse(after) / 1000 && seconds(c.created_at) <= Date.parse(before) / 1000);
+	expect(items.map((i) => i.json.conversation_id).sort()).toEqual(expected.map((c) => c.conversation_id).sort());
+});
+
+test('After later than Before is refused before any request', async () => {
+	const result = await run(decagon({ returnAll: true, filters: { after: '2025-02-01T00:00:00Z', before: '2025-01-01T00:00:00Z' } }));
+	expect(result.status).toBe('error');
+	expect(result.error?.message).toMatch(/"After" is later than "Before"/);
+	expect(exportRequests()).toHaveLength(0);
+});
+
+test('metadata filters become user_filters', async () => {
+	const result = await run(decagon({ returnAll: true, filters: { metadata: { filter: [{ key: 'region', value: 'eu' }] } } }));
+	expect(result.error).toBeUndefined();
+	expect(JSON.parse(exportRequests()[0].query.user_filters)).toEqual({ metadata_filter: { region: 'eu' } });
+	const expected = standin.conversations().filter((c) => c.metadata.region === 'eu');
+	expect(result.outputOf('Decagon')).toHaveLength(expected.length);
+});
+
+test('a wrong API key fails with what to do, never the key', async () => {
+	const wrongKey = 'sk-wrong-0123456789';
+	const result = await run(decagon({ returnAll: true }), wrongKey);
+	expect(result.status).toBe('error');
+	expect(result.error?.name).toBe('NodeApiError');
+	expect(result.error?.message).toMatch(/401/);
+	expect((result.error as { description?: string }).description).toMatch(/Check the API key/);
+	expect(JSON.stringify(result.run)).not.toContain(wrongKey);
+});
+
+test('Continue On Fail turns the failure into an item with its pairedItem', async () => {
+	const result = await run(decagon({ returnAll: true }, { onError: 'continueRegularOutput' }), 'wrong');
+	expect(result.status).toBe('success');
+	const [item] = result.outputOf('Decagon');
+	expect(item.json.error).toMatch(/401/);
+	expect(item.pairedItem).toEqual({ item: 0 });
+});
+
+test('duplicates across pages and updates during the export: each conversation once, newest copy', async () => {
+	standin.configure({ duplicatesAcrossPages: 7, updateDuringExport: { afterPage: 1, count: 4 }, pageSize: 50 });
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.error).toBeUndefined();
+	const items = result.outputOf('Decagon');
+	expect(items).toHaveLength(250);
+	expect(standin.stats().conversationsServed).toBeGreaterThan(250);
+	for (const id of standin.stats().updatedDuringExport) {
+		const item = items.find((i) => i.json.conversation_id === id)!;
+		expect(item.json.updated_at).toBe(standin.conversation(id)!.updated_at);
+	}
+});
+
+test('Deduplicate off passes every copy through', async () => {
+	standin.configure({ duplicatesAcrossPages: 5 });
+	const result = await run(decagon({ returnAll: true, options: { deduplicate: false } }));
+	expect(result.outputOf('Decagon')).toHaveLength(standin.stats().conversationsServed);
+});
+
+test.each(['next_cursor', 'next_page_updated_after'] as const)('cursor field %s is followed to the end', async (cursorField) => {
+	standin.configure({ cursorField, endMarker: cursorField === 'next_cursor' ? 'missing' : 'zero' });
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.outputOf('Decagon')).toHaveLength(250);
+});
+
+test('429, 5xx, reset and truncated pages are retried; nothing lost or doubled', async () => {
+	standin.configure({
+		faults: [
+			{ request: 1, kind: '429' },
+			{ request: 3, kind: '503' },
+			{ request: 4, kind: 'reset' },
+			{ request: 5, kind: 'truncated' },
+			{ request: 6, kind: '502' },
+		],
+	});
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.error).toBeUndefined();
+	const items = result.outputOf('Decagon');
+	expect(items).toHaveLength(250);
+	expect(new Set(items.map((i) => i.json.conversation_id)).size).toBe(250);
+	expect(standin.stats().faultsInjected).toBe(5);
+	expect(standin.stats().rateLimited).toBe(0);
+});
+
+test('a repeating cursor ends with a clear error instead of looping', async () => {
+	standin.configure({ repeatCursor: 2 });
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.status).toBe('error');
+	expect(result.error?.message).toMatch(/again.*loop forever/);
+	expect(exportRequests().length).toBeLessThanOrEqual(3);
+});
+
+test('an empty page that still has a cursor ends with a clear error', async () => {
+	standin.configure({ emptyPageWithCursor: 2 });
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.status).toBe('error');
+	expect(result.error?.message).toMatch(/empty page/);
+});
+
+test('Max Pages stops early and names the cursor to resume from; Start Cursor resumes there', async () => {
+	const first = await run(decagon({ returnAll: true, options: { maxPages: 1 } }));
+	expect(first.outputOf('Decagon')).toHaveLength(100);
+	const hint = JSON.stringify(first.runData.Decagon[0].hints);
+	const cursor = /Start Cursor to \\?"([^"\\]+)\\?"/.exec(hint)?.[1];
+	expect(cursor).toBeDefined();
+	const rest = await run(decagon({ returnAll: true, options: { startCursor: cursor } }));
+	const ids = [...first.outputOf('Decagon'), ...rest.outputOf('Decagon')].map((i) => i.json.conversation_id);
+	expect(ids).toHaveLength(250);
+	expect(new Set(ids).size).toBe(250);
+});
+
+test('a failure mid-export names the last good cursor', async () => {
+	standin.configure({ faults: [2, 3, 4, 5, 6, 7].map((request) => ({ request, kind: '500' as const })) });
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.status).toBe('error');
+	const description = (result.error as { description?: string }).description ?? '';
+	expect(`${result.error?.message} ${description}`).toMatch(/page 2/);
+	expect(description).toMatch(/Start Cursor to "[^"]+"/);
+}, 90_000);
+
+test('each input item runs its own export, from parameter expressions, paired with its item', async () => {
+	const regions: INode = {
+		id: 'a1000000-0000-4000-8000-000000000003',
+		name: 'Regions',
+		type: SEED_TYPE,
+		typeVersion: 1,
+		position: [110, 0],
+		parameters: { items: JSON.stringify([{ region: 'us' }, { region: 'eu' }]) },
+	};
+	const node = decagon({ returnAll: true, simplify: true, filters: { metadata: { filter: [{ key: 'region', value: '={{ $json.region }}' }] } } });
+	const result = await runWorkflow({
+		nodes: [trigger, regions, node],
+		connections: {
+			[trigger.name]: { main: [[{ node: 'Regions', type: 'main', index: 0 }]] },
+			Regions: { main: [[{ node: 'Decagon', type: 'main', index: 0 }]] },
+		},
+		credentials: { decagonApi: { region: 'custom', baseUrl: standin.url, apiKey: API_KEY, requestsPerSecond: RATE } },
+		extraNodeTypes: { [SEED_TYPE]: new Seed() },
+		timeoutMs: 50_000,
+	});
+	expect(result.error).toBeUndefined();
+	const items = result.outputOf('Decagon');
+	const all = standin.conversations();
+	expect(items).toHaveLength(all.length);
+	for (const item of items) {
+		const expectedItem = item.json.metadata_region === 'us' ? 0 : 1;
+		expect(item.pairedItem).toEqual({ item: expectedItem });
+	}
+	expect(standin.stats().rateLimited).toBe(0);
+});

@@ -1,0 +1,145 @@
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IAuthenticateGeneric,
+	IHttpRequestHelper,
+	INodeProperties,
+} from 'n8n-workflow';
+
+/**
+ * dembrane ECHO's API checks a Directus-signed JWT. Production integrations log in to Directus with
+ * e-mail and password and get a short-lived access token (minutes); n8n keeps it in the hidden,
+ * expirable `sessionToken` field and calls preAuthentication again when it is empty or draws a 401.
+ * A pasted access token (self-hosted setups with long-lived JWTs) goes through the same field.
+ */
+export class DembraneEchoApi implements ICredentialType {
+	name = 'dembraneEchoApi';
+
+	displayName = 'Dembrane ECHO API';
+
+	icon = { light: 'file:dembrane.svg', dark: 'file:dembrane.dark.svg' } as const;
+
+	documentationUrl = 'https://docs.dembrane.com/';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://api.dembrane.com',
+			description: 'The ECHO API root; routes are under /api',
+		},
+		{
+			displayName: 'Authentication',
+			name: 'authMethod',
+			type: 'options',
+			options: [
+				{
+					name: 'Email and Password',
+					value: 'password',
+					description: 'Log in to dembrane’s Directus; the short-lived token is renewed automatically',
+				},
+				{
+					name: 'Access Token',
+					value: 'accessToken',
+					description: 'A JWT issued by your self-hosted Directus (static Directus tokens are rejected by the API)',
+				},
+			],
+			default: 'password',
+		},
+		{
+			displayName: 'Directus URL',
+			name: 'directusUrl',
+			type: 'string',
+			default: 'https://directus.dembrane.com',
+			description: 'Where dembrane’s login lives (POST /auth/login)',
+			displayOptions: { show: { authMethod: ['password'] } },
+		},
+		{
+			displayName: 'Email',
+			name: 'email',
+			type: 'string',
+			placeholder: 'name@email.com',
+			default: '',
+			displayOptions: { show: { authMethod: ['password'] } },
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { show: { authMethod: ['password'] } },
+		},
+		{
+			displayName: 'Access Token',
+			name: 'accessToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { show: { authMethod: ['accessToken'] } },
+		},
+		{
+			displayName: 'Session Token',
+			name: 'sessionToken',
+			type: 'hidden',
+			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
+	];
+
+	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
+		if (credentials.authMethod === 'accessToken') {
+			return { sessionToken: String(credentials.accessToken ?? '').replace(/^Bearer\s+/i, '').trim() };
+		}
+		const directusUrl = String(credentials.directusUrl ?? '').trim().replace(/\/+$/, '');
+		let response: { data?: { access_token?: string } };
+		try {
+			response = (await this.helpers.httpRequest({
+				method: 'POST',
+				url: `${directusUrl}/auth/login`,
+				body: { email: credentials.email, password: credentials.password, mode: 'json' },
+				json: true,
+			})) as typeof response;
+		} catch (error) {
+			// A clean error: the HTTP client's own one carries the request body, password included.
+			const status = (error as { response?: { status?: number } }).response?.status;
+			if (status === 401 || status === 400) {
+				throw new Error('dembrane login failed: wrong email or password (Directus answered 401)');
+			}
+			if (status) throw new Error(`dembrane login failed: Directus at ${directusUrl} answered HTTP ${status}`);
+			throw new Error(`dembrane login failed: could not reach Directus at ${directusUrl}. Check the Directus URL.`);
+		}
+		const token = response?.data?.access_token;
+		if (!token) throw new Error(`dembrane login failed: ${directusUrl}/auth/login answered without an access token`);
+		return { sessionToken: token };
+	}
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.sessionToken}}',
+			},
+		},
+	};
+
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			url: '/api/v2/me',
+			method: 'GET',
+		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'dembrane rejected the token (401 Invalid session): it has expired or is not a JWT. Static Directus tokens do not work; use Email and Password.',
+				},
+			},
+		],
+	};
+}

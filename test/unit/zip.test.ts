@@ -1,0 +1,112 @@
+import { Zip, ZipDeflate, ZipPassThrough, zipSync } from 'fflate';
+import { crc32 as nodeCrc32 } from 'node:zlib';
+
+import { crc32, isSafeEntryName, readZipEntries, ZipReadError } from '../../nodes/shared/zip';
+
+const LIMITS = { maxEntries: 1000, maxTotalBytes: 50 * 1024 * 1024 };
+
+/** A zip written the way a streaming server writes it: data descriptors, UTF-8 names. */
+function streamedZip(files: Array<[string, string | Buffer]>, store = false): Buffer {
+	const chunks: Buffer[] = [];
+	const zip = new Zip((error, data) => {
+		if (error) throw error;
+		chunks.push(Buffer.from(data));
+	});
+	for (const [name, content] of files) {
+		const entry = store ? new ZipPassThrough(name) : new ZipDeflate(name, { level: 6 });
+		zip.add(entry);
+		entry.push(Buffer.from(content), true);
+	}
+	zip.end();
+	return Buffer.concat(chunks);
+}
+
+async function* chunked(bytes: Buffer, size = 97): AsyncGenerator<Uint8Array> {
+	for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
+}
+
+async function readAll(bytes: Buffer, limits = LIMITS, chunk = 97) {
+	const entries: Array<{ name: string; text: string }> = [];
+	for await (const entry of readZipEntries(chunked(bytes, chunk), limits)) entries.push({ name: entry.name, text: entry.data.toString('utf8') });
+	return entries;
+}
+
+const FILES: Array<[string, string]> = [
+	['20250304_101530_Jane_Smith_jane_smith_3f2a9c1e-transcript.md', 'Hello there.\nHow are you?\n'],
+	['20250305_090000_Zoë_Müller_Łukasz_zoe_a1b2c3d4-transcript.md', 'Grüß Gott 👋\n'.repeat(500)],
+	['20250306_120000_山田_太郎_deadbeef-transcript.md', '日本語のテキスト\n'],
+	['20250307_000000_ffffffff-transcript.md', ''],
+];
+
+test('crc32 agrees with zlib', () => {
+	for (const text of ['', 'a', 'hello world', '👋 Zoë'.repeat(1000)]) {
+		expect(crc32(Buffer.from(text))).toBe(nodeCrc32(Buffer.from(text)));
+	}
+	const whole = Buffer.from('split me in two');
+	expect(crc32(whole.subarray(5), crc32(whole.subarray(0, 5)))).toBe(nodeCrc32(whole));
+});
+
+test('streamed zips (data descriptors) and classic zips give every entry, names and bytes exact', async () => {
+	const expected = FILES.map(([name, text]) => ({ name, text }));
+	expect(await readAll(streamedZip(FILES))).toEqual(expected);
+	expect(await readAll(streamedZip(FILES, true))).toEqual(expected);
+	const classic = Buffer.from(zipSync(Object.fromEntries(FILES.map(([name, text]) => [name, Buffer.from(text)]))));
+	expect(await readAll(classic)).toEqual(expected);
+	expect(await readAll(streamedZip(FILES), LIMITS, 1)).toEqual(expected);
+});
+
+test('an empty zip has no entries', async () => {
+	expect(await readAll(Buffer.from(zipSync({})))).toEqual([]);
+});
+
+test('every truncation of a zip is an error, never a shorter result', async () => {
+	const bytes = streamedZip(FILES);
+	for (let length = 0; length < bytes.length; length += 1) {
+		await expect(readAll(bytes.subarray(0, length))).rejects.toBeInstanceOf(ZipReadError);
+	}
+});
+
+test('a damaged byte anywhere is an error or changes nothing, never different data', async () => {
+	const bytes = streamedZip(FILES);
+	const expected = FILES.map(([name, text]) => ({ name, text }));
+	let detected = 0;
+	for (let position = 0; position < bytes.length; position++) {
+		const damaged = Buffer.from(bytes);
+		damaged[position] ^= 0x5a;
+		try {
+			const entries = await readAll(damaged);
+			expect(entries).toEqual(expected);
+		} catch (error) {
+			expect(error).toBeInstanceOf(ZipReadError);
+			detected++;
+		}
+	}
+	expect(detected).toBeGreaterThan(bytes.length / 2);
+});
+
+test('unsafe entry names are refused', async () => {
+	for (const name of ['../../evil.md', '/abs.md', 'a/../../b.md', '..\\win.md', 'C:\\x.md']) {
+		expect(isSafeEntryName(name)).toBe(false);
+		await expect(readAll(streamedZip([['ok.md', 'x'], [name, 'y']]))).rejects.toMatchObject({ problem: 'unsafe-name' });
+	}
+	expect(isSafeEntryName('a..b.md')).toBe(true);
+	expect(isSafeEntryName('dir/file.md')).toBe(true);
+});
+
+test('more entries than allowed is refused', async () => {
+	const files: Array<[string, string]> = Array.from({ length: 11 }, (_, i) => [`f${i}.md`, 'x']);
+	await expect(readAll(streamedZip(files), { ...LIMITS, maxEntries: 10 })).rejects.toMatchObject({ problem: 'too-many-entries' });
+	expect(await readAll(streamedZip(files.slice(0, 10)), { ...LIMITS, maxEntries: 10 })).toHaveLength(10);
+});
+
+test('a zip bomb stops at the byte limit without inflating it all', async () => {
+	const bomb = streamedZip([['bomb.md', Buffer.alloc(64 * 1024 * 1024)]]);
+	expect(bomb.length).toBeLessThan(200 * 1024);
+	const before = process.memoryUsage().rss;
+	await expect(readAll(bomb, { maxEntries: 10, maxTotalBytes: 8 * 1024 * 1024 }, 64 * 1024)).rejects.toMatchObject({ problem: 'too-large' });
+	expect(process.memoryUsage().rss - before).toBeLessThan(48 * 1024 * 1024);
+});
+
+test('not a zip at all is an error', async () => {
+	await expect(readAll(Buffer.from('{"detail":"Project not found"}'))).rejects.toBeInstanceOf(ZipReadError);
+});

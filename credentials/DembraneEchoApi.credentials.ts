@@ -81,6 +81,13 @@ export class DembraneEchoApi implements ICredentialType {
 			displayOptions: { show: { authMethod: ['accessToken'] } },
 		},
 		{
+			displayName: 'Dashboard URL',
+			name: 'dashboardUrl',
+			type: 'string',
+			default: 'https://dashboard.dembrane.com',
+			description: 'Used to build links to conversations in the dashboard',
+		},
+		{
 			displayName: 'Session Token',
 			name: 'sessionToken',
 			type: 'hidden',

@@ -1,0 +1,48 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import * as conversation from './actions/conversation';
+import * as project from './actions/project';
+import * as report from './actions/report/operations';
+import { router } from './actions/router';
+import { searchProjects } from './methods/listSearch';
+
+export class DembraneEcho implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Dembrane ECHO',
+		name: 'dembraneEcho',
+		icon: { light: 'file:dembrane.svg', dark: 'file:dembrane.dark.svg' },
+		group: ['input'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		description: 'Export transcripts, conversations and reports from dembrane ECHO',
+		defaults: { name: 'Dembrane ECHO' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'dembraneEchoApi', required: true }],
+		properties: [
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Conversation', value: 'conversation' },
+					{ name: 'Project', value: 'project' },
+					{ name: 'Report', value: 'report' },
+				],
+				default: 'project',
+			},
+			...project.description,
+			...conversation.description,
+			...report.description,
+		],
+	};
+
+	methods = { listSearch: { searchProjects } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await router.call(this);
+	}
+}

@@ -1,0 +1,56 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { apiPath, dembraneApiRequest } from '../../transport';
+import type { DembraneContext } from '../../transport';
+import { limitField, returnAllField } from '../common.descriptions';
+
+const showFor = { resource: ['project'], operation: ['getMany'] };
+const PAGE_SIZE = 100;
+const MAX_PAGES = 1000;
+
+export const description: INodeProperties[] = [
+	{ ...returnAllField, displayOptions: { show: showFor } },
+	{ ...limitField, displayOptions: { show: { ...showFor, returnAll: [false] } } },
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		displayOptions: { show: showFor },
+		default: {},
+		options: [
+			{ displayName: 'Search', name: 'search', type: 'string', default: '', description: 'Only projects whose name contains this' },
+			{ displayName: 'Workspace ID', name: 'workspaceId', type: 'string', default: '', description: 'Only this workspace; empty means every workspace you belong to' },
+		],
+	},
+];
+
+/** Every project the account can see, workspace by workspace, with the workspace's name. */
+export async function listProjects(this: DembraneContext, search: string, limit: number, workspaceId?: string): Promise<IDataObject[]> {
+	const { body } = await dembraneApiRequest.call(this, { path: '/api/v2/workspaces' });
+	const workspaces = (((body as IDataObject)?.workspaces as IDataObject[]) ?? []).filter(
+		(workspace) => !workspaceId || workspace.id === workspaceId,
+	);
+	const projects: IDataObject[] = [];
+	for (const workspace of workspaces) {
+		for (let page = 0; page < MAX_PAGES && projects.length < limit; page++) {
+			const { body: listing } = await dembraneApiRequest.call(this, {
+				path: apiPath`/api/v2/workspaces/${String(workspace.id)}/projects`,
+				qs: { search, offset: page * PAGE_SIZE, limit: PAGE_SIZE },
+			});
+			const rows = ((listing as IDataObject)?.projects as IDataObject[]) ?? [];
+			for (const project of rows) projects.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
+			if (!(listing as IDataObject)?.has_more || rows.length === 0) break;
+		}
+		if (projects.length >= limit) break;
+	}
+	return projects.slice(0, limit);
+}
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
+	const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex) as number);
+	const filters = this.getNodeParameter('filters', itemIndex, {}) as { search?: string; workspaceId?: string };
+	const projects = await listProjects.call(this, filters.search ?? '', limit, filters.workspaceId?.trim() || undefined);
+	return projects.map((json) => ({ json, pairedItem: { item: itemIndex } }));
+}

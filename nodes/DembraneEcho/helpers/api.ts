@@ -1,0 +1,74 @@
+import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import type { DembraneContext } from '../transport';
+import { apiPath, DEMBRANE_CREDENTIAL, dembraneApiRequest } from '../transport';
+
+/** The listing's page-size maximum. */
+export const LISTING_PAGE_SIZE = 1000;
+/** Bounds offset paging: a server that ignored `offset` would otherwise be read forever. */
+const MAX_LISTING_PAGES = 10_000;
+
+export function projectIdOf(this: IExecuteFunctions, itemIndex: number): string {
+	const locator = this.getNodeParameter('project', itemIndex, undefined, { extractValue: true }) as
+		| string
+		| INodeParameterResourceLocator;
+	const id = typeof locator === 'string' ? locator : String(locator?.value ?? '');
+	if (id.trim() === '') {
+		throw new NodeOperationError(this.getNode(), 'No project chosen', {
+			itemIndex,
+			description: 'Pick a project from the list, or enter its ID or dashboard URL.',
+		});
+	}
+	return id.trim();
+}
+
+export function requiredId(this: IExecuteFunctions, name: string, label: string, itemIndex: number): string {
+	const id = String(this.getNodeParameter(name, itemIndex, '') ?? '').trim();
+	if (id === '') throw new NodeOperationError(this.getNode(), `${label} is empty`, { itemIndex });
+	return id;
+}
+
+/**
+ * Reads the conversation listing with offset paging until `limit` rows or a short page. The route
+ * answers a bare JSON array.
+ */
+export async function listConversations(
+	this: DembraneContext,
+	projectId: string,
+	query: IDataObject,
+	limit = Infinity,
+): Promise<IDataObject[]> {
+	const rows: IDataObject[] = [];
+	const seen = new Set<unknown>();
+	for (let page = 0; page < MAX_LISTING_PAGES && rows.length < limit; page++) {
+		const pageSize = Math.min(LISTING_PAGE_SIZE, limit - rows.length);
+		const { body } = await dembraneApiRequest.call(this, {
+			path: '/api/v2/bff/conversations',
+			qs: { ...query, project_id: projectId, limit: pageSize, offset: page * LISTING_PAGE_SIZE },
+		});
+		if (!Array.isArray(body)) {
+			throw new NodeOperationError(this.getNode(), 'dembrane sent an unexpected conversation listing (not a list)');
+		}
+		let fresh = 0;
+		for (const row of body as IDataObject[]) {
+			if (seen.has(row.id)) continue; // rows shift when conversations arrive during paging
+			seen.add(row.id);
+			rows.push(row);
+			fresh++;
+		}
+		if (body.length < pageSize || fresh === 0) break;
+		if (pageSize < LISTING_PAGE_SIZE) break;
+	}
+	return rows.slice(0, limit);
+}
+
+/** The dashboard root from the credential, and the project's workspace, for dashboard links. */
+export async function dashboardContext(this: DembraneContext, projectId: string | undefined) {
+	const credentials = await this.getCredentials(DEMBRANE_CREDENTIAL);
+	const base = String(credentials.dashboardUrl ?? '');
+	if (!projectId || !base) return { base, workspaceId: undefined };
+	const { body } = await dembraneApiRequest.call(this, { path: apiPath`/api/v2/projects/${projectId}`, acceptStatuses: [403, 404] });
+	const workspaceId = (body as IDataObject | undefined)?.workspace_id;
+	return { base, workspaceId: typeof workspaceId === 'string' ? workspaceId : undefined };
+}

@@ -1,0 +1,59 @@
+import type { IDataObject } from 'n8n-workflow';
+
+/** Tag texts of a listing row: tags come as `[{id, conversation_id, project_tag_id: {id, text}}]`. */
+export function tagTexts(conversation: IDataObject): string[] {
+	const tags = Array.isArray(conversation.tags) ? conversation.tags : [];
+	return tags
+		.map((tag) => {
+			if (typeof tag === 'string') return tag;
+			const projectTag = (tag as IDataObject)?.project_tag_id;
+			if (projectTag && typeof projectTag === 'object') return (projectTag as IDataObject).text;
+			return (tag as IDataObject)?.text;
+		})
+		.filter((text): text is string => typeof text === 'string' && text !== '');
+}
+
+export function emailLocalPart(email: unknown): string | null {
+	if (typeof email !== 'string' || email === '') return null;
+	return email.split(',')[0].trim().split('@')[0] || null;
+}
+
+/** Where the conversation opens in the dembrane dashboard, when the workspace is known. */
+export function dashboardUrl(
+	dashboardBase: string,
+	workspaceId: string | undefined,
+	projectId: unknown,
+	conversationId: unknown,
+): string | null {
+	if (!dashboardBase || !workspaceId || !projectId || !conversationId) return null;
+	const base = dashboardBase.replace(/\/+$/, '');
+	return `${base}/en-US/w/${encodeURIComponent(workspaceId)}/projects/${encodeURIComponent(String(projectId))}/conversations/${encodeURIComponent(String(conversationId))}/overview`;
+}
+
+/** One flat row per conversation, for Google Sheets and CSV. */
+export function simplifyConversation(conversation: IDataObject, url: string | null): IDataObject {
+	const duration = typeof conversation.duration === 'number' ? conversation.duration : null;
+	return {
+		id: conversation.id,
+		project_id: conversation.project_id ?? null,
+		created_at: conversation.created_at ?? null,
+		updated_at: conversation.updated_at ?? null,
+		recording_started_at: conversation.recording_started_at ?? null,
+		participant_name: conversation.participant_name ?? null,
+		participant_email: conversation.participant_email ?? null,
+		title: conversation.title ?? null,
+		summary: conversation.summary ?? null,
+		source: conversation.source ?? null,
+		duration_minutes: duration === null ? null : Math.round((duration / 60) * 100) / 100,
+		is_finished: conversation.is_finished ?? null,
+		tags: tagTexts(conversation).join(', '),
+		dashboard_url: url,
+	};
+}
+
+/** A report's title: the first `# ` heading of its Markdown. */
+export function reportTitle(content: unknown): string | null {
+	if (typeof content !== 'string') return null;
+	const heading = /^#\s+(.+?)\s*#*\s*$/m.exec(content);
+	return heading ? heading[1] : null;
+}

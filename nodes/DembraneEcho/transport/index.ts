@@ -1,0 +1,192 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHookFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	IWebhookFunctions,
+} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { apiError, networkErrorCode, serverMessage } from '../../shared/errors';
+import { RequestPacer } from '../../shared/pacer';
+import type { AttemptFailure } from '../../shared/retry';
+import { DEFAULT_RETRY_POLICY, decideRetry } from '../../shared/retry';
+
+export type DembraneContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
+
+export const DEMBRANE_CREDENTIAL = 'dembraneEchoApi';
+
+export interface DembraneRequest {
+	method?: IHttpRequestMethods;
+	/** Path under the API root, e.g. `/api/v2/me`; build it with apiPath() so ids are encoded. */
+	path: string;
+	qs?: IDataObject;
+	body?: IDataObject;
+	/** `json` (default) parses the body; `text` returns it as text; `stream` returns the response stream. */
+	responseType?: 'json' | 'text' | 'stream';
+	/** Turns chosen HTTP statuses into a value instead of an error (e.g. 404 "No transcripts"). */
+	acceptStatuses?: number[];
+	timeoutMs?: number;
+}
+
+export interface DembraneResponse<T = unknown> {
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+	body: T;
+}
+
+/** `/api/projects/{id}/transcripts` with every id URL-encoded, so an id like `../x` stays one segment. */
+export function apiPath(strings: TemplateStringsArray, ...ids: Array<string | number>): string {
+	return strings.reduce((path, part, i) => path + part + (i < ids.length ? encodeURIComponent(String(ids[i])) : ''), '');
+}
+
+export async function dembraneBaseUrl(this: DembraneContext): Promise<string> {
+	const credentials = await this.getCredentials(DEMBRANE_CREDENTIAL);
+	const baseUrl = String(credentials.baseUrl ?? '').trim().replace(/\/+$/, '');
+	if (!/^https?:\/\/[^/\s]+/i.test(baseUrl)) {
+		throw new NodeOperationError(this.getNode(), `The dembrane credential's API URL "${baseUrl}" is not an http(s) URL`, {
+			description: 'Open the dembrane ECHO API credential and enter a URL such as https://api.dembrane.com',
+		});
+	}
+	return baseUrl;
+}
+
+function whatToDo(statusCode: number, detail: string | undefined): string {
+	if (statusCode === 401) {
+		return 'dembrane did not accept the login. Re-check the email and password (or the access token) in the dembrane ECHO API credential; static Directus tokens are not accepted.';
+	}
+	if (statusCode === 403) {
+		if (detail && /tier/i.test(detail)) return 'This needs a higher dembrane plan, as the message says. Ask your workspace owner.';
+		if (detail && /onboarded/i.test(detail)) return 'Finish onboarding in the dembrane dashboard with this account first.';
+		return 'This account lacks the permission for this action (webhooks need a workspace admin or owner). Ask your workspace owner.';
+	}
+	if (statusCode === 404) return 'Check the ID, and that this account can see it.';
+	if (statusCode === 422 || statusCode === 400) return "Check the node's parameters.";
+	if (statusCode >= 500) return 'dembrane had a server problem. Try again later.';
+	return 'Check the request.';
+}
+
+interface HttpFailure {
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+	body: unknown;
+}
+
+/** The HTTP response behind an error thrown by n8n's request helper, if there was one. */
+function responseOf(error: unknown): HttpFailure | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+		const response = (current as { response?: { status?: number; headers?: HttpFailure['headers']; data?: unknown } }).response;
+		if (response && typeof response.status === 'number') {
+			return { statusCode: response.status, headers: response.headers ?? {}, body: response.data };
+		}
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+}
+
+async function readSmallBody(body: unknown): Promise<unknown> {
+	if (body && typeof body === 'object' && Symbol.asyncIterator in body) {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		for await (const chunk of body as AsyncIterable<Buffer>) {
+			chunks.push(Buffer.from(chunk));
+			size += chunk.length;
+			if (size > 64 * 1024) break; // an error body; the message is at its start
+		}
+		return Buffer.concat(chunks).toString('utf8');
+	}
+	if (Buffer.isBuffer(body)) return body.toString('utf8');
+	return body;
+}
+
+/**
+ * Calls the dembrane ECHO API with the credential's token. A 401 makes n8n renew the token (log in
+ * again) and retry once; 5xx, 408 and network errors on GETs are retried under the shared policy;
+ * every other failure becomes a NodeApiError with the server's message and what to do, never a token.
+ */
+export async function dembraneApiRequest<T = unknown>(this: DembraneContext, request: DembraneRequest): Promise<DembraneResponse<T>> {
+	const node = this.getNode();
+	const baseUrl = await dembraneBaseUrl.call(this);
+	const credentials = await this.getCredentials(DEMBRANE_CREDENTIAL);
+	const secrets = [credentials.password, credentials.accessToken, credentials.sessionToken].map((s) => (s ? String(s) : undefined));
+	const method = request.method ?? 'GET';
+	const responseType = request.responseType ?? 'json';
+	// No rate limit at dembrane: the pacer only spaces retries out.
+	const pacer = new RequestPacer(0);
+	let extraDelayMs = 0;
+	for (let attempt = 1; ; attempt++) {
+		await pacer.acquire(extraDelayMs);
+		const options: IHttpRequestOptions = {
+			method,
+			baseURL: baseUrl,
+			url: request.path,
+			qs: request.qs,
+			body: request.body,
+			json: request.body !== undefined,
+			encoding: responseType === 'stream' ? 'stream' : 'text',
+			returnFullResponse: true,
+			timeout: request.timeoutMs ?? 120_000,
+		};
+		let failure: AttemptFailure;
+		let failed: HttpFailure | undefined;
+		try {
+			const response = (await this.helpers.httpRequestWithAuthentication.call(this, DEMBRANE_CREDENTIAL, options)) as DembraneResponse;
+			if (responseType === 'json') response.body = parseJson(response.body);
+			return response as DembraneResponse<T>;
+		} catch (error) {
+			failed = responseOf(error);
+			if (failed) {
+				failed.body = await readSmallBody(failed.body);
+				if (request.acceptStatuses?.includes(failed.statusCode)) {
+					return { ...failed, body: (responseType === 'json' ? parseJson(failed.body) : failed.body) as T };
+				}
+				failure = { kind: 'status', statusCode: failed.statusCode, retryAfter: failed.headers['retry-after'] };
+			} else {
+				const code = networkErrorCode(error);
+				if (!code) {
+					// Not HTTP and not the network: the login itself failed, with its own clean message.
+					const message = error instanceof Error ? error.message : String(error);
+					throw apiError(node, { message, description: 'Check the dembrane ECHO API credential.', secrets });
+				}
+				failure = { kind: 'network', code };
+			}
+		}
+		const decision = decideRetry(failure, attempt, DEFAULT_RETRY_POLICY, Date.now());
+		// Only requests that are safe to repeat: a retried POST could create a second webhook.
+		const idempotent = method === 'GET' || method === 'DELETE';
+		if (decision.retry && idempotent) {
+			this.logger.debug(`dembrane ${method} ${request.path}: ${decision.reason}; retrying in ${decision.delayMs} ms`);
+			extraDelayMs = decision.delayMs;
+			continue;
+		}
+		if (failure.kind === 'network') {
+			throw apiError(node, {
+				message: `Could not reach dembrane at ${baseUrl} (${decision.reason})`,
+				description: 'Check the API URL in the dembrane ECHO API credential and that this n8n can reach it.',
+				secrets,
+			});
+		}
+		const detail = serverMessage(failed?.body);
+		throw apiError(node, {
+			message: `dembrane answered ${decision.reason}${detail ? `: ${detail}` : ''} (${method} ${request.path})`,
+			description: whatToDo(failed?.statusCode ?? 0, detail),
+			httpCode: failed?.statusCode,
+			secrets,
+		});
+	}
+}
+
+/** JSON bodies, and production's JSON-string transcripts, parsed; anything else kept as text. */
+export function parseJson(body: unknown): unknown {
+	if (typeof body !== 'string' && !Buffer.isBuffer(body)) return body;
+	const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+	if (text.trim() === '') return text;
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text;
+	}
+}

@@ -1,0 +1,233 @@
+/**
+ * The package's one signature canonicaliser. dembrane signs a webhook payload as
+ * HMAC-SHA256(secret, Python `json.dumps(payload, separators=(",", ":"), sort_keys=True)`), but sends
+ * the body with `json.dumps(payload)` defaults, so the bytes on the wire are not the bytes signed.
+ * To verify, the received JSON is written again the Python way: keys sorted by code point at every
+ * level, compact separators, `ensure_ascii` escaping, and number literals exactly as they came (Python
+ * writes floats like `245.0`, which a round trip through JS numbers would turn into `245`).
+ */
+import { createHmac, timingSafeEqual } from 'crypto';
+
+export class CanonicalJsonError extends Error {}
+
+/** Parses JSON text and writes it back as Python's `json.dumps(..., separators=(",", ":"), sort_keys=True)`. */
+export function pythonCanonicalJson(text: string): string {
+	const parser = new Parser(text);
+	parser.skipSpace();
+	const value = parser.value();
+	parser.skipSpace();
+	if (!parser.atEnd()) parser.fail('unexpected text after the JSON value');
+	return value;
+}
+
+/** Python's `ensure_ascii` string escaping: everything outside space..`~` escaped, per UTF-16 unit. */
+export function pythonString(value: string): string {
+	let out = '"';
+	for (let i = 0; i < value.length; i++) {
+		const code = value.charCodeAt(i);
+		if (code === 0x22) out += '\\"';
+		else if (code === 0x5c) out += '\\\\';
+		else if (code >= 0x20 && code <= 0x7e) out += value[i];
+		else if (code === 0x0a) out += '\\n';
+		else if (code === 0x0d) out += '\\r';
+		else if (code === 0x09) out += '\\t';
+		else if (code === 0x08) out += '\\b';
+		else if (code === 0x0c) out += '\\f';
+		else out += `\\u${code.toString(16).padStart(4, '0')}`;
+	}
+	return `${out}"`;
+}
+
+/** Python orders str keys by code point; JS's default sort uses UTF-16 units, which differs above U+FFFF. */
+export function compareCodePoints(a: string, b: string): number {
+	const left = Array.from(a);
+	const right = Array.from(b);
+	for (let i = 0; i < Math.min(left.length, right.length); i++) {
+		const difference = left[i].codePointAt(0)! - right[i].codePointAt(0)!;
+		if (difference !== 0) return difference;
+	}
+	return left.length - right.length;
+}
+
+/** A recursive-descent JSON reader that emits the canonical text directly, numbers kept verbatim. */
+class Parser {
+	private position = 0;
+	private depth = 0;
+
+	constructor(private readonly text: string) {}
+
+	atEnd(): boolean {
+		return this.position >= this.text.length;
+	}
+
+	fail(why: string): never {
+		throw new CanonicalJsonError(`Invalid JSON at position ${this.position}: ${why}`);
+	}
+
+	skipSpace(): void {
+		while (!this.atEnd() && ' \t\n\r'.includes(this.text[this.position])) this.position++;
+	}
+
+	value(): string {
+		const char = this.text[this.position];
+		if (char === '{') return this.object();
+		if (char === '[') return this.array();
+		if (char === '"') return pythonString(this.string());
+		if (char === '-' || (char >= '0' && char <= '9')) return this.number();
+		for (const literal of ['true', 'false', 'null']) {
+			if (this.text.startsWith(literal, this.position)) {
+				this.position += literal.length;
+				return literal;
+			}
+		}
+		// Python's json also reads NaN and Infinity, and writes them back the same way.
+		for (const literal of ['NaN', 'Infinity', '-Infinity']) {
+			if (this.text.startsWith(literal, this.position)) {
+				this.position += literal.length;
+				return literal;
+			}
+		}
+		return this.fail('expected a value');
+	}
+
+	private enter(): void {
+		if (++this.depth > 512) this.fail('nested too deeply');
+	}
+
+	private object(): string {
+		this.enter();
+		this.position++;
+		// Later duplicates win, as in Python's json.loads.
+		const members = new Map<string, string>();
+		this.skipSpace();
+		if (this.text[this.position] === '}') {
+			this.position++;
+			this.depth--;
+			return '{}';
+		}
+		for (;;) {
+			this.skipSpace();
+			if (this.text[this.position] !== '"') this.fail('expected a key');
+			const key = this.string();
+			this.skipSpace();
+			if (this.text[this.position] !== ':') this.fail('expected ":"');
+			this.position++;
+			this.skipSpace();
+			members.set(key, this.value());
+			this.skipSpace();
+			const next = this.text[this.position++];
+			if (next === '}') break;
+			if (next !== ',') this.fail('expected "," or "}"');
+		}
+		this.depth--;
+		const keys = [...members.keys()].sort(compareCodePoints);
+		return `{${keys.map((key) => `${pythonString(key)}:${members.get(key)}`).join(',')}}`;
+	}
+
+	private array(): string {
+		this.enter();
+		this.position++;
+		const values: string[] = [];
+		this.skipSpace();
+		if (this.text[this.position] === ']') {
+			this.position++;
+			this.depth--;
+			return '[]';
+		}
+		for (;;) {
+			this.skipSpace();
+			values.push(this.value());
+			this.skipSpace();
+			const next = this.text[this.position++];
+			if (next === ']') break;
+			if (next !== ',') this.fail('expected "," or "]"');
+		}
+		this.depth--;
+		return `[${values.join(',')}]`;
+	}
+
+	private number(): string {
+		const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.position, this.position + 400));
+		if (!match) this.fail('bad number');
+		this.position += match[0].length;
+		return match[0];
+	}
+
+	private string(): string {
+		this.position++; // opening quote
+		let out = '';
+		for (;;) {
+			if (this.atEnd()) this.fail('unterminated string');
+			const char = this.text[this.position++];
+			if (char === '"') return out;
+			if (char === '\\') {
+				const escape = this.text[this.position++];
+				switch (escape) {
+					case '"':
+					case '\\':
+					case '/':
+						out += escape;
+						break;
+					case 'b':
+						out += '\b';
+						break;
+					case 'f':
+						out += '\f';
+						break;
+					case 'n':
+						out += '\n';
+						break;
+					case 'r':
+						out += '\r';
+						break;
+					case 't':
+						out += '\t';
+						break;
+					case 'u': {
+						const hex = this.text.slice(this.position, this.position + 4);
+						if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape');
+						out += String.fromCharCode(parseInt(hex, 16));
+						this.position += 4;
+						break;
+					}
+					default:
+						this.fail('bad escape');
+				}
+			} else {
+				if (char.charCodeAt(0) < 0x20) this.fail('control character in string');
+				out += char;
+			}
+		}
+	}
+}
+
+function hmacHex(secret: string, data: string | Buffer): string {
+	return createHmac('sha256', secret).update(data).digest('hex');
+}
+
+function sameHex(expected: string, received: string): boolean {
+	const a = Buffer.from(expected, 'utf8');
+	const b = Buffer.from(received.toLowerCase(), 'utf8');
+	return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export type SignatureCheck = 'valid-production' | 'valid-raw-body' | 'missing' | 'invalid';
+
+/**
+ * Checks `sha256=<hex>` from X-Webhook-Signature (production: over the Python-canonical JSON) or
+ * X-Dembrane-Signature (the docs: over the raw body). Both forms are accepted under either header.
+ */
+export function verifySignature(secret: string, rawBody: Buffer, header: string | undefined): SignatureCheck {
+	if (!header) return 'missing';
+	const received = header.trim().replace(/^sha256=/i, '');
+	if (!/^[0-9a-fA-F]{64}$/.test(received)) return 'invalid';
+	let canonical: string | undefined;
+	try {
+		canonical = pythonCanonicalJson(rawBody.toString('utf8'));
+	} catch {
+		canonical = undefined;
+	}
+	if (canonical !== undefined && sameHex(hmacHex(secret, Buffer.from(canonical, 'utf8')), received)) return 'valid-production';
+	if (sameHex(hmacHex(secret, rawBody), received)) return 'valid-raw-body';
+	return 'invalid';
+}

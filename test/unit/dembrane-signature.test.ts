@@ -1,0 +1,62 @@
+/**
+ * Golden vectors written by Python's own json module (test/fixtures/make-signature-vectors.py):
+ * the body as dembrane sends it, the text it signs, and the signature.
+ */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { compareCodePoints, pythonCanonicalJson, pythonString, verifySignature } from '../../nodes/DembraneEcho/helpers/signature';
+
+const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/dembrane-signature-vectors.json'), 'utf8')) as {
+	secret: string;
+	vectors: Array<{ body: string; canonical: string; signature: string }>;
+};
+
+describe.each(fixture.vectors.map((vector, i) => [i, vector] as const))('vector %i', (_i, vector) => {
+	test('canonical text equals Python sort_keys compact dumps', () => {
+		expect(pythonCanonicalJson(vector.body)).toBe(vector.canonical);
+	});
+	test('signature verifies; a changed byte does not', () => {
+		const body = Buffer.from(vector.body, 'utf8');
+		expect(verifySignature(fixture.secret, body, vector.signature)).toBe('valid-production');
+		expect(verifySignature(fixture.secret, body, vector.signature.toUpperCase().replace('SHA256=', 'sha256='))).toBe('valid-production');
+		expect(verifySignature('other-secret', body, vector.signature)).toBe('invalid');
+		const tampered = Buffer.from(vector.body.replace(/\d/, (digit) => String((Number(digit) + 1) % 10)), 'utf8');
+		expect(tampered.toString()).not.toBe(vector.body);
+		expect(verifySignature(fixture.secret, tampered, vector.signature)).toBe('invalid');
+	});
+	test('a JS round trip would not verify (why the canonicaliser exists)', () => {
+		const naive = JSON.stringify(JSON.parse(vector.body));
+		const naiveSignature = `sha256=${createHmac('sha256', fixture.secret).update(naive).digest('hex')}`;
+		expect(naiveSignature).not.toBe(vector.signature);
+	});
+});
+
+test('the docs form, a signature over the raw body, is accepted too', () => {
+	const body = Buffer.from('{"event": "conversation.started", "n": 1.0}');
+	const signature = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`;
+	expect(verifySignature('s3cret', body, signature)).toBe('valid-raw-body');
+});
+
+test('missing and malformed signatures', () => {
+	const body = Buffer.from('{}');
+	expect(verifySignature('s', body, undefined)).toBe('missing');
+	expect(verifySignature('s', body, 'sha256=xyz')).toBe('invalid');
+	expect(verifySignature('s', body, 'md5=' + 'a'.repeat(64))).toBe('invalid');
+});
+
+test('code point order differs from UTF-16 order above U+FFFF', () => {
+	expect(['\u{1D11E}', '\uFFFF'].sort(compareCodePoints)).toEqual(['\uFFFF', '\u{1D11E}']);
+	expect(['\u{1D11E}', '\uFFFF'].sort()).toEqual(['\u{1D11E}', '\uFFFF']);
+});
+
+test('Python string escaping', () => {
+	expect(pythonString('a"b\\c/d\n\u0007é😀\u007f')).toBe('"a\\"b\\\\c/d\\n\\u0007\\u00e9\\ud83d\\ude00\\u007f"');
+});
+
+test('invalid JSON is refused', () => {
+	for (const text of ['', '{', '{"a":1,}', '[1 2]', '{"a":01}', '"\u0001"', '{} x']) {
+		expect(() => pythonCanonicalJson(text)).toThrow();
+	}
+});

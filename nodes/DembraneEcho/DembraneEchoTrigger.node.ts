@@ -1,0 +1,279 @@
+import { randomBytes } from 'crypto';
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+	JsonObject,
+} from 'n8n-workflow';
+import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+
+import { apiError } from '../shared/errors';
+import { projectLocator } from './actions/common.descriptions';
+import { transcriptText } from './actions/conversation/getTranscript.operation';
+import { reportTitle } from './helpers/conversation';
+import { rememberDelivery } from './helpers/deliveries';
+import { verifySignature } from './helpers/signature';
+import { searchProjects } from './methods/listSearch';
+import { apiPath, dembraneApiRequest } from './transport';
+
+const EVENTS = ['conversation.started', 'conversation.transcribed', 'conversation.summarized', 'report.generated'];
+
+interface RegistrationData {
+	webhookId?: string;
+	secret?: string;
+	projectId?: string;
+	url?: string;
+}
+
+export class DembraneEchoTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Dembrane ECHO Trigger',
+		name: 'dembraneEchoTrigger',
+		icon: { light: 'file:dembrane.svg', dark: 'file:dembrane.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{ $parameter["events"].join(", ") }}',
+		description: 'Starts the workflow when dembrane ECHO sends a webhook event',
+		defaults: { name: 'Dembrane ECHO Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'dembraneEchoApi', required: true }],
+		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+		properties: [
+			{
+				displayName: 'Registration',
+				name: 'registration',
+				type: 'options',
+				options: [
+					{
+						name: 'Automatic',
+						value: 'automatic',
+						description: 'Create the webhook in the project on activation and delete it on deactivation (needs the workspace:webhooks permission)',
+					},
+					{
+						name: 'Manual',
+						value: 'manual',
+						description: 'You add this node’s URL in dembrane yourself and type its secret here',
+					},
+				],
+				default: 'automatic',
+			},
+			{ ...projectLocator, displayOptions: { show: { registration: ['automatic'] } } },
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'multiOptions',
+				required: true,
+				options: [
+					{ name: 'Conversation Started', value: 'conversation.started' },
+					{ name: 'Conversation Summarized', value: 'conversation.summarized' },
+					{ name: 'Conversation Transcribed', value: 'conversation.transcribed' },
+					{ name: 'Report Generated', value: 'report.generated' },
+				],
+				default: ['conversation.summarized'],
+			},
+			{
+				displayName: 'Secret',
+				name: 'secret',
+				type: 'string',
+				typeOptions: { password: true },
+				default: '',
+				displayOptions: { show: { registration: ['manual'] } },
+				description: 'The secret you set on the webhook in dembrane. Empty accepts unsigned deliveries (not recommended).',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Fetch Full Transcript',
+						name: 'fetchFullTranscript',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to fetch the whole transcript from the API for transcribed and summarized events (the event itself carries at most 2,000 chunks)',
+					},
+					{
+						displayName: 'Fetch Report Content',
+						name: 'fetchReportContent',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to fetch the report’s Markdown for report.generated events',
+					},
+					{
+						displayName: 'Start on Test Events',
+						name: 'includeTestEvents',
+						type: 'boolean',
+						default: false,
+						description: 'Whether webhook.test events (the "Test" button in dembrane) start the workflow',
+					},
+				],
+			},
+		],
+	};
+
+	methods = { listSearch: { searchProjects } };
+
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				if (this.getNodeParameter('registration') !== 'automatic') return true;
+				const data = this.getWorkflowStaticData('node') as RegistrationData;
+				const projectId = projectIdOfHook.call(this);
+				const url = this.getNodeWebhookUrl('default');
+				if (!data.webhookId || data.projectId !== projectId || data.url !== url || !data.secret) return false;
+				const { statusCode, body } = await dembraneApiRequest.call(this, {
+					path: apiPath`/api/projects/${projectId}/webhooks`,
+					acceptStatuses: [404],
+				});
+				if (statusCode === 404 || !Array.isArray(body)) return false;
+				return (body as IDataObject[]).some((hook) => String(hook.id) === String(data.webhookId) && hook.url === url);
+			},
+
+			async create(this: IHookFunctions): Promise<boolean> {
+				if (this.getNodeParameter('registration') !== 'automatic') return true;
+				const projectId = projectIdOfHook.call(this);
+				const url = this.getNodeWebhookUrl('default') as string;
+				const events = selectedEvents.call(this);
+				const secret = randomBytes(32).toString('hex');
+				let created: IDataObject;
+				try {
+					const { body } = await dembraneApiRequest.call(this, {
+						method: 'POST',
+						path: apiPath`/api/projects/${projectId}/webhooks`,
+						body: { name: `n8n: ${this.getWorkflow().name ?? 'workflow'}`, url, secret, events },
+					});
+					created = body as IDataObject;
+				} catch (error) {
+					if (error instanceof NodeApiError && String(error.httpCode) === '403') {
+						throw apiError(this.getNode(), {
+							message: `dembrane refused to create the webhook: ${error.message}`,
+							description:
+								'Creating webhooks needs a workspace admin or owner (workspace:webhooks) and a plan with webhooks. Ask your workspace owner, or set Registration to Manual, add this URL in dembrane yourself and type its secret here.',
+							httpCode: 403,
+						});
+					}
+					// Our transport's errors are NodeApiErrors already; n8n hands those back unchanged.
+					throw new NodeApiError(this.getNode(), error as JsonObject);
+				}
+				if (created?.id === undefined) throw new NodeOperationError(this.getNode(), 'dembrane created the webhook but sent no ID');
+				const data = this.getWorkflowStaticData('node') as RegistrationData;
+				Object.assign(data, { webhookId: String(created.id), secret, projectId, url });
+				return true;
+			},
+
+			async delete(this: IHookFunctions): Promise<boolean> {
+				const data = this.getWorkflowStaticData('node') as RegistrationData;
+				if (this.getNodeParameter('registration') !== 'automatic' || !data.webhookId || !data.projectId) return true;
+				await dembraneApiRequest.call(this, {
+					method: 'DELETE',
+					path: apiPath`/api/projects/${data.projectId}/webhooks/${data.webhookId}`,
+					acceptStatuses: [404],
+				});
+				delete data.webhookId;
+				delete data.secret;
+				delete data.url;
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const request = this.getRequestObject() as ReturnType<IWebhookFunctions['getRequestObject']> & { rawBody?: Buffer };
+		const response = this.getResponseObject();
+		const headers = this.getHeaderData() as Record<string, string | undefined>;
+		const reject = (status: number, message: string): IWebhookResponseData => {
+			response.status(status).json({ message });
+			return { noWebhookResponse: true };
+		};
+		const raw = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.from(JSON.stringify(request.body ?? {}), 'utf8');
+
+		const registration = this.getNodeParameter('registration') as string;
+		const data = this.getWorkflowStaticData('node') as RegistrationData & IDataObject;
+		const secret = registration === 'automatic' ? data.secret : (this.getNodeParameter('secret', '') as string);
+		if (secret) {
+			const check = verifySignature(secret, raw, headers['x-webhook-signature'] ?? headers['x-dembrane-signature']);
+			if (check === 'missing' || check === 'invalid') return reject(401, `Signature ${check}`);
+		}
+
+		let payload: IDataObject;
+		try {
+			payload = JSON.parse(raw.toString('utf8')) as IDataObject;
+		} catch {
+			return reject(400, 'Body is not JSON');
+		}
+		if (!payload || typeof payload !== 'object' || Array.isArray(payload) || typeof payload.event !== 'string') {
+			return reject(400, 'Body is not a dembrane event');
+		}
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const event = payload.event;
+		const wanted = event === 'webhook.test' ? options.includeTestEvents === true : selectedEvents.call(this).includes(event);
+		if (!wanted) return { webhookResponse: { received: true, started: false, reason: `event ${event} not selected` } };
+
+		const conversation = (payload.conversation ?? {}) as IDataObject;
+		const report = (payload.report ?? {}) as IDataObject;
+		const subjectId = String(conversation.id ?? report.id ?? '');
+		// Production retries a delivery with the same payload: event, subject and timestamp identify it.
+		if (!rememberDelivery(data, `${event}|${subjectId}|${String(payload.timestamp ?? '')}`, Date.now())) {
+			return { webhookResponse: { received: true, started: false, reason: 'duplicate delivery' } };
+		}
+
+		const project = (payload.project ?? {}) as IDataObject;
+		const item: IDataObject = {
+			event,
+			conversationId: conversation.id ?? null,
+			reportId: report.id ?? null,
+			projectId: project.id ?? null,
+			transcript: conversation.transcript ?? null,
+			summary: conversation.summary ?? null,
+			dashboardUrl: payload.dashboardUrl ?? null,
+			payload,
+		};
+		await enrich.call(this, item, options);
+		return { workflowData: [this.helpers.returnJsonArray([item])] };
+	}
+}
+
+function projectIdOfHook(this: IHookFunctions): string {
+	const value = this.getNodeParameter('project', undefined, { extractValue: true }) as string | IDataObject;
+	const id = typeof value === 'string' ? value : String(value?.value ?? '');
+	if (!id.trim()) throw new NodeOperationError(this.getNode(), 'No project chosen', { description: 'Pick the project whose events should start this workflow.' });
+	return id.trim();
+}
+
+function selectedEvents(this: IHookFunctions | IWebhookFunctions): string[] {
+	const events = (this.getNodeParameter('events', []) as string[]).filter((event) => EVENTS.includes(event));
+	if (events.length === 0) throw new NodeOperationError(this.getNode(), 'Choose at least one event');
+	return events;
+}
+
+/** Optional fetches; a failure is reported on the item instead of losing the event. */
+async function enrich(this: IWebhookFunctions, item: IDataObject, options: IDataObject): Promise<void> {
+	const projectId = item.projectId as string | null;
+	try {
+		if (options.fetchFullTranscript && item.conversationId && /transcribed|summarized/.test(String(item.event))) {
+			const response = await dembraneApiRequest.call(this, {
+				path: apiPath`/api/conversations/${String(item.conversationId)}/transcript`,
+				responseType: 'text',
+				timeoutMs: 15_000,
+			});
+			item.transcript = transcriptText(response.body, response.headers['content-type']);
+		}
+		if (options.fetchReportContent && item.reportId !== null && projectId) {
+			const { body } = await dembraneApiRequest.call(this, {
+				path: apiPath`/api/projects/${projectId}/reports/${String(item.reportId)}/detail`,
+				timeoutMs: 15_000,
+			});
+			item.reportContent = (body as IDataObject)?.content ?? null;
+			item.reportTitle = reportTitle(item.reportContent);
+		}
+	} catch (error) {
+		item.fetchError = (error as Error).message;
+	}
+}

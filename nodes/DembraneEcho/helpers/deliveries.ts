@@ -13,8 +13,12 @@ export function rememberDelivery(staticData: IDataObject, key: string, nowMs: nu
 	const seen = ((staticData.deliveries as Record<string, number> | undefined) ?? {}) as Record<string, number>;
 	if (seen[key] !== undefined && nowMs - seen[key] < REMEMBER_MS) return false;
 	seen[key] = nowMs;
-	const entries = Object.entries(seen).filter(([, at]) => nowMs - at < REMEMBER_MS);
-	entries.sort((a, b) => a[1] - b[1]);
-	staticData.deliveries = Object.fromEntries(entries.slice(-MAX_REMEMBERED));
+	staticData.deliveries = seen;
+	// Pruned in batches, so a busy project does not sort thousands of keys on every delivery.
+	if (Object.keys(seen).length > MAX_REMEMBERED * 1.1) {
+		const entries = Object.entries(seen).filter(([, at]) => nowMs - at < REMEMBER_MS);
+		entries.sort((a, b) => a[1] - b[1]);
+		staticData.deliveries = Object.fromEntries(entries.slice(-MAX_REMEMBERED));
+	}
 	return true;
 }

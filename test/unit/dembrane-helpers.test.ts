@@ -1,0 +1,80 @@
+import { fileNameFromDisposition } from '../../nodes/DembraneEcho/actions/project/exportTranscripts.operation';
+import { transcriptText } from '../../nodes/DembraneEcho/actions/conversation/getTranscript.operation';
+import { dashboardUrl, emailLocalPart, reportTitle, simplifyConversation, tagTexts } from '../../nodes/DembraneEcho/helpers/conversation';
+import { rememberDelivery } from '../../nodes/DembraneEcho/helpers/deliveries';
+import { fileNameTime, parseTranscriptFileName } from '../../nodes/DembraneEcho/helpers/transcriptFiles';
+import { apiPath } from '../../nodes/DembraneEcho/transport';
+
+describe('transcript file names', () => {
+	test.each([
+		['20250304_101530_Jane_Smith_jane_smith_3f2a9c1e-transcript.md', '2025-03-04T10:15:30Z', 'Jane_Smith_jane_smith', '3f2a9c1e'],
+		['20250305_090000_Zoë_Müller_Łukasz_zoe_a1b2c3d4-transcript.md', '2025-03-05T09:00:00Z', 'Zoë_Müller_Łukasz_zoe', 'a1b2c3d4'],
+		['20250306_120000_山田_太郎_deadbeef-transcript.md', '2025-03-06T12:00:00Z', '山田_太郎', 'deadbeef'],
+		['20250307_000000_ffffffff-transcript.md', '2025-03-07T00:00:00Z', '', 'ffffffff'],
+	])('%s', (name, recordedAt, participantPart, prefix) => {
+		expect(parseTranscriptFileName(name)).toEqual({ fileName: name, recordedAt, participantPart, conversationIdPrefix: prefix });
+	});
+
+	test('an unexpected name keeps its text and no parsed parts', () => {
+		expect(parseTranscriptFileName('notes.md')).toEqual({ fileName: 'notes.md', recordedAt: null, participantPart: '', conversationIdPrefix: null });
+	});
+
+	test('created_at as it appears in file names: UTC, whole seconds, any zone spelling', () => {
+		expect(fileNameTime('2025-03-04T10:15:30.999+00:00')).toBe('2025-03-04T10:15:30Z');
+		expect(fileNameTime('2025-03-04T11:15:30+01:00')).toBe('2025-03-04T10:15:30Z');
+		expect(fileNameTime('2025-03-04T10:15:30')).toBe('2025-03-04T10:15:30Z');
+		expect(fileNameTime(null)).toBeNull();
+	});
+});
+
+test('Content-Disposition file names', () => {
+	expect(fileNameFromDisposition('attachment; filename="My_Project_transcripts.zip"', 'x.zip')).toBe('My_Project_transcripts.zip');
+	expect(fileNameFromDisposition("attachment; filename*=UTF-8''St%C3%A4dte_transcripts.zip", 'x.zip')).toBe('Städte_transcripts.zip');
+	expect(fileNameFromDisposition('attachment; filename=plain.zip', 'x.zip')).toBe('plain.zip');
+	expect(fileNameFromDisposition(undefined, 'x.zip')).toBe('x.zip');
+});
+
+test('a transcript is the same text as a JSON string (production) or plain text (docs)', () => {
+	const text = 'line one\nline "two" 👋';
+	expect(transcriptText(JSON.stringify(text), 'application/json')).toBe(text);
+	expect(transcriptText(text, 'text/plain; charset=utf-8')).toBe(text);
+	expect(transcriptText('""', 'application/json')).toBe('');
+	expect(transcriptText('', 'text/plain')).toBe('');
+	expect(transcriptText('"123"', 'text/plain')).toBe('"123"');
+});
+
+test('ids are single encoded path segments', () => {
+	expect(apiPath`/api/projects/${'../x'}/transcripts`).toBe('/api/projects/..%2Fx/transcripts');
+	expect(apiPath`/api/projects/${'a b'}/reports/${42}/detail`).toBe('/api/projects/a%20b/reports/42/detail');
+});
+
+test('conversation rows for spreadsheets', () => {
+	const row = {
+		id: 'c1',
+		project_id: 'p1',
+		participant_email: 'jane@example.com',
+		duration: 245.0,
+		tags: [{ id: 't', conversation_id: 'c1', project_tag_id: { id: 'pt', text: 'Mobility' } }, { project_tag_id: { text: 'Bikes' } }],
+	};
+	expect(tagTexts(row)).toEqual(['Mobility', 'Bikes']);
+	const simple = simplifyConversation(row, dashboardUrl('https://dash.example/', 'w1', 'p1', 'c1'));
+	expect(simple).toEqual(expect.objectContaining({ tags: 'Mobility, Bikes', duration_minutes: 4.08, dashboard_url: 'https://dash.example/en-US/w/w1/projects/p1/conversations/c1/overview' }));
+	expect(emailLocalPart('a@x.org, b@y.org')).toBe('a');
+	expect(dashboardUrl('https://dash.example', undefined, 'p', 'c')).toBeNull();
+});
+
+test('report titles come from the first # heading', () => {
+	expect(reportTitle('intro\n# Findings of May\n## detail')).toBe('Findings of May');
+	expect(reportTitle('no heading')).toBeNull();
+	expect(reportTitle(null)).toBeNull();
+});
+
+test('deliveries: once per key, remembered for a day, bounded', () => {
+	const data: Record<string, unknown> = {};
+	expect(rememberDelivery(data, 'a', 1000)).toBe(true);
+	expect(rememberDelivery(data, 'a', 2000)).toBe(false);
+	expect(rememberDelivery(data, 'a', 1000 + 25 * 3600 * 1000)).toBe(true);
+	for (let i = 0; i < 6000; i++) rememberDelivery(data, `k${i}`, 10 ** 8 + i);
+	expect(Object.keys(data.deliveries as object).length).toBeLessThanOrEqual(5500);
+	expect(rememberDelivery(data, 'k5999', 10 ** 8 + 7000)).toBe(false);
+});

@@ -46,6 +46,7 @@ import {
 	ExecutionLifecycleHooks,
 	ExternalSecretsProxy,
 	PackageDirectoryLoader,
+	PollContext,
 	WorkflowExecute,
 } from 'n8n-core';
 import {
@@ -407,7 +408,8 @@ export interface WorkflowRunResult {
 
 let executionCounter = 0;
 
-export async function runWorkflow(opts: RunWorkflowOptions): Promise<WorkflowRunResult> {
+/** The workflow, credentials and additional data of one run, built the way n8n builds them. */
+async function prepareRun(opts: RunWorkflowOptions) {
 	const { expressionEngine } = await getHarnessRuntime();
 	const pkg = await loadPackageTypes();
 
@@ -487,7 +489,11 @@ export async function runWorkflow(opts: RunWorkflowOptions): Promise<WorkflowRun
 			throw new UnexpectedError('Task runners (Code node) are not supported by the workflow harness');
 		},
 	};
+	return { expressionEngine, nodeTypes, credentialsHelper, mode, workflow, additionalData, nodeExecutionOrder };
+}
 
+export async function runWorkflow(opts: RunWorkflowOptions): Promise<WorkflowRunResult> {
+	const { expressionEngine, credentialsHelper, mode, workflow, additionalData, nodeExecutionOrder } = await prepareRun(opts);
 	const startNode = opts.startNodeName ? workflow.getNode(opts.startNodeName) ?? undefined : undefined;
 	const workflowExecute = new WorkflowExecute(additionalData, mode);
 	const execution = workflowExecute.run({ workflow, startNode });
@@ -553,6 +559,42 @@ export async function runWorkflow(opts: RunWorkflowOptions): Promise<WorkflowRun
 		},
 		expressionEngine,
 	};
+}
+
+export interface PollResult {
+	/** What poll() returned: null when it had nothing to emit. */
+	items: INodeExecutionData[][] | null;
+	error?: Error;
+	/** Static data after the poll: changed when the poll succeeded, as before it when it threw. */
+	staticData: IDataObject;
+}
+
+/**
+ * One poll of a polling trigger, as n8n's active workflow runs it: n8n-core's PollContext in `trigger`
+ * mode. Like n8n 2.41's poll staging, static data changes are kept only when poll() succeeds.
+ */
+export async function runPoll(opts: RunWorkflowOptions & { nodeName: string; manual?: boolean }): Promise<PollResult> {
+	const { nodeTypes, workflow, additionalData } = await prepareRun({ ...opts, mode: opts.manual ? 'manual' : 'trigger' });
+	const node = workflow.getNode(opts.nodeName);
+	if (!node) throw new Error(`No node ${opts.nodeName}`);
+	const nodeType = nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
+	if (!nodeType.poll) throw new Error(`${node.type} is not a polling trigger`);
+	const before = JSON.parse(JSON.stringify(workflow.staticData ?? {})) as IDataObject;
+	const mode = opts.manual ? 'manual' : 'trigger';
+	const context = new PollContext(workflow, node, additionalData, mode, opts.manual ? 'manual' : 'activate');
+	let timer: NodeJS.Timeout | undefined;
+	const timeoutMs = opts.timeoutMs ?? 30_000;
+	try {
+		const items = await Promise.race([
+			nodeType.poll.call(context),
+			new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Poll did not finish within ${timeoutMs} ms`)), timeoutMs))),
+		]);
+		return { items, staticData: JSON.parse(JSON.stringify(workflow.staticData ?? {})) as IDataObject };
+	} catch (error) {
+		return { items: null, error: error as Error, staticData: JSON.parse(JSON.stringify(before)) as IDataObject };
+	} finally {
+		clearTimeout(timer);
+	}
 }
 
 /** The bytes of a binary property, wherever n8n stored them (filesystem or inline base64). */

@@ -29,7 +29,7 @@ export function defaultOptions(): DecagonStandinOptions {
 		updateDuringExport: null,
 		faults: [],
 		faultRate: 0,
-		faultKinds: FAULT_KINDS.filter((kind) => kind !== 'hang'),
+		faultKinds: FAULT_KINDS.filter((kind) => kind !== 'hang' && kind !== '401'),
 		repeatCursor: 0,
 		emptyPageWithCursor: 0,
 		fullPageWithoutCursor: false,

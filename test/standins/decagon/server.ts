@@ -299,6 +299,9 @@ export class DecagonStandinServer {
 				return 503;
 			case 'hang':
 				return 0; // never answered; close() ends the socket
+			case '401':
+				sendJson(response, 401, { detail: 'Invalid API key' });
+				return 401;
 			default:
 				throw new Error(`fault ${fault} is not a status fault`);
 		}

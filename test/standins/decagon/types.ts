@@ -28,10 +28,11 @@ export const TIMESTAMP_FORMATS: readonly TimestampFormat[] = ['mixed', 'iso', 'n
  * - `500` / `502` / `503`: JSON error with that status;
  * - `reset`: 200 headers and part of the body, then the socket is destroyed;
  * - `truncated`: a complete HTTP 200 whose JSON body is cut in the middle;
- * - `hang`: never answered (close() still ends it).
+ * - `hang`: never answered (close() still ends it);
+ * - `401`: the key is refused for this one request (a revoked key, a failing auth backend): final, not retried.
  */
-export type FaultKind = '429' | '429-no-retry-after' | '500' | '502' | '503' | 'reset' | 'truncated' | 'hang';
-export const FAULT_KINDS: readonly FaultKind[] = ['429', '429-no-retry-after', '500', '502', '503', 'reset', 'truncated', 'hang'];
+export type FaultKind = '429' | '429-no-retry-after' | '500' | '502' | '503' | 'reset' | 'truncated' | 'hang' | '401';
+export const FAULT_KINDS: readonly FaultKind[] = ['429', '429-no-retry-after', '500', '502', '503', 'reset', 'truncated', 'hang', '401'];
 
 export interface FaultSpec {
 	/** 1-based number of the export request (counted since the last resetStats()/configure()). */
@@ -139,7 +140,7 @@ export interface DecagonStandinOptions {
 	faults: FaultSpec[];
 	/** Probability (0..1) that an export request fails with a random kind of `faultKinds`, drawn from `seed`. Default 0. */
 	faultRate: number;
-	/** Kinds `faultRate` draws from. Default: all but `hang`. */
+	/** Kinds `faultRate` draws from. Default: all but `hang` and `401`. */
 	faultKinds: FaultKind[];
 	/** From this page number on, the next cursor is the one the request sent (a looping server). 0 = off. */
 	repeatCursor: number;

@@ -1,0 +1,136 @@
+/**
+ * The Decagon Trigger polled the way n8n polls an active workflow (n8n-core's PollContext), against
+ * the stand-in over real HTTP, while conversations keep changing, polls fail midway and caps cut
+ * polls short. Static data is carried from poll to poll only when a poll succeeds, as n8n 2.x does.
+ */
+import type { IDataObject, INode } from 'n8n-workflow';
+
+import type { DecagonStandin } from '../standins/decagon';
+import { startDecagonStandin } from '../standins/decagon';
+import { Rng } from '../standins/decagon/random';
+import { parseTimestampUs } from '../standins/decagon/timestamps';
+import { credentialRef, packageNodeType, runPoll } from '../support/workflow-harness';
+
+jest.setTimeout(240_000);
+
+const RATE = 100;
+let standin: DecagonStandin;
+
+beforeAll(async () => {
+	standin = await startDecagonStandin({ count: 150, spanDays: 0.5, rateLimitPerSecond: RATE });
+});
+afterAll(async () => standin.close());
+
+function triggerNode(options: IDataObject, startFrom = 'beginning'): INode {
+	return {
+		id: 'b2000000-0000-4000-8000-000000000001',
+		name: 'Decagon Trigger',
+		type: packageNodeType('decagonTrigger'),
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: { pollTimes: { item: [{ mode: 'everyMinute' }] }, startFrom, output: 'conversation', options },
+		credentials: credentialRef('decagonApi'),
+	};
+}
+
+function poll(node: INode, staticData: IDataObject, manual = false) {
+	return runPoll({
+		nodes: [node],
+		connections: {},
+		nodeName: node.name,
+		staticData,
+		manual,
+		credentials: { decagonApi: { region: 'custom', baseUrl: standin.url, apiKey: 'test-decagon-key', requestsPerSecond: RATE } },
+		timeoutMs: 60_000,
+	});
+}
+
+/** What identifies one version of a conversation: its updated_at in µs plus its message count. */
+const versionOf = (c: IDataObject) => `${parseTimestampUs(String(c.updated_at))}/${(c.messages as unknown[]).length}`;
+const versionOrder = (c: IDataObject) => parseTimestampUs(String(c.updated_at));
+
+test.each([1, 2, 3])('seed %i: every conversation ends on its final version, no version twice, never back in time', async (seed) => {
+	standin.configure({ seed: seed * 101, count: 150, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
+	standin.resetStats();
+	const rng = new Rng(seed);
+	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0, maxPerPoll: 25 });
+	let staticData: IDataObject = {};
+	const emitted = new Map<string, string[]>();
+	const lastOrder = new Map<string, number>();
+	let failedPolls = 0;
+	let emptyPollsInARow = 0;
+
+	for (let round = 0; round < 200; round++) {
+		const changing = round < 120;
+		if (changing) {
+			for (let n = rng.int(0, 4); n > 0; n--) {
+				const all = standin.conversations();
+				standin.addMessage(all[rng.int(0, all.length - 1)].conversation_id);
+			}
+			// Sometimes the API refuses a request in the middle of a poll: the poll fails, nothing is committed.
+			if (rng.chance(0.15)) {
+				standin.configure({ faults: [{ request: standin.stats().exportRequests + rng.int(1, 3), kind: '401' }] });
+			}
+		} else if (round === 120) {
+			standin.configure({ faults: [] });
+			// Windows end on whole seconds: let the second of the last change pass.
+			await new Promise((resolve) => setTimeout(resolve, 1100));
+		}
+		// n8n runs polls a minute apart; back to back, one poll's first request would follow the previous
+		// poll's last one closer than the rate allows (each execution paces only its own requests).
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		const result = await poll(node, staticData);
+		if (result.error) {
+			failedPolls++;
+			expect(result.error.message).toMatch(/401/);
+		}
+		staticData = result.staticData;
+		const items = result.items?.[0] ?? [];
+		for (const { json } of items) {
+			const id = String(json.conversation_id);
+			const version = versionOf(json);
+			const versions = emitted.get(id) ?? [];
+			expect(versions).not.toContain(version);
+			const order = versionOrder(json);
+			expect(order).toBeGreaterThan(lastOrder.get(id) ?? -Infinity);
+			lastOrder.set(id, order);
+			versions.push(version);
+			emitted.set(id, versions);
+		}
+		emptyPollsInARow = !changing && items.length === 0 && !result.error ? emptyPollsInARow + 1 : 0;
+		if (emptyPollsInARow >= 3) break;
+	}
+
+	expect(failedPolls).toBeGreaterThan(0);
+	expect(emptyPollsInARow).toBe(3);
+	const final = standin.conversations();
+	expect(emitted.size).toBe(final.length);
+	for (const conversation of final) {
+		const versions = emitted.get(conversation.conversation_id)!;
+		expect(versions[versions.length - 1]).toBe(versionOf(conversation as unknown as IDataObject));
+	}
+	expect(standin.stats().rateLimited).toBe(0);
+});
+
+test('start from now: the first poll emits nothing old, later changes come once', async () => {
+	standin.configure({ seed: 7, count: 50, faults: [], nowEpoch: Math.floor(Date.now() / 1000) });
+	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 }, 'now');
+	const first = await poll(node, {});
+	expect(first.items).toBeNull();
+	const id = standin.conversations()[3].conversation_id;
+	standin.addMessage(id, 'a new question');
+	await new Promise((resolve) => setTimeout(resolve, 1100)); // past the second the first window ended in
+	const second = await poll(node, first.staticData);
+	expect(second.items?.[0].map((i) => i.json.conversation_id)).toEqual([id]);
+	const third = await poll(node, second.staticData);
+	expect(third.items).toBeNull();
+});
+
+test('Fetch Test Event returns real recent conversations', async () => {
+	standin.configure({ seed: 8, count: 30, faults: [] });
+	const result = await poll(triggerNode({}), {}, true);
+	const items = result.items?.[0] ?? [];
+	expect(items.length).toBeGreaterThan(0);
+	const ids = new Set(standin.conversations().map((c) => c.conversation_id));
+	for (const item of items) expect(ids.has(String(item.json.conversation_id))).toBe(true);
+});

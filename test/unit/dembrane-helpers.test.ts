@@ -1,3 +1,4 @@
+import type { IDataObject } from 'n8n-workflow';
 import { fileNameFromDisposition } from '../../nodes/DembraneEcho/actions/project/exportTranscripts.operation';
 import { transcriptText } from '../../nodes/DembraneEcho/actions/conversation/getTranscript.operation';
 import { dashboardUrl, emailLocalPart, reportTitle, simplifyConversation, tagTexts } from '../../nodes/DembraneEcho/helpers/conversation';
@@ -70,7 +71,7 @@ test('report titles come from the first # heading', () => {
 });
 
 test('deliveries: once per key, remembered for a day, bounded', () => {
-	const data: Record<string, unknown> = {};
+	const data: IDataObject = {};
 	expect(rememberDelivery(data, 'a', 1000)).toBe(true);
 	expect(rememberDelivery(data, 'a', 2000)).toBe(false);
 	expect(rememberDelivery(data, 'a', 1000 + 25 * 3600 * 1000)).toBe(true);

@@ -3,7 +3,7 @@
  * the stand-in over real HTTP, while conversations keep changing, polls fail midway and caps cut
  * polls short. Static data is carried from poll to poll only when a poll succeeds, as n8n 2.x does.
  */
-import type { IDataObject, INode } from 'n8n-workflow';
+import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
 import type { DecagonStandin } from '../standins/decagon';
 import { startDecagonStandin } from '../standins/decagon';
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => standin.close());
 
-function triggerNode(options: IDataObject, startFrom = 'beginning'): INode {
+function triggerNode(options: INodeParameters, startFrom = 'beginning'): INode {
 	return {
 		id: 'b2000000-0000-4000-8000-000000000001',
 		name: 'Decagon Trigger',

@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
-import { metadataFilterField, simplifyField } from './actions/common.descriptions';
+import { itemOutputOptions, metadataFilterField, simplifyField } from './actions/common.descriptions';
 import { messageRows, simplifyConversation } from './helpers/conversation';
 import type { SyncEmission, SyncSettings } from './helpers/incrementalSync';
 import { pollOnce, readSyncState } from './helpers/incrementalSync';
@@ -58,18 +58,7 @@ export class DecagonTrigger implements INodeType {
 				displayName: 'Output',
 				name: 'output',
 				type: 'options',
-				options: [
-					{
-						name: 'One Item per Conversation',
-						value: 'conversation',
-						description: 'Each conversation as an item, with its messages',
-					},
-					{
-						name: 'One Item per Message',
-						value: 'message',
-						description: 'Each message as an item, with its conversation',
-					},
-				],
+				options: itemOutputOptions,
 				default: 'conversation',
 			},
 			simplifyField,

@@ -30,3 +30,26 @@ export const simplifyField: INodeProperties = {
 	description:
 		'Whether to return flat rows for spreadsheets: transcript text, tag names joined, message count, first and last message time, CSAT, metadata as columns',
 };
+
+/** Conversation and message outputs; the export adds a JSON Lines file to these. */
+export const itemOutputOptions = [
+	{
+		name: 'One Item per Conversation',
+		value: 'conversation',
+		description: 'Each conversation as an item, with its messages',
+	},
+	{
+		name: 'One Item per Message',
+		value: 'message',
+		description: 'Each message as an item, with its conversation',
+	},
+];
+
+export const exportOutputOptions = [
+	...itemOutputOptions,
+	{
+		name: 'JSON Lines File',
+		value: 'jsonl',
+		description: 'One binary file, one conversation per line; for very large exports',
+	},
+];

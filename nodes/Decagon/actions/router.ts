@@ -1,9 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import type { NodeApiError } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { toNodeError } from '../../shared/errors';
-
+import { runPerItem } from '../../shared/perItem';
 import { openDecagonConnection } from '../transport';
 import * as conversation from './conversation';
 
@@ -12,31 +10,13 @@ import * as conversation from './conversation';
  * an execution, so their requests share the rate limit.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
 	const resource = this.getNodeParameter('resource', 0) as string;
 	const operation = this.getNodeParameter('operation', 0) as string;
 	const connection = await openDecagonConnection.call(this);
-	const returnData: INodeExecutionData[] = [];
-
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		try {
-			if (resource === 'conversation' && operation === 'export') {
-				returnData.push(...(await conversation.exportOperation.execute.call(this, connection, itemIndex)));
-			} else {
-				throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`, {
-					itemIndex,
-				});
-			}
-		} catch (error) {
-			if (this.continueOnFail()) {
-				returnData.push({
-					json: { error: (error as Error).message, description: (error as NodeApiError).description ?? null },
-					pairedItem: { item: itemIndex },
-				});
-				continue;
-			}
-			throw toNodeError(this.getNode(), error, itemIndex);
+	return await runPerItem.call(this, async (itemIndex) => {
+		if (resource === 'conversation' && operation === 'export') {
+			return await conversation.exportOperation.execute.call(this, connection, itemIndex);
 		}
-	}
-	return [returnData];
+		throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`, { itemIndex });
+	});
 }

@@ -1,7 +1,7 @@
-import type { IExecuteFunctions, INodeExecutionData, NodeApiError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { toNodeError } from '../../shared/errors';
+import { runPerItem } from '../../shared/perItem';
 import * as conversation from './conversation';
 import * as project from './project';
 import * as report from './report/operations';
@@ -33,27 +33,13 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
 
 /** Runs the chosen operation once per input item, with Continue On Fail and paired items. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
 	const resource = this.getNodeParameter('resource', 0) as string;
 	const operation = this.getNodeParameter('operation', 0) as string;
 	const run = OPERATIONS[resource]?.[operation];
-	const returnData: INodeExecutionData[] = [];
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		try {
-			if (!run) {
-				throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`, { itemIndex });
-			}
-			returnData.push(...(await run.call(this, itemIndex)));
-		} catch (error) {
-			if (this.continueOnFail()) {
-				returnData.push({
-					json: { error: (error as Error).message, description: (error as NodeApiError).description ?? null },
-					pairedItem: { item: itemIndex },
-				});
-				continue;
-			}
-			throw toNodeError(this.getNode(), error, itemIndex);
+	return await runPerItem.call(this, async (itemIndex) => {
+		if (!run) {
+			throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`, { itemIndex });
 		}
-	}
-	return [returnData];
+		return await run.call(this, itemIndex);
+	});
 }

@@ -18,7 +18,7 @@ import type { DecagonConnection } from '../../transport';
 import type { ExportQuery } from '../../transport/paginator';
 import { paginateExport } from '../../transport/paginator';
 import { metadataUserFilters } from '../../helpers/query';
-import { metadataFilterField, simplifyField } from '../common.descriptions';
+import { exportOutputOptions, metadataFilterField, simplifyField } from '../common.descriptions';
 
 const showForExport = { resource: ['conversation'], operation: ['export'] };
 
@@ -45,23 +45,7 @@ export const description: INodeProperties[] = [
 		name: 'output',
 		type: 'options',
 		displayOptions: { show: showForExport },
-		options: [
-			{
-				name: 'One Item per Conversation',
-				value: 'conversation',
-				description: 'Each conversation as an item, with its messages',
-			},
-			{
-				name: 'One Item per Message',
-				value: 'message',
-				description: 'Each message as an item, with its conversation',
-			},
-			{
-				name: 'JSON Lines File',
-				value: 'jsonl',
-				description: 'One binary file, one conversation per line; for very large exports',
-			},
-		],
+		options: exportOutputOptions,
 		default: 'conversation',
 	},
 	{ ...simplifyField, displayOptions: { show: showForExport } },

@@ -1,0 +1,31 @@
+import type { IExecuteFunctions, INodeExecutionData, NodeApiError } from 'n8n-workflow';
+
+import { toNodeError } from './errors';
+
+/**
+ * Runs an operation once per input item: paired items come from the operation, Continue On Fail turns
+ * a failure into an `{error, description}` item paired with its input, anything else stops the node
+ * with the item's index on the error.
+ */
+export async function runPerItem(
+	this: IExecuteFunctions,
+	operation: (itemIndex: number) => Promise<INodeExecutionData[]>,
+): Promise<INodeExecutionData[][]> {
+	const returnData: INodeExecutionData[] = [];
+	const count = this.getInputData().length;
+	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
+		try {
+			returnData.push(...(await operation(itemIndex)));
+		} catch (error) {
+			if (this.continueOnFail()) {
+				returnData.push({
+					json: { error: (error as Error).message, description: (error as NodeApiError).description ?? null },
+					pairedItem: { item: itemIndex },
+				});
+				continue;
+			}
+			throw toNodeError(this.getNode(), error, itemIndex);
+		}
+	}
+	return [returnData];
+}

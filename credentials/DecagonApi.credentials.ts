@@ -47,7 +47,7 @@ export class DecagonApi implements ICredentialType {
 			displayName: 'Requests per Second',
 			name: 'requestsPerSecond',
 			type: 'number',
-			typeOptions: { minValue: 0.1, maxValue: 100, numberPrecision: 2 },
+			typeOptions: { minValue: 0.1, maxValue: 1000, numberPrecision: 2 },
 			default: 1,
 			description:
 				'Decagon allows 1 request per second per account and bans IP addresses that exceed it. Raise this only if Decagon granted your account a higher limit. Retries count against it too.',

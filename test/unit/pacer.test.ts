@@ -51,5 +51,6 @@ describe('RequestPacer', () => {
 		expect(RequestPacer.perSecond(1).intervalMs).toBeCloseTo(1030);
 		expect(RequestPacer.perSecond(4).intervalMs).toBeCloseTo(265);
 		expect(RequestPacer.perSecond(0).intervalMs).toBeCloseTo(1030);
+		expect(RequestPacer.perSecond(1000).intervalMs).toBeCloseTo(1.27);
 	});
 });

@@ -5,6 +5,13 @@ import { sleep } from 'n8n-workflow';
  * N requests per second is used at close to N per second however long each response takes, and never
  * above it. Every attempt, retries included, takes a slot. One pacer lives for one node execution:
  * n8n may run executions on different processes (queue mode), so nothing is kept between them.
+ *
+ * The server counts arrivals, not starts. A request that travels longer than usual (the first of a
+ * process, a new connection: DNS, TCP, TLS) arrives late, and the next one, on the warm connection,
+ * would arrive less than an interval after it. So each finished attempt also reports its round trip:
+ * whatever it took beyond the fastest round trip seen so far may have been spent before arriving, and
+ * the next start waits that much longer. The first attempt has nothing to compare with and is taken to
+ * have arrived as its answer came.
  */
 /** Fixed part of the pacing margin, for jitter between our start and the server's arrival time. */
 const PACING_MARGIN_MS = 10;
@@ -38,5 +45,16 @@ export class RequestPacer {
 			await this.wait(remaining);
 		}
 		this.nextStartMs = this.now() + this.intervalMs;
+	}
+
+	private fastestRoundTripMs: number | undefined;
+
+	/** Reports an attempt that started at `startedMs` and ended (answer or error) now. */
+	finished(startedMs: number): void {
+		const endedMs = this.now();
+		const roundTripMs = endedMs - startedMs;
+		const possibleArrivalMs = endedMs - (this.fastestRoundTripMs ?? 0);
+		this.nextStartMs = Math.max(this.nextStartMs, Math.min(endedMs, possibleArrivalMs) + this.intervalMs);
+		this.fastestRoundTripMs = Math.min(this.fastestRoundTripMs ?? roundTripMs, roundTripMs);
 	}
 }

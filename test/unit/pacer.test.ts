@@ -28,6 +28,23 @@ describe('RequestPacer', () => {
 		expect(gaps).toEqual([1000, 1000, 1000, 1000]);
 		expect(clock.waits).toEqual([700, 700, 700, 700]);
 	});
+	it('waits longer after an attempt that took longer than the fastest: it may have arrived late', async () => {
+		const clock = fakeClock();
+		const pacer = new RequestPacer(1000, clock.now, clock.wait);
+		const starts: number[] = [];
+		// Round trips: a cold first request (250 ms), then warm ones (50 ms), one new connection (180 ms).
+		for (const roundTrip of [250, 50, 50, 180, 50]) {
+			await pacer.acquire();
+			const started = clock.now();
+			starts.push(started);
+			clock.advance(roundTrip);
+			pacer.finished(started);
+		}
+		const gaps = starts.slice(1).map((start, i) => start - starts[i]);
+		// After the first: its answer time + interval. After a warm one: the interval. After the slow
+		// one: the interval plus what it took beyond the fastest (130 ms).
+		expect(gaps).toEqual([1250, 1000, 1000, 1130]);
+	});
 	it('does not wait when responses are slower than the interval', async () => {
 		const clock = fakeClock();
 		const pacer = new RequestPacer(1000, clock.now, clock.wait);

@@ -90,6 +90,7 @@ export async function decagonApiRequest(
 		}
 		let failure: AttemptFailure;
 		let response: RawResponse | undefined;
+		const startedMs = Date.now();
 		try {
 			const options: IHttpRequestOptions = {
 				method: 'GET',
@@ -107,7 +108,9 @@ export async function decagonApiRequest(
 				DECAGON_CREDENTIAL,
 				options,
 			)) as RawResponse;
+			connection.pacer.finished(startedMs);
 		} catch (error) {
+			connection.pacer.finished(startedMs);
 			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);
 			const code = networkErrorCode(error) ?? 'UNKNOWN';
 			failure = { kind: 'network', code };

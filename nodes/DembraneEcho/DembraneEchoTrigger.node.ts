@@ -14,7 +14,6 @@ import { apiError } from '../shared/errors';
 import { projectLocator } from './actions/common.descriptions';
 import { transcriptText } from './actions/conversation/getTranscript.operation';
 import { reportTitle } from './helpers/conversation';
-import { rememberDelivery } from './helpers/deliveries';
 import { verifySignature } from './helpers/signature';
 import { searchProjects } from './methods/listSearch';
 import { apiPath, dembraneApiRequest } from './transport';
@@ -219,14 +218,12 @@ export class DembraneEchoTrigger implements INodeType {
 		const conversation = (payload.conversation ?? {}) as IDataObject;
 		const report = (payload.report ?? {}) as IDataObject;
 		const subjectId = String(conversation.id ?? report.id ?? '');
-		// Production retries a delivery with the same payload: event, subject and timestamp identify it.
-		if (!rememberDelivery(data, `${event}|${subjectId}|${String(payload.timestamp ?? '')}`, Date.now())) {
-			return { webhookResponse: { received: true, started: false, reason: 'duplicate delivery' } };
-		}
-
 		const project = (payload.project ?? {}) as IDataObject;
 		const item: IDataObject = {
 			event,
+			// dembrane retries a delivery with the identical payload: this identifies the delivery, for
+			// Remove Duplicates ("items processed in previous executions"), see README.
+			deliveryId: `${event}|${subjectId}|${String(payload.timestamp ?? '')}`,
 			conversationId: conversation.id ?? null,
 			reportId: report.id ?? null,
 			projectId: project.id ?? null,

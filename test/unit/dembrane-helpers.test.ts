@@ -1,8 +1,6 @@
-import type { IDataObject } from 'n8n-workflow';
 import { fileNameFromDisposition } from '../../nodes/DembraneEcho/actions/project/exportTranscripts.operation';
 import { transcriptText } from '../../nodes/DembraneEcho/actions/conversation/getTranscript.operation';
 import { dashboardUrl, emailLocalPart, reportTitle, simplifyConversation, tagTexts } from '../../nodes/DembraneEcho/helpers/conversation';
-import { rememberDelivery } from '../../nodes/DembraneEcho/helpers/deliveries';
 import { fileNameTime, parseTranscriptFileName } from '../../nodes/DembraneEcho/helpers/transcriptFiles';
 import { apiPath } from '../../nodes/DembraneEcho/transport';
 
@@ -68,14 +66,4 @@ test('report titles come from the first # heading', () => {
 	expect(reportTitle('intro\n# Findings of May\n## detail')).toBe('Findings of May');
 	expect(reportTitle('no heading')).toBeNull();
 	expect(reportTitle(null)).toBeNull();
-});
-
-test('deliveries: once per key, remembered for a day, bounded', () => {
-	const data: IDataObject = {};
-	expect(rememberDelivery(data, 'a', 1000)).toBe(true);
-	expect(rememberDelivery(data, 'a', 2000)).toBe(false);
-	expect(rememberDelivery(data, 'a', 1000 + 25 * 3600 * 1000)).toBe(true);
-	for (let i = 0; i < 6000; i++) rememberDelivery(data, `k${i}`, 10 ** 8 + i);
-	expect(Object.keys(data.deliveries as object).length).toBeLessThanOrEqual(5500);
-	expect(rememberDelivery(data, 'k5999', 10 ** 8 + 7000)).toBe(false);
 });

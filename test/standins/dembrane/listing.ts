@@ -1,0 +1,154 @@
+/**
+ * Conversation rows as `/api/v2/bff/conversations` serves them: Directus fields (the default set, `*`
+ * or a chosen list, `id` always first), then what the BFF adds (lock state, artifacts, chunk facts),
+ * with tags and chunks embedded on request. Filtering and sorting follow the route: filters and sort
+ * apply before limit/offset, `transcript_required` AFTER them (production drops rows from the fetched
+ * page, so a page can be shorter than `limit`). Sorting is by code point with Postgres' NULL placement
+ * (NULLs last ascending, first descending); ties keep id order.
+ */
+import type { ConversationRecord, DembraneStore } from './data';
+import { durationValue } from './webhooks';
+import type { DurationLiterals } from './types';
+
+export const SORTS = ['-created_at', 'created_at', '-participant_name', 'participant_name', '-duration', 'duration', '-updated_at', 'updated_at'] as const;
+export type ConversationSort = (typeof SORTS)[number];
+
+/** The route's default `fields`; api-notes' list plus `move_history` (is_over_cap is read, then dropped). */
+export const DEFAULT_FIELDS = [
+	'id',
+	'created_at',
+	'updated_at',
+	'recording_started_at',
+	'project_id',
+	'participant_name',
+	'participant_email',
+	'title',
+	'summary',
+	'source',
+	'duration',
+	'is_finished',
+	'is_audio_processing_finished',
+	'is_anonymized',
+	'move_history',
+];
+
+const SEARCH_FIELDS = ['participant_name', 'participant_email', 'title', 'summary'] as const;
+
+export interface ConversationFilter {
+	sources?: string[];
+	tagIds?: string[];
+	verifiedOnly?: boolean;
+	searchText?: string;
+}
+
+export function filterConversations(records: ConversationRecord[], filter: ConversationFilter): ConversationRecord[] {
+	const search = filter.searchText?.trim().toLowerCase();
+	return records.filter(({ row }) => {
+		if (filter.sources && filter.sources.length > 0 && !filter.sources.includes(row.source)) return false;
+		if (filter.tagIds && filter.tagIds.length > 0 && !row.tagIds.some((id) => filter.tagIds!.includes(id))) return false;
+		if (filter.verifiedOnly && !row.verified) return false;
+		if (search && !SEARCH_FIELDS.some((field) => (row[field] ?? '').toLowerCase().includes(search))) return false;
+		return true;
+	});
+}
+
+function compareText(a: string, b: string): number {
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function sortConversations(records: ConversationRecord[], sort: ConversationSort): ConversationRecord[] {
+	const descending = sort.startsWith('-');
+	const field = (descending ? sort.slice(1) : sort) as 'created_at' | 'participant_name' | 'duration' | 'updated_at';
+	return [...records].sort((left, right) => {
+		const a = left.row[field];
+		const b = right.row[field];
+		let order: number;
+		if (a === null || b === null) {
+			// Postgres: NULLS LAST ascending, NULLS FIRST descending, i.e. NULL is the largest value.
+			order = a === b ? 0 : a === null ? 1 : -1;
+		} else {
+			order = typeof a === 'number' && typeof b === 'number' ? a - b : compareText(String(a), String(b));
+		}
+		if (descending) order = -order;
+		return order !== 0 ? order : compareText(left.row.id, right.row.id);
+	});
+}
+
+export interface RowSettings {
+	durationLiterals: DurationLiterals;
+}
+
+/** Every column of the row as Directus' `*` gives it (o2m aliases `tags` and `chunks` as lists of ids, unless `relations` is false). */
+export function fullRow(store: DembraneStore, record: ConversationRecord, settings: RowSettings, relations = true): Record<string, unknown> {
+	const row = record.row;
+	const full: Record<string, unknown> = {
+		id: row.id,
+		created_at: row.created_at,
+		updated_at: row.updated_at,
+		deleted_at: null,
+		project_id: row.project_id,
+		participant_name: row.participant_name,
+		participant_email: row.participant_email,
+		participant_user_agent: row.source === 'PORTAL_AUDIO' ? 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)' : null,
+		title: row.title,
+		summary: row.summary,
+		source: row.source,
+		duration: durationValue(row.duration, settings.durationLiterals),
+		is_finished: row.is_finished,
+		is_audio_processing_finished: row.is_audio_processing_finished,
+		is_all_chunks_transcribed: row.is_all_chunks_transcribed,
+		is_anonymized: row.is_anonymized,
+		recording_started_at: row.recording_started_at,
+		merged_transcript: null,
+		move_history: null,
+	};
+	if (relations) {
+		full.tags = [...record.junctionIds.values()];
+		full.chunks = store.chunksOf(record).map((chunk) => chunk.id);
+	}
+	return full;
+}
+
+export function pickFields(full: Record<string, unknown>, fields: string[] | '*'): Record<string, unknown> {
+	if (fields === '*') return { ...full };
+	const picked: Record<string, unknown> = {};
+	for (const field of fields) if (field in full) picked[field] = full[field];
+	return picked;
+}
+
+/** What the BFF list adds to each row after the Directus read. */
+export function listExtras(store: DembraneStore, record: ConversationRecord): Record<string, unknown> {
+	const chunks = store.chunksOf(record);
+	const last = chunks.reduce<string | null>((latest, chunk) => (latest === null || chunk.timestamp > latest ? chunk.timestamp : latest), null);
+	return {
+		locked: false,
+		lock_reason: null,
+		conversation_artifacts: record.row.verified
+			? [{ id: `${record.row.id.slice(0, 8)}-artifact`, conversation_id: record.row.id, approved_at: record.row.updated_at, key: 'verified', topic_label: 'Verified outcome' }]
+			: [],
+		has_transcript: chunks.some((chunk) => Boolean(chunk.transcript)),
+		last_chunk_at: last,
+		has_only_text_chunks: chunks.length > 0 && chunks.every((chunk) => chunk.source === 'PORTAL_TEXT'),
+		has_transcription_error: chunks.some((chunk) => Boolean(chunk.error) && !chunk.transcript),
+	};
+}
+
+export function tagRows(store: DembraneStore, record: ConversationRecord, withConversationId: boolean): Array<Record<string, unknown>> {
+	const project = store.project(record.row.project_id);
+	return [...record.junctionIds.entries()].map(([tagId, junctionId]) => {
+		const tag = project?.tags.find((t) => t.id === tagId);
+		return {
+			id: junctionId,
+			...(withConversationId ? { conversation_id: record.row.id } : {}),
+			project_tag_id: tag ? { id: tag.id, text: tag.text, created_at: tag.created_at } : null,
+		};
+	});
+}
+
+/** Chunks embedded by the list (`include_chunks`): newest first. */
+export function listChunkRows(store: DembraneStore, record: ConversationRecord): Array<Record<string, unknown>> {
+	return store
+		.chunksOf(record)
+		.map(({ id, conversation_id, transcript, source, path, timestamp, created_at, error }) => ({ id, conversation_id, transcript, source, path, timestamp, created_at, error }))
+		.reverse();
+}

@@ -1,0 +1,189 @@
+/**
+ * The dembrane ECHO Trigger in a real n8n 2.41.1: publishing the workflow registers a webhook in the
+ * stand-in project, the stand-in delivers real signed events (Python-style body, signature over the
+ * sort_keys compact form). n8n 2.41.1 does not keep static data a webhook writes when that webhook
+ * starts an execution (the execution's Workflow resets the change flag of the same object), so the
+ * node cannot drop redeliveries itself; it marks each item with `deliveryId`, and the workflow's
+ * Remove Duplicates node (n8n's persistent deduplication) lets each delivery through once.
+ */
+import type { DembraneStandin } from '../standins/dembrane';
+import { startDembraneStandin } from '../standins/dembrane';
+import type { CredentialFixture, N8nInstance, N8nServer, WorkflowFixture } from '../support/n8n-instance';
+import { createN8nInstance } from '../support/n8n-instance';
+
+jest.setTimeout(300_000);
+
+const WORKFLOW_ID = 'wfE2eEchoTrig001';
+const WEBHOOK_ID = '6c1f3d7e-2b4a-4e59-9c3d-0a1b2c3d4e5f';
+const NODE = 'Dembrane ECHO Trigger';
+
+let standin: DembraneStandin;
+let n8n: N8nInstance;
+let server: N8nServer;
+let projectId: string;
+
+function workflow(credential: CredentialFixture): WorkflowFixture {
+	return {
+		id: WORKFLOW_ID,
+		name: 'dembrane: summarized conversations',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			{
+				id: 'd4000000-0000-4000-8000-000000000001',
+				name: NODE,
+				type: 'n8n-nodes-conversation-export.dembraneEchoTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId: WEBHOOK_ID,
+				parameters: {
+					registration: 'automatic',
+					project: { __rl: true, mode: 'id', value: projectId },
+					events: ['conversation.summarized', 'conversation.transcribed'],
+					options: {},
+				},
+				credentials: { dembraneEchoApi: { id: credential.id, name: credential.name } },
+			},
+			{
+				id: 'd4000000-0000-4000-8000-000000000002',
+				name: 'Once per delivery',
+				type: 'n8n-nodes-base.removeDuplicates',
+				typeVersion: 2,
+				position: [220, 0],
+				parameters: {
+					operation: 'removeItemsSeenInPreviousExecutions',
+					logic: 'removeItemsWithAlreadySeenKeyValues',
+					dedupeValue: '={{ $json.deliveryId }}',
+					options: {},
+				},
+			},
+			{
+				id: 'd4000000-0000-4000-8000-000000000003',
+				name: 'Handle delivery',
+				type: 'n8n-nodes-base.noOp',
+				typeVersion: 1,
+				position: [440, 0],
+				parameters: {},
+			},
+		],
+		connections: {
+			[NODE]: { main: [[{ node: 'Once per delivery', type: 'main', index: 0 }]] },
+			'Once per delivery': { main: [[{ node: 'Handle delivery', type: 'main', index: 0 }]] },
+		},
+	};
+}
+
+/** Polls a condition until it holds (bounded): n8n activates published workflows after /healthz answers. */
+async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = check();
+		if (value) return value;
+		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
+const liveHooks = () => standin.webhooks(projectId).filter((hook) => !hook.deleted_at);
+
+const executionsOf = async () => await server.executions({ workflowId: WORKFLOW_ID, includeData: true });
+
+beforeAll(async () => {
+	standin = await startDembraneStandin({ conversationsPerProject: 5, webhookRetryDelaysMs: [200, 400, 800] });
+	projectId = standin.listProjects().find((project) => standin.conversations(project.id).length > 0)!.id;
+	const credential: CredentialFixture = {
+		id: 'dembraneE2eCred1',
+		name: 'dembrane stand-in',
+		type: 'dembraneEchoApi',
+		data: {
+			baseUrl: standin.url,
+			authMethod: 'password',
+			directusUrl: standin.directusUrl,
+			email: standin.email,
+			password: standin.password,
+			dashboardUrl: 'https://dashboard.example',
+		},
+	};
+	n8n = await createN8nInstance({ credentials: [credential], workflows: [workflow(credential)] });
+	server = await n8n.start({ publish: [WORKFLOW_ID] });
+	await waitFor('the webhook registration', () => liveHooks().length > 0);
+}, 300_000);
+
+afterAll(async () => {
+	await server?.stop();
+	await n8n?.dispose();
+	await standin?.close();
+});
+
+test('publishing registers the project webhook with our URL, the chosen events and a secret', () => {
+	const hooks = standin.webhooks(projectId).filter((hook) => !hook.deleted_at);
+	expect(hooks).toHaveLength(1);
+	expect(hooks[0].url).toBe(`${server.baseUrl}/webhook/${WEBHOOK_ID}/webhook`);
+	expect([...hooks[0].events].sort()).toEqual(['conversation.summarized', 'conversation.transcribed']);
+	expect(hooks[0].secret).toMatch(/^[0-9a-f]{64}$/);
+});
+
+test('a signed delivery runs the workflow once; redeliveries of it are dropped by deliveryId', async () => {
+	const conversationId = standin.conversations(projectId)[0].id;
+	const [delivery] = await standin.emit('conversation.summarized', { projectId, conversationId });
+	expect(delivery.delivered).toBe(true);
+	expect(delivery.status).toBe(200);
+	const signature = Object.entries(delivery.headers).find(([name]) => name.toLowerCase() === 'x-webhook-signature')?.[1];
+	expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+
+	const execution = await server.waitForExecution({
+		workflowId: WORKFLOW_ID,
+		timeoutMs: 60_000,
+		intervalMs: 500,
+		predicate: (e) => e.outputOf(NODE).some((item) => item.conversationId === conversationId),
+	});
+	const [item] = execution.outputOf(NODE);
+	expect(item).toEqual(expect.objectContaining({ event: 'conversation.summarized', conversationId, projectId }));
+	expect((item.payload as { timestamp: string }).timestamp).toMatch(/\+00:00$/);
+
+	// dembrane resends the identical payload when it did not see our answer: same body, same headers.
+	for (let i = 0; i < 3; i++) {
+		const resent = await fetch(delivery.url, { method: 'POST', body: delivery.body, headers: delivery.headers });
+		expect(resent.status).toBe(200);
+		await resent.text();
+	}
+	await new Promise((resolve) => setTimeout(resolve, 3000));
+	const runs = await executionsOf();
+	expect(runs.every((run) => run.status === 'success')).toBe(true);
+	const handled = runs.flatMap((run) => (run.data?.resultData.runData['Handle delivery']?.[0]?.data?.main?.[0] ?? []).map((i) => i.json));
+	expect(handled).toHaveLength(1);
+	expect(handled[0]).toEqual(expect.objectContaining({ deliveryId: item.deliveryId, conversationId }));
+});
+
+test('a wrong signature is refused with 401 and starts nothing', async () => {
+	const conversationId = standin.conversations(projectId)[1].id;
+	const before = (await executionsOf()).length;
+	const hook = standin.webhooks(projectId).find((h) => !h.deleted_at)!;
+	const body = JSON.stringify({ event: 'conversation.summarized', timestamp: new Date().toISOString(), conversation: { id: conversationId } });
+	const response = await fetch(hook.url, {
+		method: 'POST',
+		body,
+		headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${'0'.repeat(64)}`, 'x-webhook-event': 'conversation.summarized' },
+	});
+	expect(response.status).toBe(401);
+	const unsigned = await fetch(hook.url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+	expect(unsigned.status).toBe(401);
+	await new Promise((resolve) => setTimeout(resolve, 2000));
+	expect((await executionsOf()).length).toBe(before);
+});
+
+test('an event the workflow did not choose is answered 200 and starts nothing', async () => {
+	const before = (await executionsOf()).length;
+	const conversationId = standin.conversations(projectId)[2].id;
+	const [delivery] = await standin.emit('conversation.started', { projectId, conversationId });
+	// The webhook is not subscribed to conversation.started, so dembrane does not even send it.
+	expect(delivery === undefined || delivery.status === 200).toBe(true);
+	await new Promise((resolve) => setTimeout(resolve, 2000));
+	expect((await executionsOf()).length).toBe(before);
+});
+
+test('unpublishing deletes the webhook in dembrane', async () => {
+	await server.api(`/workflows/${WORKFLOW_ID}/deactivate`, { method: 'POST' });
+	await waitFor('the webhook deletion', () => liveHooks().length === 0, 30_000);
+	expect(liveHooks()).toHaveLength(0);
+});

@@ -1,0 +1,244 @@
+/**
+ * The dembrane ECHO node on n8n's real execution engine against the dembrane stand-in over real HTTP.
+ * Expected values are read from the stand-in's own API with a token of its own, never hard-coded.
+ */
+import { unzipSync } from 'fflate';
+import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeParameters } from 'n8n-workflow';
+
+import { startDembraneStandin } from '../standins/dembrane';
+import { credentialRef, MANUAL_TRIGGER_TYPE, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
+
+jest.setTimeout(60_000);
+
+type Standin = Awaited<ReturnType<typeof startDembraneStandin>>;
+let standin: Standin;
+let projects: Array<{ id: string; name: string; zip?: Buffer; status: number }> = [];
+
+async function api(path: string): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+	const response = await fetch(new URL(path, standin.url), { headers: { authorization: `Bearer ${standin.issueAccessToken()}` } });
+	return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
+}
+const apiJson = async <T>(path: string) => JSON.parse((await api(path)).bytes.toString('utf8')) as T;
+
+beforeAll(async () => {
+	standin = await startDembraneStandin({ conversationsPerProject: 40 });
+	const { workspaces } = await apiJson<{ workspaces: Array<{ id: string }> }>('/api/v2/workspaces');
+	for (const workspace of workspaces) {
+		const { projects: rows } = await apiJson<{ projects: Array<{ id: string; name: string }> }>(
+			`/api/v2/workspaces/${workspace.id}/projects?limit=100`,
+		);
+		for (const row of rows) {
+			const zip = await api(`/api/projects/${row.id}/transcripts`);
+			projects.push({ id: row.id, name: row.name, status: zip.status, zip: zip.status === 200 ? zip.bytes : undefined });
+		}
+	}
+	projects = projects.sort((a, b) => (b.zip?.length ?? 0) - (a.zip?.length ?? 0));
+});
+afterAll(async () => standin.close());
+beforeEach(() => standin.configure({ zipQuirk: null, transcriptMediaType: 'json-string', faults: [] }));
+
+const withTranscripts = () => projects.find((p) => p.zip)!;
+
+const trigger: INode = {
+	id: 'c3000000-0000-4000-8000-000000000001',
+	name: "When clicking 'Execute workflow'",
+	type: MANUAL_TRIGGER_TYPE,
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
+
+function echo(parameters: INodeParameters, extra: Partial<INode> = {}): INode {
+	return {
+		id: 'c3000000-0000-4000-8000-000000000002',
+		name: 'ECHO',
+		type: packageNodeType('dembraneEcho'),
+		typeVersion: 1,
+		position: [220, 0],
+		parameters,
+		credentials: credentialRef('dembraneEchoApi'),
+		...extra,
+	};
+}
+
+function passwordCredential(overrides: ICredentialDataDecryptedObject = {}): ICredentialDataDecryptedObject {
+	return {
+		baseUrl: standin.url,
+		authMethod: 'password',
+		directusUrl: standin.directusUrl,
+		email: standin.email,
+		password: standin.password,
+		dashboardUrl: 'https://dashboard.example',
+		sessionToken: '',
+		...overrides,
+	};
+}
+
+function run(node: INode, credential: ICredentialDataDecryptedObject = passwordCredential()) {
+	return runWorkflow({
+		nodes: [trigger, node],
+		connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
+		credentials: { dembraneEchoApi: credential },
+		timeoutMs: 50_000,
+	});
+}
+
+const project = (id: string, mode = 'id') => ({ __rl: true, mode, value: id });
+
+describe('Project → Export Transcripts', () => {
+	test('one item per conversation: every file of the zip, text exact, joined to its conversation', async () => {
+		const { id, zip } = withTranscripts();
+		const files = unzipSync(new Uint8Array(zip!));
+		const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id) }));
+		expect(result.error).toBeUndefined();
+		const items = result.outputOf('ECHO');
+		expect(items).toHaveLength(Object.keys(files).length);
+		const listing = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}&include_tags=true`);
+		for (const { json, pairedItem } of items) {
+			expect(pairedItem).toEqual({ item: 0 });
+			expect(json.transcript).toBe(Buffer.from(files[json.fileName as string]).toString('utf8'));
+			expect(json.matched).toBe(true);
+			const row = listing.find((r) => r.id === json.conversationId)!;
+			expect(String(row.id).startsWith(json.conversationIdPrefix as string)).toBe(true);
+			expect(json.participantName).toBe(row.participant_name ?? null);
+			expect(json.dashboardUrl).toMatch(new RegExp(`^https://dashboard\\.example/en-US/w/[^/]+/projects/${id}/conversations/${row.id}/overview$`));
+		}
+		expect(items.some((i) => /[^\x00-\x7f]/.test(String(i.json.participantName)))).toBe(true);
+	});
+
+	test('zip file output: the bytes and the server file name', async () => {
+		const { id, zip } = withTranscripts();
+		const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), output: 'zip', binaryPropertyName: 'archive' }));
+		const [item] = result.outputOf('ECHO');
+		expect(item.binary!.archive.fileName).toMatch(/_transcripts\.zip$/);
+		expect((await readBinary(item.binary!.archive)).equals(zip!)).toBe(true);
+	});
+
+	test('a project without transcripts: no items and a notice, or an error when asked', async () => {
+		const empty = projects.find((p) => p.status === 404)!;
+		const quiet = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(empty.id) }));
+		expect(quiet.error).toBeUndefined();
+		expect(quiet.outputOf('ECHO')).toEqual([]);
+		expect(JSON.stringify(quiet.runData.ECHO[0].hints)).toMatch(/No (transcripts|conversations)/);
+		const strict = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(empty.id), options: { failIfEmpty: true } }));
+		expect(strict.status).toBe('error');
+	});
+
+	test('an unknown project, and an id that tries to leave its path segment, are 404 Project not found', async () => {
+		for (const id of ['00000000-0000-4000-8000-000000000000', '../conversations']) {
+			const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id) }));
+			expect(result.status).toBe('error');
+			expect(result.error?.message).toMatch(/Project not found/);
+		}
+	});
+
+	test('a dashboard URL picks the project', async () => {
+		const { id } = withTranscripts();
+		const url = `https://dashboard.dembrane.com/en-US/w/ws/projects/${id}/overview`;
+		const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: { __rl: true, mode: 'url', value: url }, output: 'zip' }));
+		expect(result.error).toBeUndefined();
+	});
+
+	test.each(['corrupt', 'truncated', 'zip-slip', 'bomb'] as const)('zip quirk %s fails clearly and emits nothing', async (zipQuirk) => {
+		standin.configure({ zipQuirk });
+		const { id } = withTranscripts();
+		const node = echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), options: { maxTotalMegabytes: 64 } });
+		const result = await run(node);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/transcript zip .* was refused/);
+		const tolerant = await run({ ...node, onError: 'continueRegularOutput' });
+		const items = tolerant.outputOf('ECHO');
+		expect(items).toHaveLength(1);
+		expect(items[0].json.error).toMatch(/refused/);
+	});
+});
+
+describe('Conversation', () => {
+	test('Get Transcript gives the same text for the JSON-string and the plain-text answer', async () => {
+		const { id } = withTranscripts();
+		const listing = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}&transcript_required=true`);
+		const conversationId = String(listing[0].id);
+		const node = echo({ resource: 'conversation', operation: 'getTranscript', conversationId });
+		const production = (await run(node)).outputOf('ECHO')[0].json.transcript;
+		standin.configure({ transcriptMediaType: 'text' });
+		const docs = (await run(node)).outputOf('ECHO')[0].json.transcript;
+		expect(production).toEqual(expect.any(String));
+		expect((production as string).length).toBeGreaterThan(0);
+		expect(docs).toBe(production);
+		const file = (await run(echo({ resource: 'conversation', operation: 'getTranscript', conversationId, output: 'md' }))).outputOf('ECHO')[0];
+		expect((await readBinary(file.binary!.data)).toString('utf8')).toBe(production);
+		expect(file.binary!.data.fileName).toBe(`${conversationId}-transcript.md`);
+	});
+
+	test('Get Many: limit, return all, simplify', async () => {
+		const { id } = withTranscripts();
+		const all = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}`);
+		const limited = (await run(echo({ resource: 'conversation', operation: 'getMany', project: project(id), limit: 7 }))).outputOf('ECHO');
+		expect(limited).toHaveLength(Math.min(7, all.length));
+		const every = (await run(echo({ resource: 'conversation', operation: 'getMany', project: project(id), returnAll: true, simplify: true }))).outputOf('ECHO');
+		expect(every).toHaveLength(all.length);
+		expect(every[0].json).toEqual(expect.objectContaining({ id: expect.any(String), tags: expect.any(String), dashboard_url: expect.stringContaining('/overview') }));
+	});
+
+	test('Get: one conversation', async () => {
+		const { id } = withTranscripts();
+		const [first] = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}`);
+		const result = await run(echo({ resource: 'conversation', operation: 'get', conversationId: String(first.id) }));
+		expect(result.outputOf('ECHO')[0].json.id).toBe(first.id);
+	});
+});
+
+test('Report → Get Latest comes with its Markdown and title', async () => {
+	const { id } = withTranscripts();
+	const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(id) }));
+	expect(result.error).toBeUndefined();
+	const items = result.outputOf('ECHO');
+	if (items.length > 0) {
+		expect(items[0].json.content).toEqual(expect.any(String));
+		expect(items[0].json.title).toEqual(expect.any(String));
+	}
+	const many = await run(echo({ resource: 'report', operation: 'getMany', project: project(id), returnAll: true }));
+	expect(many.error).toBeUndefined();
+});
+
+describe('authentication', () => {
+	test('an expired token is renewed by logging in again, and the run succeeds', async () => {
+		const expired = standin.issueAccessToken({ ttlSeconds: -10 });
+		const before = standin.stats().logins;
+		const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), passwordCredential({ sessionToken: expired }));
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('ECHO').length).toBeGreaterThan(0);
+		expect(standin.stats().logins).toBe(before + 1);
+		expect(result.credentials.preAuthenticationCalls.some((call) => call.expired)).toBe(true);
+	});
+
+	test('a wrong password fails with what to do and never shows the password', async () => {
+		const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), passwordCredential({ password: 'hunter2-wrong-password' }));
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/wrong email or password/);
+		expect(JSON.stringify(result.run)).not.toContain('hunter2-wrong-password');
+	});
+
+	test('a static Directus token is refused with a clear 401 message', async () => {
+		const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), {
+			baseUrl: standin.url,
+			authMethod: 'accessToken',
+			accessToken: standin.staticToken,
+			sessionToken: '',
+		});
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/401/);
+		expect((result.error as { description?: string }).description).toMatch(/static Directus tokens/);
+		expect(JSON.stringify(result.run)).not.toContain(standin.staticToken);
+	});
+
+	test('a pasted access token works', async () => {
+		const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), {
+			baseUrl: standin.url,
+			authMethod: 'accessToken',
+			accessToken: standin.issueAccessToken({ ttlSeconds: 600 }),
+			sessionToken: '',
+		});
+		expect(result.error).toBeUndefined();
+	});
+});

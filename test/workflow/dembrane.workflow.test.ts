@@ -111,7 +111,9 @@ describe('Project → Export Transcripts', () => {
 		const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), output: 'zip', binaryPropertyName: 'archive' }));
 		const [item] = result.outputOf('ECHO');
 		expect(item.binary!.archive.fileName).toMatch(/_transcripts\.zip$/);
-		expect((await readBinary(item.binary!.archive)).equals(zip!)).toBe(true);
+		// The same entries with the same bytes (entry times may differ between two downloads).
+		const entries = (bytes: Buffer) => Object.entries(unzipSync(new Uint8Array(bytes))).map(([name, data]) => [name, Buffer.from(data).toString('utf8')]);
+		expect(entries(await readBinary(item.binary!.archive))).toEqual(entries(zip!));
 	});
 
 	test('a project without transcripts: no items and a notice, or an error when asked', async () => {
@@ -241,4 +243,32 @@ describe('authentication', () => {
 		});
 		expect(result.error).toBeUndefined();
 	});
+});
+
+describe('the zip limit of production (1,000 conversations)', () => {
+	let big: Standin;
+	beforeAll(async () => {
+		big = await startDembraneStandin({ conversationsPerProject: 1030, chunksPerConversation: 1, chunkTextBytes: 40 });
+	});
+	afterAll(async () => big.close());
+
+	test('conversations beyond the zip limit are fetched one by one: every transcript once', async () => {
+		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
+		const expected = big.conversations(projectId).filter((c) => big.transcript(c.id) !== '');
+		const node = echo({ resource: 'project', operation: 'exportTranscripts', project: project(projectId) });
+		const result = await runWorkflow({
+			nodes: [trigger, node],
+			connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
+			credentials: { dembraneEchoApi: { baseUrl: big.url, authMethod: 'accessToken', accessToken: big.issueAccessToken({ ttlSeconds: 600 }), sessionToken: '' } },
+			timeoutMs: 120_000,
+		});
+		expect(result.error).toBeUndefined();
+		const items = result.outputOf('ECHO');
+		expect(items.filter((i) => i.json.source === 'zip').length).toBeLessThan(expected.length);
+		expect(items.filter((i) => i.json.source === 'transcript').length).toBeGreaterThan(0);
+		expect(items).toHaveLength(expected.length);
+		const byId = new Map(items.map((i) => [i.json.conversationId, i.json.transcript]));
+		expect(byId.size).toBe(expected.length);
+		for (const conversation of expected) expect(byId.get(conversation.id)).toBe(big.zipFileBody(conversation.id));
+	}, 120_000);
 });

@@ -72,3 +72,10 @@ export async function dashboardContext(this: DembraneContext, projectId: string 
 	const workspaceId = (body as IDataObject | undefined)?.workspace_id;
 	return { base, workspaceId: typeof workspaceId === 'string' ? workspaceId : undefined };
 }
+
+/** `GET /api/v2/bff/conversations/count` → the number of conversations of a project. */
+export async function countConversations(this: DembraneContext, projectId: string): Promise<number> {
+	const { body } = await dembraneApiRequest.call(this, { path: '/api/v2/bff/conversations/count', qs: { project_id: projectId } });
+	const count = Number((body as IDataObject | undefined)?.count);
+	return Number.isFinite(count) ? count : 0;
+}

@@ -4,10 +4,11 @@ import { NodeOperationError } from 'n8n-workflow';
 import { apiError, serverMessage } from '../../../shared/errors';
 import type { ZipLimits } from '../../../shared/zip';
 import { readZipEntries, ZipReadError } from '../../../shared/zip';
-import { dashboardContext, listConversations, projectIdOf } from '../../helpers/api';
+import { countConversations, dashboardContext, listConversations, projectIdOf } from '../../helpers/api';
 import { dashboardUrl, emailLocalPart, tagTexts } from '../../helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../helpers/transcriptFiles';
 import { apiPath, dembraneApiRequest } from '../../transport';
+import { transcriptText } from '../conversation/getTranscript.operation';
 import { projectLocator } from '../common.descriptions';
 
 const showFor = { resource: ['project'], operation: ['exportTranscripts'] };
@@ -54,6 +55,15 @@ export const description: INodeProperties[] = [
 					'Whether a project without transcripts fails the node. Off: it returns no items and a notice.',
 			},
 			{
+				displayName: 'Fetch Transcripts Beyond the Zip Limit',
+				name: 'completeBeyondZipLimit',
+				type: 'boolean',
+				default: true,
+				displayOptions: { show: { '/output': ['conversations'], matchDetails: [true] } },
+				description:
+					'Whether to fetch, one by one, the transcripts of conversations the zip left out. dembrane puts at most 1,000 conversations in a project zip.',
+			},
+			{
 				displayName: 'Include Files as Binary',
 				name: 'includeFiles',
 				type: 'boolean',
@@ -92,7 +102,11 @@ export const description: INodeProperties[] = [
 	},
 ];
 
+/** dembrane's zip route includes at most this many conversations (the first by id). */
+export const ZIP_CONVERSATION_LIMIT = 1000;
+
 interface ExportOptions {
+	completeBeyondZipLimit?: boolean;
 	failIfEmpty?: boolean;
 	includeFiles?: boolean;
 	matchDetails?: boolean;
@@ -157,7 +171,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		maxEntries: options.maxEntries ?? 100000,
 		maxTotalBytes: (options.maxTotalMegabytes ?? 1024) * 1024 * 1024,
 	};
-	const files: Array<{ name: string; data: Buffer }> = [];
+	const files: Array<{ name: string; data: Buffer; fromZip?: false }> = [];
 	try {
 		for await (const entry of readZipEntries(stream as AsyncIterable<Uint8Array>, limits)) files.push(entry);
 	} catch (error) {
@@ -177,11 +191,46 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	}
 
 	let details = new Map<string, IDataObject>();
+	let rows: IDataObject[] = [];
 	let links = { base: '', workspaceId: undefined as string | undefined };
 	if (options.matchDetails !== false && files.length > 0) {
-		const rows = await listConversations.call(this, projectId, { include_tags: true });
+		rows = await listConversations.call(this, projectId, { include_tags: true });
 		details = new Map(rows.map((row) => [`${String(row.id).slice(0, 8)}|${fileNameTime(row.created_at as string)}`, row]));
 		links = await dashboardContext.call(this, projectId);
+	}
+	// dembrane zips only the first 1,000 conversations of a project (by id): past that, some are missing.
+	const conversationCount = options.matchDetails !== false ? rows.length : await countConversations.call(this, projectId);
+	if (conversationCount > ZIP_CONVERSATION_LIMIT) {
+		if (options.matchDetails === false || options.completeBeyondZipLimit === false) {
+			this.addExecutionHints({
+				message: `Project ${projectId} has ${conversationCount} conversations; dembrane's zip holds the first ${ZIP_CONVERSATION_LIMIT} only. Turn on "Match Conversation Details" and "Fetch Transcripts Beyond the Zip Limit" to get the rest.`,
+				type: 'warning',
+				location: 'outputPane',
+			});
+		} else {
+			const inZip = new Set(files.map((file) => {
+				const parsed = parseTranscriptFileName(file.name);
+				return `${parsed.conversationIdPrefix}|${parsed.recordedAt}`;
+			}));
+			for (const row of rows) {
+				const key = `${String(row.id).slice(0, 8)}|${fileNameTime(row.created_at as string)}`;
+				if (inZip.has(key)) continue;
+				const response = await dembraneApiRequest.call(this, {
+					path: apiPath`/api/conversations/${String(row.id)}/transcript`,
+					responseType: 'text',
+					acceptStatuses: [404],
+				});
+				if (response.statusCode === 404) continue;
+				const text = transcriptText(response.body, response.headers['content-type']);
+				if (text === '') continue; // no transcribed chunk: the zip leaves such conversations out too
+				const time = fileNameTime(row.created_at as string) ?? '';
+				// Named as the zip would name it (without the participant part), so it is matched like the rest.
+				const name = `${time.replace(/[-:]/g, '').replace('T', '_').replace('Z', '')}_${String(row.id).slice(0, 8)}-transcript.md`;
+				// Zip files end every chunk with a newline, the transcript route joins chunks with one: one more
+				// newline makes the same text either way.
+				files.push({ name, data: Buffer.from(`${text}\n`, 'utf8'), fromZip: false });
+			}
+		}
 	}
 
 	const items: INodeExecutionData[] = [];
@@ -190,7 +239,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const row = details.get(`${parsed.conversationIdPrefix}|${parsed.recordedAt}`);
 		const json: IDataObject = {
 			projectId,
-			fileName: file.name,
+			fileName: file.fromZip === false ? null : file.name,
+			source: file.fromZip === false ? 'transcript' : 'zip',
 			conversationIdPrefix: parsed.conversationIdPrefix,
 			recordedAt: parsed.recordedAt,
 			participantPart: parsed.participantPart,

@@ -164,7 +164,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (output === 'zip') {
 		const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
 		const binary = await this.helpers.prepareBinaryData(stream as never, fileName, 'application/zip');
-		return [{ json: { projectId, fileName, fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem }];
+		return [{ json: { projectId, fileName, bytes: binary.bytes ?? null, fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem }];
 	}
 
 	const limits: ZipLimits = {

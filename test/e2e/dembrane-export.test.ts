@@ -1,0 +1,89 @@
+/**
+ * dembrane ECHO in a real n8n 2.41.1: a project zip of 2,000 conversations with Unicode participant
+ * names, streamed and split into exactly one item per transcript file, joined to its conversation.
+ */
+import { unzipSync } from 'fflate';
+
+import type { DembraneStandin } from '../standins/dembrane';
+import { startDembraneStandin } from '../standins/dembrane';
+import type { CredentialFixture, N8nInstance, WorkflowFixture } from '../support/n8n-instance';
+import { createN8nInstance } from '../support/n8n-instance';
+
+jest.setTimeout(600_000);
+
+let standin: DembraneStandin;
+let n8n: N8nInstance;
+let projectId: string;
+
+function exportWorkflow(id: string, credential: CredentialFixture, parameters: Record<string, unknown>): WorkflowFixture {
+	return {
+		id,
+		name: `dembrane: ${id}`,
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			{ id: `${id}-manual`, name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: `${id}-echo`,
+				name: 'ECHO',
+				type: 'n8n-nodes-conversation-export.dembraneEcho',
+				typeVersion: 1,
+				position: [220, 0],
+				parameters: { resource: 'project', operation: 'exportTranscripts', project: { __rl: true, mode: 'id', value: projectId }, ...parameters },
+				credentials: { dembraneEchoApi: { id: credential.id, name: credential.name } },
+			},
+		],
+		connections: { Start: { main: [[{ node: 'ECHO', type: 'main', index: 0 }]] } },
+	};
+}
+
+beforeAll(async () => {
+	// The zip limit of production is lifted so the zip itself holds all 2,000.
+	standin = await startDembraneStandin({ conversationsPerProject: 2000, chunksPerConversation: 3, chunkTextBytes: 120, zipConversationLimit: 0 });
+	projectId = standin.listProjects().find((project) => standin.conversations(project.id).length === 2000)!.id;
+	const credential: CredentialFixture = {
+		id: 'dembraneE2eExp01',
+		name: 'dembrane stand-in',
+		type: 'dembraneEchoApi',
+		data: { baseUrl: standin.url, authMethod: 'password', directusUrl: standin.directusUrl, email: standin.email, password: standin.password },
+	};
+	n8n = await createN8nInstance({
+		credentials: [credential],
+		workflows: [exportWorkflow('wfE2eEchoSplit01', credential, {}), exportWorkflow('wfE2eEchoZip0001', credential, { output: 'zip' })],
+	});
+}, 300_000);
+
+afterAll(async () => {
+	await n8n?.dispose();
+	await standin?.close();
+});
+
+test('a zip of 2,000 conversations becomes exactly one item per transcript, Unicode names intact', async () => {
+	const response = await fetch(`${standin.url}/api/projects/${projectId}/transcripts`, {
+		headers: { authorization: `Bearer ${standin.issueAccessToken()}` },
+	});
+	const files = unzipSync(new Uint8Array(await response.arrayBuffer()));
+	const fileCount = Object.keys(files).length;
+	expect(fileCount).toBeGreaterThan(1500);
+
+	const result = await n8n.execute('wfE2eEchoSplit01');
+	expect(result.error?.message).toBeUndefined();
+	const items = result.outputOf('ECHO');
+	expect(items).toHaveLength(fileCount);
+	expect(new Set(items.map((item) => item.conversationId)).size).toBe(fileCount);
+	for (const item of items) {
+		expect(item.matched).toBe(true);
+		expect(item.transcript).toBe(Buffer.from(files[item.fileName as string]).toString('utf8'));
+		expect(item.participantName ?? null).toBe(standin.conversation(String(item.conversationId))!.participant_name ?? null);
+	}
+	expect(items.some((item) => /[^\x00-\x7f]/.test(String(item.participantName ?? '')))).toBe(true);
+	console.log(`2,000-conversation zip → ${items.length} items: node ${String(result.run.data.resultData.runData.ECHO[0].executionTime)} ms, peak RSS ${result.peakRssKb ?? '?'} kB`);
+});
+
+test('the zip as one file', async () => {
+	const result = await n8n.execute('wfE2eEchoZip0001');
+	expect(result.status).toBe('success');
+	const [item] = result.outputOf('ECHO');
+	expect(String(item.fileName)).toMatch(/_transcripts\.zip$/);
+	expect(Number(item.bytes)).toBeGreaterThan(100_000);
+});

@@ -584,6 +584,8 @@ export async function runPoll(opts: RunWorkflowOptions & { nodeName: string; man
 	const context = new PollContext(workflow, node, additionalData, mode, opts.manual ? 'manual' : 'activate');
 	let timer: NodeJS.Timeout | undefined;
 	const timeoutMs = opts.timeoutMs ?? 30_000;
+	// As n8n's PollTriggerExecutor does: expressions (credentials included) need the workflow's isolate.
+	await workflow.expression.acquireIsolate();
 	try {
 		const items = await Promise.race([
 			nodeType.poll.call(context),
@@ -594,6 +596,7 @@ export async function runPoll(opts: RunWorkflowOptions & { nodeName: string; man
 		return { items: null, error: error as Error, staticData: JSON.parse(JSON.stringify(before)) as IDataObject };
 	} finally {
 		clearTimeout(timer);
+		await workflow.expression.releaseIsolate();
 	}
 }
 

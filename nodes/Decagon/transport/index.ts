@@ -112,7 +112,15 @@ export async function decagonApiRequest(
 		} catch (error) {
 			connection.pacer.finished(startedMs);
 			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);
-			const code = networkErrorCode(error) ?? 'UNKNOWN';
+			const code = networkErrorCode(error);
+			if (!code) {
+				// Neither HTTP nor the network (the credential could not be applied, say): say what it was.
+				throw apiError(node, {
+					message: `The request to Decagon could not be made: ${error instanceof Error ? error.message : String(error)}`,
+					description: 'Check the Decagon API credential.',
+					secrets,
+				});
+			}
 			failure = { kind: 'network', code };
 		}
 		if (response) {

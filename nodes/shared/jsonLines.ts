@@ -11,32 +11,42 @@ interface LinePosition {
 }
 
 /**
+ * How pages are kept until the end: `deflated` JSON text for a file (a few times smaller than the
+ * objects), or the parsed `objects` themselves when they become n8n items anyway (no encode/decode).
+ */
+export type CollectorStorage = 'deflated' | 'objects';
+
+/**
  * Collects records as JSON Lines, keyed: when a key comes again, the copy with the greater version wins
  * and takes the later place (as a fresh upsert would); an equal or older copy is dropped. Callers that
  * want every record give every record its own key.
  */
 export class JsonLinesCollector {
-	private readonly blocks: Buffer[] = [];
+	private readonly blocks: Array<Buffer | unknown[]> = [];
 	private readonly winners = new Map<string, LinePosition>();
 	private bytes = 0;
 
+	constructor(private readonly storage: CollectorStorage = 'deflated') {}
+
 	/** Adds one page of records; returns how many of them are new or newer versions. */
 	addPage(records: Array<{ key: string; version: number; record: unknown }>): number {
-		const lines: string[] = [];
+		const kept: unknown[] = [];
 		const block = this.blocks.length;
-		let accepted = 0;
 		for (const { key, version, record } of records) {
 			const existing = this.winners.get(key);
 			if (existing && existing.version >= version) continue;
 			if (existing) this.winners.delete(key);
-			this.winners.set(key, { block, line: lines.length, version });
-			lines.push(JSON.stringify(record));
-			accepted++;
+			this.winners.set(key, { block, line: kept.length, version });
+			kept.push(record);
 		}
-		const text = lines.length > 0 ? `${lines.join('\n')}\n` : '';
+		if (this.storage === 'objects') {
+			this.blocks.push(kept);
+			return kept.length;
+		}
+		const text = kept.length > 0 ? `${kept.map((record) => JSON.stringify(record)).join('\n')}\n` : '';
 		this.bytes += Buffer.byteLength(text);
 		this.blocks.push(deflateRawSync(Buffer.from(text, 'utf8'), { level: 1 }));
-		return accepted;
+		return kept.length;
 	}
 
 	/** Distinct keys kept. */
@@ -44,7 +54,7 @@ export class JsonLinesCollector {
 		return this.winners.size;
 	}
 
-	/** Uncompressed size of everything added, superseded copies included (an upper bound of the file). */
+	/** Uncompressed size of everything added, superseded copies included (deflated storage only). */
 	get bytesAdded(): number {
 		return this.bytes;
 	}
@@ -62,8 +72,11 @@ export class JsonLinesCollector {
 		}
 	}
 
-	/** The kept lines as text, in output order: page by page, and within a page in arrival order. */
-	private *keptLines(): Generator<string[]> {
+	/**
+	 * The kept entries of each page, in output order: page by page, and within a page in arrival order.
+	 * Deflated pages come as JSON text lines, object pages as the records.
+	 */
+	private *keptPages(): Generator<{ lines: string[] } | { records: unknown[] }> {
 		const keep = new Map<number, Set<number>>();
 		for (const position of this.winners.values()) {
 			let lines = keep.get(position.block);
@@ -73,25 +86,37 @@ export class JsonLinesCollector {
 		for (let block = 0; block < this.blocks.length; block++) {
 			const wanted = keep.get(block);
 			if (!wanted) continue;
-			const lines = inflateRawSync(this.blocks[block]).toString('utf8').split('\n');
-			yield lines.filter((line, index) => line !== '' && wanted.has(index));
+			const stored = this.blocks[block];
+			if (Array.isArray(stored)) {
+				yield { records: stored.filter((_record, index) => wanted.has(index)) };
+			} else {
+				const lines = inflateRawSync(stored).toString('utf8').split('\n');
+				yield { lines: lines.filter((line, index) => line !== '' && wanted.has(index)) };
+			}
 		}
 	}
 
-	/** The kept records, parsed again. */
+	/** The kept records. */
 	*records(): Generator<unknown> {
-		for (const lines of this.keptLines()) {
-			for (const line of lines) yield JSON.parse(line);
+		for (const page of this.keptPages()) {
+			if ('records' in page) yield* page.records;
+			else for (const line of page.lines) yield JSON.parse(line);
 		}
 	}
 
 	/** The JSON Lines file, streamed; `transform` reshapes each record on the way out. */
 	toStream(transform?: (record: unknown) => unknown): Readable {
-		const pages = this.keptLines();
+		const pages = this.keptPages();
 		function* chunks(): Generator<Buffer> {
-			for (const lines of pages) {
-				const text = transform ? lines.map((line) => JSON.stringify(transform(JSON.parse(line)))) : lines;
-				yield Buffer.from(`${text.join('\n')}\n`, 'utf8');
+			for (const page of pages) {
+				let lines: string[];
+				if ('lines' in page && !transform) {
+					lines = page.lines; // stored text goes out as it is
+				} else {
+					const records = 'records' in page ? page.records : page.lines.map((line) => JSON.parse(line) as unknown);
+					lines = records.map((record) => JSON.stringify(transform ? transform(record) : record));
+				}
+				yield Buffer.from(`${lines.join('\n')}\n`, 'utf8');
 			}
 		}
 		return Readable.from(chunks());

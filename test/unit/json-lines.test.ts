@@ -1,3 +1,4 @@
+import type { CollectorStorage } from '../../nodes/shared/jsonLines';
 import { JsonLinesCollector } from '../../nodes/shared/jsonLines';
 
 async function read(collector: JsonLinesCollector, transform?: (r: unknown) => unknown): Promise<string> {
@@ -6,9 +7,9 @@ async function read(collector: JsonLinesCollector, transform?: (r: unknown) => u
 	return Buffer.concat(chunks).toString('utf8');
 }
 
-describe('JsonLinesCollector', () => {
+describe.each<CollectorStorage>(['deflated', 'objects'])('JsonLinesCollector (%s storage)', (storage) => {
 	it('keeps one copy per key, the newest, at the place of its newest copy', async () => {
-		const c = new JsonLinesCollector();
+		const c = new JsonLinesCollector(storage);
 		c.addPage([
 			{ key: 'a', version: 1, record: { id: 'a', v: 1 } },
 			{ key: 'b', version: 1, record: { id: 'b', v: 1 } },
@@ -29,13 +30,13 @@ describe('JsonLinesCollector', () => {
 		expect(await read(c)).toBe('{"id":"b","v":1}\n{"id":"c","v":1}\n{"id":"a","v":2}\n');
 	});
 	it('truncates to a limit and transforms on the way out', async () => {
-		const c = new JsonLinesCollector();
+		const c = new JsonLinesCollector(storage);
 		c.addPage([1, 2, 3, 4].map((n) => ({ key: `k${n}`, version: 0, record: { n } })));
 		c.truncate(2);
 		expect(await read(c, (r) => ({ double: (r as { n: number }).n * 2 }))).toBe('{"double":2}\n{"double":4}\n');
 	});
 	it('keeps Unicode intact and memory small for many pages', async () => {
-		const c = new JsonLinesCollector();
+		const c = new JsonLinesCollector(storage);
 		for (let page = 0; page < 200; page++) {
 			c.addPage(
 				Array.from({ length: 100 }, (_, i) => ({
@@ -53,7 +54,7 @@ describe('JsonLinesCollector', () => {
 		expect(text).toContain('Zoë 王小明 🎉');
 	});
 	it('produces an empty file for no records', async () => {
-		const c = new JsonLinesCollector();
+		const c = new JsonLinesCollector(storage);
 		c.addPage([]);
 		expect(await read(c)).toBe('');
 	});

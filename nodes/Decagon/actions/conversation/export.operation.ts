@@ -201,8 +201,9 @@ export async function execute(
 	const deduplicate = options.deduplicate !== false;
 	const query = buildExportQuery.call(this, filters, itemIndex);
 
-	// One collector for every output mode: newest copy per conversation, kept deflated until the end.
-	const collector = new JsonLinesCollector();
+	// One collector for every output mode: newest copy per conversation. A file keeps its pages deflated
+	// until it is streamed out; items are objects in n8n's memory anyway, so they are kept as parsed.
+	const collector = new JsonLinesCollector(output === 'jsonl' ? 'deflated' : 'objects');
 	let received = 0;
 	const result = await paginateExport.call(
 		this,

@@ -28,7 +28,13 @@ if [ ! -f "$N8N_DIR/.complete" ]; then
   rm -rf "$N8N_DIR"; mkdir -p "$N8N_DIR"
   echo '{"private":true}' > "$N8N_DIR/package.json"
   (cd "$N8N_DIR" && PATH="$NODE_BIN:$PATH" npm install --ignore-scripts --no-audit --no-fund --loglevel=error "n8n@$N8N_VERSION" >&2)
-  (cd "$N8N_DIR" && PATH="$NODE_BIN:$PATH" npm_config_nodedir="$NODE_HEADERS" npm rebuild sqlite3 --loglevel=error >&2)
+  # --ignore-scripts=false: under `npm test` npm passes the repo's ignore-scripts=true down in the
+  # environment, and the rebuild would then "succeed" without building anything.
+  (cd "$N8N_DIR" && PATH="$NODE_BIN:$PATH" npm_config_nodedir="$NODE_HEADERS" npm rebuild sqlite3 --ignore-scripts=false --loglevel=error >&2)
+  if ! find "$N8N_DIR/node_modules/sqlite3" -name node_sqlite3.node -path '*Release*' | grep -q .; then
+    echo "sqlite3's native module was not built in $N8N_DIR; n8n cannot open its database" >&2
+    exit 1
+  fi
   PATH="$NODE_BIN:$PATH" "$N8N_DIR/node_modules/.bin/n8n" --version >&2
   touch "$N8N_DIR/.complete"
 fi

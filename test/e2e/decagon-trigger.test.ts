@@ -46,7 +46,7 @@ afterAll(async () => {
 	await standin?.close();
 });
 
-test('a new conversation starts the workflow, and a new message in it starts it again as "updated"', async () => {
+test('a new conversation starts the workflow, and after an n8n restart a new message in it starts it again as "updated"', async () => {
 	const now = new Date().toISOString();
 	const added = standin.addConversation({
 		created_at: now,
@@ -68,6 +68,9 @@ test('a new conversation starts the workflow, and a new message in it starts it 
 	expect(firstItems.map((item) => [item.conversation_id, item.change_type])).toEqual([[id, 'new']]);
 	expect((firstItems[0].messages as unknown[]).length).toBe(1);
 
+	// n8n restarts between the two polls: the trigger's state lives in the workflow's static data only.
+	await server.stop();
+	server = await n8n.start();
 	standin.addMessage(id, 'A second message from the e2e test');
 	waited = Date.now();
 	const second = await server.waitForExecution({
@@ -83,8 +86,10 @@ test('a new conversation starts the workflow, and a new message in it starts it 
 		'A second message from the e2e test',
 	]);
 
-	// Nothing else ran, and the node never exceeded the stand-in's 1 request/s.
+	// Nothing else ran. Pacing is per execution: n8n polls once when it activates the workflow at start-up,
+	// and when that lands within a second of the minute's poll the two can meet Decagon's limit once,
+	// which the shared retry policy absorbs (Retry-After). Without a restart there are none.
 	const all = await server.executions({ workflowId: WORKFLOW_ID });
 	expect(all.map((execution) => execution.status)).toEqual(['success', 'success']);
-	expect(standin.stats().rateLimited).toBe(0);
+	expect(standin.stats().rateLimited).toBeLessThanOrEqual(2);
 });

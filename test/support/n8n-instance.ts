@@ -409,8 +409,15 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 		async start(startOptions = {}) {
 			if (server?.alive()) throw new Error('n8n is already running for this instance; stop() it first');
 			if (startOptions.publish?.length) await instance.publish(startOptions.publish);
-			server = await startServer(runtime, userFolder, env, startOptions);
-			return server;
+			// A port found free can still be taken before n8n binds it: then again on another port.
+			for (let attempt = 1; ; attempt++) {
+				try {
+					server = await startServer(runtime, userFolder, env, startOptions);
+					return server;
+				} catch (error) {
+					if (startOptions.port !== undefined || attempt >= 3 || !/port \d+ is already in use/.test((error as Error).message)) throw error;
+				}
+			}
 		},
 		async dispose() {
 			if (server) await server.stop();
@@ -861,18 +868,29 @@ function watchProcess(pid: number | undefined) {
 	};
 }
 
-/** A port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.unref();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address ? address.port : 0;
-			server.close(() => resolve(port));
+/**
+ * A port that was free on 127.0.0.1 a moment ago, below Linux's ephemeral range (32768-60999): a port
+ * from listen(0) can be taken by any outgoing connection before n8n binds it, which happened under load.
+ */
+export async function freePort(): Promise<number> {
+	const tryListen = (port: number) =>
+		new Promise<number | undefined>((resolve) => {
+			const server = createServer();
+			server.unref();
+			server.once('error', () => resolve(undefined));
+			server.listen(port, '127.0.0.1', () => {
+				const address = server.address();
+				const bound = typeof address === 'object' && address ? address.port : undefined;
+				server.close(() => resolve(bound));
+			});
 		});
-	});
+	for (let attempt = 0; attempt < 50; attempt++) {
+		const port = await tryListen(20_000 + Math.floor(Math.random() * 12_000));
+		if (port !== undefined) return port;
+	}
+	const port = await tryListen(0);
+	if (port === undefined) throw new Error('no free port on 127.0.0.1');
+	return port;
 }
 
 function delay(ms: number): Promise<void> {

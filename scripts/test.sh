@@ -24,3 +24,8 @@ NODE_OPTIONS=--experimental-vm-modules N8N_EXPRESSION_ENGINE=vm "$NODE24" node_m
 
 echo "== end-to-end tests in a real n8n"
 npx jest --selectProjects e2e --runInBand
+
+# Needs redis-server and Postgres (.ci/run installs Debian's packages); without them (and CI unset)
+# the file is skipped and says why, with CI=true it fails.
+echo "== queue mode end-to-end (n8n main + 2 workers + webhook processor, Postgres, Redis)"
+npx jest --selectProjects queue --runInBand

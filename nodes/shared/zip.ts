@@ -1,14 +1,17 @@
 /**
  * The package's one zip reader: reads a zip as a stream of chunks (an HTTP response) and yields each
- * entry when it is complete, so memory holds one entry at a time, not the archive. fflate does the
- * inflating (the same library n8n's Compression node uses). fflate's streaming reader does not check
+ * entry when it is complete, so memory holds one entry at a time, not the archive. fflate's streaming
+ * reader (the library n8n's Compression node uses) walks the zip's structure; each entry's deflate data
+ * is inflated in one call by Node's zlib, which is native: fflate's JavaScript inflate was most of the
+ * node's time in the dembrane benchmark. fflate's streaming reader does not check
  * the archive's end, so this module does: after the last entry it finds the end-of-central-directory
  * record in the kept tail and checks every entry's name, size and CRC-32 against the central directory.
  * A truncated or corrupt archive, an unsafe entry name, or an archive that inflates beyond the limits
  * (a zip bomb) ends with a ZipReadError; nothing is yielded after it.
  */
-import { Unzip, UnzipInflate } from 'fflate';
-import type { UnzipFile } from 'fflate';
+import { Unzip } from 'fflate';
+import type { FlateError, UnzipDecoder, UnzipFile } from 'fflate';
+import * as zlib from 'zlib';
 
 export type ZipProblem = 'corrupt' | 'truncated' | 'unsafe-name' | 'too-many-entries' | 'too-large';
 
@@ -40,6 +43,7 @@ const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
 const ZIP64_EOCD_SIGNATURE = 0x06064b50;
 const CENTRAL_SIGNATURE = 0x02014b50;
+const MAX_ENTRY_BYTES = 2 ** 31 - 1;
 
 /** A name is safe when it stays inside the folder it is extracted to. */
 export function isSafeEntryName(name: string): boolean {
@@ -92,7 +96,11 @@ export async function* readZipEntries(source: AsyncIterable<Uint8Array>, limits:
 		};
 		file.start();
 	});
-	unzip.register(UnzipInflate);
+	unzip.register(
+		nativeInflate(() => limits.maxTotalBytes - totalBytes, (error) => {
+			problem ??= error;
+		}),
+	);
 
 	const tail = new Tail(MAX_KEPT_TAIL);
 	const push = (chunk: Uint8Array, final: boolean) => {
@@ -113,6 +121,58 @@ export async function* readZipEntries(source: AsyncIterable<Uint8Array>, limits:
 	if (open > 0) throw new ZipReadError('truncated', 'The zip is truncated: its last entry is incomplete');
 	verifyCentralDirectory(tail, seen);
 	while (ready.length > 0) yield ready.shift()!;
+}
+
+/**
+ * A decoder for fflate's Unzip (compression method 8): collects one entry's deflate data and inflates it
+ * with zlib when the entry ends, at most `budget()` bytes (the zip-bomb limit, enforced by zlib itself).
+ */
+function nativeInflate(budget: () => number, fail: (error: ZipReadError) => void) {
+	return class NativeInflate implements UnzipDecoder {
+		static readonly compression = 8;
+		ondata: UnzipDecoder['ondata'] = () => undefined;
+		private parts: Buffer[] = [];
+		private compressedBytes = 0;
+		private done = false;
+
+		constructor(private readonly name: string) {}
+
+		push(data: Uint8Array, final: boolean): void {
+			if (this.done) return;
+			if (data.length > 0) {
+				this.compressedBytes += data.length;
+				// Deflate never stores much more than it inflates to: past the budget it is a bomb or junk.
+				if (this.compressedBytes > budget() + 1024 * 1024) {
+					this.done = true;
+					fail(new ZipReadError('too-large', `The zip's entry "${this.name}" is larger than the limit allows`));
+					return;
+				}
+				this.parts.push(Buffer.from(data)); // a copy: fflate may reuse the chunk it hands over
+			}
+			if (!final) return;
+			this.done = true;
+			const input = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+			this.parts = [];
+			let output: Buffer;
+			try {
+				// zlib stops at maxOutputLength (at most 2 GiB here: one entry is never that large legitimately).
+				output = zlib.inflateRawSync(input, { maxOutputLength: Math.min(Math.max(1, budget() + 1), MAX_ENTRY_BYTES) });
+			} catch (error) {
+				if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+					fail(new ZipReadError('too-large', `The zip inflates to more than the limit allows (entry "${this.name}")`));
+					return;
+				}
+				this.ondata(Object.assign(new Error((error as Error).message), { code: 0 }) as FlateError, new Uint8Array(0), true);
+				return;
+			}
+			this.ondata(null, output, true);
+		}
+
+		terminate(): void {
+			this.done = true;
+			this.parts = [];
+		}
+	};
 }
 
 /** Keeps the last `limit` bytes of a stream, and whether anything before them was dropped. */
@@ -196,8 +256,9 @@ const CRC_TABLE = (() => {
 	return table;
 })();
 
-/** CRC-32 (the zip one), continued from `previous`. */
+/** CRC-32 (the zip one), continued from `previous`; zlib's native one where Node has it (20.15+). */
 export function crc32(data: Uint8Array, previous = 0): number {
+	if (typeof zlib.crc32 === 'function') return zlib.crc32(data, previous);
 	let crc = ~previous;
 	for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
 	return ~crc >>> 0;

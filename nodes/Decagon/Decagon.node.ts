@@ -11,7 +11,9 @@ export class Decagon implements INodeType {
 		icon: { light: 'file:decagon.svg', dark: 'file:decagon.dark.svg' },
 		group: ['input'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		// The canvas shows this under the node's name (which already says "Export conversations").
+		subtitle:
+			'={{ ({ conversation: "One item per conversation", message: "One item per message", jsonl: "JSON Lines file" })[$parameter["output"]] || $parameter["operation"] }}',
 		description: 'Export conversations from Decagon, paced to its rate limit and de-duplicated',
 		defaults: { name: 'Decagon' },
 		usableAsTool: true,

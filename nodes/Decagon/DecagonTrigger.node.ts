@@ -26,8 +26,9 @@ export class DecagonTrigger implements INodeType {
 		icon: { light: 'file:decagon.svg', dark: 'file:decagon.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{ "New and updated conversations" }}',
-		description: 'Starts the workflow once for each new or changed Decagon conversation',
+		subtitle: '={{ "Conversation changes" }}',
+		// n8n's node panel shows the trigger's description for the Decagon entry as a whole (node and trigger).
+		description: 'Export Decagon conversations, or start a workflow once for each new or changed one',
 		defaults: { name: 'Decagon Trigger' },
 		polling: true,
 		inputs: [],

@@ -14,7 +14,9 @@ export class DembraneEcho implements INodeType {
 		icon: { light: 'file:dembrane.svg', dark: 'file:dembrane.dark.svg' },
 		group: ['input'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		// Shown on the canvas under the node's name: the action in words, not "exportTranscripts: project".
+		subtitle:
+			'={{ ({ "project.exportTranscripts": "Export transcripts", "project.getMany": "Get many projects", "conversation.get": "Get conversation", "conversation.getMany": "Get many conversations", "conversation.getTranscript": "Get transcript", "report.get": "Get report", "report.getLatest": "Get latest report", "report.getMany": "Get many reports" })[$parameter["resource"] + "." + $parameter["operation"]] || $parameter["operation"] }}',
 		description: 'Export transcripts, conversations and reports from dembrane ECHO',
 		defaults: { name: 'Dembrane ECHO' },
 		usableAsTool: true,

@@ -49,6 +49,7 @@ export class DecagonApi implements ICredentialType {
 			type: 'number',
 			typeOptions: { minValue: 0.1, maxValue: 1000, numberPrecision: 2 },
 			default: 1,
+			hint: 'Decagon bans IP addresses that go over the limit: keep 1 unless Decagon raised yours',
 			description:
 				'Decagon allows 1 request per second per account and bans IP addresses that exceed it. Raise this only if Decagon granted your account a higher limit. Retries count against it too.',
 		},
@@ -84,6 +85,14 @@ export class DecagonApi implements ICredentialType {
 				properties: {
 					value: 403,
 					message: 'Decagon refused this API key (403): it has no access to conversation export.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 429,
+					message:
+						'Decagon answered 429 Too Many Requests: it allows 1 request per second, and opening this dialog tests once already. Wait a moment, then retry.',
 				},
 			},
 		],

@@ -24,13 +24,6 @@ export class DembraneEchoApi implements ICredentialType {
 
 	properties: INodeProperties[] = [
 		{
-			displayName: 'API URL',
-			name: 'baseUrl',
-			type: 'string',
-			default: 'https://api.dembrane.com',
-			description: 'The ECHO API root; routes are under /api',
-		},
-		{
 			displayName: 'Authentication',
 			name: 'authMethod',
 			type: 'options',
@@ -47,14 +40,6 @@ export class DembraneEchoApi implements ICredentialType {
 				},
 			],
 			default: 'password',
-		},
-		{
-			displayName: 'Directus URL',
-			name: 'directusUrl',
-			type: 'string',
-			default: 'https://directus.dembrane.com',
-			description: 'Where dembrane’s login lives (POST /auth/login)',
-			displayOptions: { show: { authMethod: ['password'] } },
 		},
 		{
 			displayName: 'Email',
@@ -79,6 +64,22 @@ export class DembraneEchoApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			displayOptions: { show: { authMethod: ['accessToken'] } },
+		},
+		{
+			displayName: 'API URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://api.dembrane.com',
+			description: 'The ECHO API root; routes are under /api',
+			hint: 'Change the URLs only if you run your own ECHO',
+		},
+		{
+			displayName: 'Directus URL',
+			name: 'directusUrl',
+			type: 'string',
+			default: 'https://directus.dembrane.com',
+			description: 'Where dembrane’s login lives (POST /auth/login)',
+			displayOptions: { show: { authMethod: ['password'] } },
 		},
 		{
 			displayName: 'Dashboard URL',

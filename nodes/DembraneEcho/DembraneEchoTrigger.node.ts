@@ -35,7 +35,8 @@ export class DembraneEchoTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ $parameter["events"].join(", ") }}',
-		description: 'Starts the workflow when dembrane ECHO sends a webhook event',
+		// n8n's node panel shows the trigger's description for the dembrane ECHO entry as a whole.
+		description: 'Export dembrane ECHO transcripts, conversations and reports, or start a workflow on its webhook events',
 		defaults: { name: 'Dembrane ECHO Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -59,6 +60,14 @@ export class DembraneEchoTrigger implements INodeType {
 					},
 				],
 				default: 'automatic',
+			},
+			{
+				displayName:
+					'In dembrane, add a webhook to the project with this node’s Production URL (under Webhook URLs above) and a secret, and type the same secret below. Publish the workflow to receive events.',
+				name: 'manualNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { registration: ['manual'] } },
 			},
 			{ ...projectLocator, displayOptions: { show: { registration: ['automatic'] } } },
 			{

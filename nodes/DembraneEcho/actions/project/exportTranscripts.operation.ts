@@ -59,9 +59,9 @@ export const description: INodeProperties[] = [
 				name: 'completeBeyondZipLimit',
 				type: 'boolean',
 				default: true,
-				displayOptions: { show: { '/output': ['conversations'], matchDetails: [true] } },
+				displayOptions: { show: { '/output': ['conversations'] } },
 				description:
-					'Whether to fetch, one by one, the transcripts of conversations the zip left out. dembrane puts at most 1,000 conversations in a project zip.',
+					'Whether to fetch, one by one, the transcripts of conversations the zip left out. dembrane puts at most 1,000 conversations in a project zip. Needs Match Conversation Details (on unless turned off).',
 			},
 			{
 				displayName: 'Include Files as Binary',

@@ -1,4 +1,10 @@
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, IPollFunctions } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	IPollFunctions,
+} from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { apiError, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
@@ -23,6 +29,12 @@ export interface DecagonConnection {
 	/** Only to scrub it from error texts; requests are signed by n8n's credential helper. */
 	apiKey: string;
 	requestTimeoutMs: number;
+	/**
+	 * The credential as read once at the start: handed to n8n's credential helper with every request so
+	 * that an export of thousands of pages does not decrypt it again for each (a static API key has no
+	 * token to renew).
+	 */
+	credentials: ICredentialDataDecryptedObject;
 }
 
 export async function openDecagonConnection(
@@ -51,6 +63,7 @@ export async function openDecagonConnection(
 		retryPolicy: overrides.retryPolicy ?? DEFAULT_RETRY_POLICY,
 		apiKey: String(credentials.apiKey ?? ''),
 		requestTimeoutMs: overrides.requestTimeoutMs ?? 120_000,
+		credentials,
 	};
 }
 
@@ -103,11 +116,15 @@ export async function decagonApiRequest(
 				ignoreHttpStatusErrors: true,
 				timeout: connection.requestTimeoutMs,
 			};
-			response = (await this.helpers.httpRequestWithAuthentication.call(
-				this,
-				DECAGON_CREDENTIAL,
-				options,
-			)) as RawResponse;
+			const reference = this.getNode().credentials?.[DECAGON_CREDENTIAL];
+			response = (await this.helpers.httpRequestWithAuthentication.call(this, DECAGON_CREDENTIAL, options, {
+				credentialsDecrypted: {
+					id: reference?.id ?? '',
+					name: reference?.name ?? '',
+					type: DECAGON_CREDENTIAL,
+					data: connection.credentials,
+				},
+			})) as RawResponse;
 			connection.pacer.finished(startedMs);
 		} catch (error) {
 			connection.pacer.finished(startedMs);

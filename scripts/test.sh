@@ -29,3 +29,8 @@ npx jest --selectProjects e2e --runInBand
 # the file is skipped and says why, with CI=true it fails.
 echo "== queue mode end-to-end (n8n main + 2 workers + webhook processor, Postgres, Redis)"
 npx jest --selectProjects queue --runInBand
+
+# Benchmarks are not timed tests: a small size once proves every one of them still runs and produces the
+# right items (exit 1 otherwise); their targets are reported, not asserted. `npm run bench` is the full run.
+echo "== benchmarks, small size (bench/run.ts; results in \${TMPDIR:-/tmp}/bench-small.md)"
+npm run --silent bench -- --size small --no-build --out "${TMPDIR:-/tmp}/bench-small.md" >/dev/null

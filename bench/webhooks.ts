@@ -1,0 +1,364 @@
+/**
+ * Webhook benchmark: signed dembrane deliveries into a running n8n, our trigger (which verifies the
+ * signature the way production computes it) vs n8n's Webhook node followed by the Crypto and If nodes a
+ * user would add to check the signature. 20 concurrent senders for a fixed time per side; every answered
+ * delivery must become one successful execution (nothing lost).
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
+
+import { PyFloat, pythonBody } from '../test/standins/dembrane';
+import { startDembraneStandin } from '../test/standins/dembrane';
+import { deliveryHeaders, nowMicros, pythonIsoFormat } from '../test/standins/dembrane/webhooks';
+import type { CredentialFixture, N8nServer, WorkflowFixture } from '../test/support/n8n-instance';
+import { createN8nInstance } from '../test/support/n8n-instance';
+import type { Benchmark } from './measure';
+import { median } from './measure';
+import { fmtInt, fmtMb, fmtMs, fmtRatio } from './report';
+import { PACKAGE } from './workflows';
+
+const SENDERS = 20;
+const SECRET = 'bench-webhook-secret-7f3a';
+const EVENT = 'conversation.summarized';
+const OURS_ID = 'benchHookOurs001';
+const THEIRS_ID = 'benchHookTheirs1';
+const OURS_WEBHOOK_ID = '0b3e5f1a-7c2d-4e8f-9a6b-1c2d3e4f5a6b';
+const THEIRS_WEBHOOK_ID = '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f';
+const THEIRS_PATH = 'bench-dembrane-deliveries';
+
+interface Delivery {
+	body: string;
+	headers: Record<string, string>;
+}
+
+/**
+ * Deliveries as production sends them: Python's json.dumps body (insertion order, ensure_ascii, a float
+ * duration such as 245.0), signed over the sort_keys compact form.
+ */
+function makeDeliveries(count: number, projectId: string): Delivery[] {
+	const deliveries: Delivery[] = [];
+	const started = nowMicros();
+	for (let i = 0; i < count; i++) {
+		const id = randomUUID();
+		const payload = {
+			event: EVENT,
+			timestamp: pythonIsoFormat(started + i),
+			conversation: {
+				id,
+				created_at: '2026-11-20T09:15:00.123456+00:00',
+				updated_at: '2026-11-20T09:45:12.654321+00:00',
+				participant_name: `Zoë Müller ${i}`,
+				duration: new PyFloat(245 + (i % 7)),
+				source: 'PORTAL_AUDIO',
+				is_finished: true,
+				is_all_chunks_transcribed: true,
+				tags: ['Wohnen', 'Café'],
+				emails_csv: '',
+				transcript: 'Wir haben über den Stadtteil gesprochen. '.repeat(40),
+				summary: 'Eine kurze Zusammenfassung des Gesprächs über Verkehr und Grünflächen.',
+			},
+			project: { id: projectId, name: 'Stadtgespräch', language: 'de' },
+			dashboardUrl: `https://dashboard.dembrane.com/de-DE/w/ws/projects/${projectId}/conversations/${id}/overview`,
+		};
+		const body = pythonBody(payload);
+		deliveries.push({ body, headers: deliveryHeaders(EVENT, payload, body, SECRET, 'production') });
+	}
+	return deliveries;
+}
+
+interface Phase {
+	accepted: number;
+	refused: number;
+	errors: number;
+	seconds: number;
+	latenciesMs: number[];
+	statuses: Map<string, number>;
+}
+
+/** `senders` loops, each posting one delivery after the other until `durationMs` is over. */
+async function sendFor(url: string, deliveries: Delivery[], durationMs: number, senders = SENDERS): Promise<Phase> {
+	const agent = new Agent({ keepAlive: true, maxSockets: senders });
+	const phase: Phase = { accepted: 0, refused: 0, errors: 0, seconds: 0, latenciesMs: [], statuses: new Map() };
+	const target = new URL(url);
+	let next = 0;
+	const started = performance.now();
+	const end = started + durationMs;
+	const post = (delivery: Delivery) =>
+		new Promise<number | string>((resolve) => {
+			const req = request(
+				{ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: delivery.headers, timeout: 30_000 },
+				(res) => {
+					res.resume();
+					res.on('end', () => resolve(res.statusCode ?? 0));
+					res.on('error', () => resolve('response error'));
+				},
+			);
+			req.on('timeout', () => req.destroy(new Error('timeout')));
+			req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+			req.end(delivery.body);
+		});
+	await Promise.all(
+		Array.from({ length: senders }, async () => {
+			while (performance.now() < end) {
+				const delivery = deliveries[next++ % deliveries.length];
+				const sent = performance.now();
+				const status = await post(delivery);
+				phase.latenciesMs.push(performance.now() - sent);
+				phase.statuses.set(String(status), (phase.statuses.get(String(status)) ?? 0) + 1);
+				if (typeof status === 'number' && status >= 200 && status < 300) phase.accepted++;
+				else if (typeof status === 'number') phase.refused++;
+				else phase.errors++;
+			}
+		}),
+	);
+	phase.seconds = (performance.now() - started) / 1000;
+	agent.destroy();
+	return phase;
+}
+
+/** Executions of a workflow with a status, counted through the public API's cursor pages. */
+async function countExecutions(server: N8nServer, workflowId: string, status: string): Promise<number> {
+	let count = 0;
+	let cursor: string | undefined;
+	for (let page = 0; page < 10_000; page++) {
+		const params = new URLSearchParams({ workflowId, status, limit: '250' });
+		if (cursor) params.set('cursor', cursor);
+		const body = await server.api<{ data: unknown[]; nextCursor?: string | null }>(`/executions?${params.toString()}`);
+		count += body.data.length;
+		if (!body.nextCursor) return count;
+		cursor = body.nextCursor;
+	}
+	throw new Error('more than 2.5 million executions?');
+}
+
+/** Waits until the workflow has `expected` finished executions (success + error) or nothing moves for 60 s. */
+async function drain(server: N8nServer, workflowId: string, expected: number): Promise<{ success: number; error: number; waitedMs: number }> {
+	const started = Date.now();
+	let last = -1;
+	let lastChange = Date.now();
+	for (;;) {
+		const success = await countExecutions(server, workflowId, 'success');
+		const error = await countExecutions(server, workflowId, 'error');
+		if (success + error >= expected) return { success, error, waitedMs: Date.now() - started };
+		if (success + error !== last) {
+			last = success + error;
+			lastChange = Date.now();
+		} else if (Date.now() - lastChange > 60_000 || Date.now() - started > 15 * 60_000) {
+			return { success, error, waitedMs: Date.now() - started };
+		}
+		await new Promise((resolve) => setTimeout(resolve, 1_000));
+	}
+}
+
+function oursWorkflow(credential: CredentialFixture): WorkflowFixture {
+	return {
+		id: OURS_ID,
+		name: 'Bench: dembrane deliveries (ours)',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			{
+				id: `${OURS_ID}-node-0`,
+				name: 'Dembrane ECHO Trigger',
+				type: `${PACKAGE}.dembraneEchoTrigger`,
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId: OURS_WEBHOOK_ID,
+				parameters: { registration: 'manual', events: [EVENT], secret: SECRET, options: {} },
+				credentials: { [credential.type]: { id: credential.id, name: credential.name } },
+			},
+			{ id: `${OURS_ID}-node-1`, name: 'Handle delivery', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
+		],
+		connections: { 'Dembrane ECHO Trigger': { main: [[{ node: 'Handle delivery', type: 'main', index: 0 }]] } },
+	};
+}
+
+/**
+ * Webhook 2.1 (POST, answer at once) → Crypto 2 (HMAC-SHA256 hex of the body as JSON; the secret in a Crypto
+ * credential) → If 2.3
+ * ("sha256=" + that equals the X-Webhook-Signature header) → true: No Operation. What a user builds
+ * without our node.
+ */
+function theirsWorkflow(crypto: CredentialFixture): WorkflowFixture {
+	const node = (index: number, name: string, type: string, typeVersion: number, parameters: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+		id: `${THEIRS_ID}-node-${index}`,
+		name,
+		type,
+		typeVersion,
+		position: [index * 220, 0],
+		parameters,
+		...extra,
+	});
+	return {
+		id: THEIRS_ID,
+		name: 'Bench: dembrane deliveries (built-ins)',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			node(0, 'Webhook', 'n8n-nodes-base.webhook', 2.1, { httpMethod: 'POST', path: THEIRS_PATH, responseMode: 'onReceived', options: {} }, { webhookId: THEIRS_WEBHOOK_ID }),
+			node(
+				1,
+				'Crypto',
+				'n8n-nodes-base.crypto',
+				2,
+				{ action: 'hmac', type: 'SHA256', value: '={{ JSON.stringify($json.body) }}', dataPropertyName: 'signature', encoding: 'hex' },
+				{ credentials: { crypto: { id: crypto.id, name: crypto.name } } },
+			),
+			node(2, 'Signature matches?', 'n8n-nodes-base.if', 2.3, {
+				conditions: {
+					options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 3 },
+					conditions: [
+						{
+							id: '3f9c2a1e-5b7d-4c8e-9f0a-1b2c3d4e5f60',
+							leftValue: "={{ 'sha256=' + $json.signature }}",
+							rightValue: "={{ $json.headers['x-webhook-signature'] }}",
+							operator: { type: 'string', operation: 'equals' },
+						},
+					],
+					combinator: 'and',
+				},
+				options: {},
+			}),
+			node(3, 'Handle delivery', 'n8n-nodes-base.noOp', 1, {}),
+		],
+		connections: {
+			Webhook: { main: [[{ node: 'Crypto', type: 'main', index: 0 }]] },
+			Crypto: { main: [[{ node: 'Signature matches?', type: 'main', index: 0 }]] },
+			'Signature matches?': { main: [[{ node: 'Handle delivery', type: 'main', index: 0 }], []] },
+		},
+	};
+}
+
+interface SideResult {
+	phases: Phase[];
+	executions: { success: number; error: number; waitedMs: number }[];
+}
+
+export const webhookDeliveries: Benchmark = {
+	name: 'webhook-deliveries',
+	title: 'Signed dembrane webhook deliveries: our trigger vs Webhook → Crypto → If',
+	async run(context, report) {
+		const durationMs = context.size === 'full' ? 20_000 : 4_000;
+		report.sizes = `${SENDERS} concurrent senders, ${fmtMs(durationMs)} per side and run`;
+		const dembrane = await startDembraneStandin({ projects: 1 });
+		context.defer(() => dembrane.close());
+		const credential: CredentialFixture = {
+			id: 'benchDembraneHook',
+			name: 'dembrane bench token',
+			type: 'dembraneEchoApi',
+			data: { baseUrl: dembrane.url, authMethod: 'accessToken', accessToken: dembrane.staticToken },
+		};
+		const crypto: CredentialFixture = { id: 'benchCryptoHmac1', name: 'Webhook secret', type: 'crypto', data: { hmacSecret: SECRET } };
+		const ours = oursWorkflow(credential);
+		const theirs = theirsWorkflow(crypto);
+		const instanceStarted = Date.now();
+		const n8n = await createN8nInstance({ packageTarball: context.tarball, credentials: [credential, crypto], workflows: [ours, theirs] });
+		context.defer(() => n8n.dispose());
+		const server = await n8n.start({ publish: [OURS_ID, THEIRS_ID] });
+		context.defer(async () => {
+			await server.stop();
+		});
+		context.log(`n8n server ready in ${fmtMs(Date.now() - instanceStarted)} at ${server.baseUrl}`);
+
+		const projectId = dembrane.listProjects()[0].id;
+		const deliveries = makeDeliveries(2_000, projectId);
+		const sides = [
+			{ label: 'ours', workflowId: OURS_ID, url: `${server.baseUrl}/webhook/${OURS_WEBHOOK_ID}/webhook` },
+			{ label: 'theirs', workflowId: THEIRS_ID, url: `${server.baseUrl}/webhook/${THEIRS_PATH}` },
+		] as const;
+
+		// Every answered delivery so far, per side: what its executions must add up to.
+		const answered = new Map<string, number>(sides.map((side) => [side.label, 0]));
+		// Both webhooks are live once n8n has activated the published workflows: one delivery each.
+		const warmDeadline = Date.now() + 90_000;
+		for (const side of sides) {
+			for (;;) {
+				const phase = await sendFor(side.url, deliveries.slice(0, 1), 1, 1);
+				answered.set(side.label, answered.get(side.label)! + phase.accepted);
+				if (phase.accepted > 0) break;
+				if (Date.now() > warmDeadline) throw new Error(`${side.label}: the webhook never answered 2xx (${[...phase.statuses.keys()].join(', ')})`);
+				await new Promise((resolve) => setTimeout(resolve, 1_000));
+			}
+		}
+		// A short unmeasured round per side warms both up (JIT, database, connections).
+		for (const side of sides) {
+			const phase = await sendFor(side.url, deliveries, Math.min(3_000, durationMs / 2));
+			answered.set(side.label, answered.get(side.label)! + phase.accepted);
+		}
+		const finished = new Map<string, { success: number; error: number }>();
+		for (const side of sides) {
+			const settled = await drain(server, side.workflowId, answered.get(side.label)!);
+			finished.set(side.label, settled);
+			if (settled.success + settled.error !== answered.get(side.label)) {
+				report.fail(`${side.label} warm-up: ${settled.success + settled.error} executions for ${answered.get(side.label)} answered deliveries`);
+			}
+		}
+
+		// One phase per side and round, the order alternating, so the machine's other work weighs on both alike.
+		const results = new Map<string, SideResult>(sides.map((side) => [side.label, { phases: [], executions: [] }]));
+		for (let round = 0; round < context.runs; round++) {
+			for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+				const before = finished.get(side.label)!;
+				const phase = await sendFor(side.url, deliveries, durationMs);
+				const drained = await drain(server, side.workflowId, before.success + before.error + phase.accepted);
+				const executions = { success: drained.success - before.success, error: drained.error - before.error, waitedMs: drained.waitedMs };
+				results.get(side.label)!.phases.push(phase);
+				results.get(side.label)!.executions.push(executions);
+				finished.set(side.label, drained);
+				context.log(
+					`${side.label} run ${round + 1}: ${fmtInt(phase.accepted)} answered 2xx in ${phase.seconds.toFixed(1)} s (${(phase.accepted / phase.seconds).toFixed(1)}/s), ${fmtInt(executions.success)} successful and ${fmtInt(executions.error)} failed executions, drained in ${fmtMs(drained.waitedMs)}`,
+				);
+			}
+		}
+		const peakRssKb = server.peakRssKb();
+
+		// Which If branch the built-in chain took for a production delivery (the newest execution).
+		const [sample] = await server.executions({ workflowId: THEIRS_ID, includeData: true, limit: 1 });
+		const sampleRun = (sample as unknown as { data?: { resultData?: { runData?: Record<string, Array<{ data?: { main?: unknown[][] } }>> } } })?.data?.resultData?.runData;
+		const ifOutputs = sampleRun?.['Signature matches?']?.[0]?.data?.main ?? [];
+		const matched = (ifOutputs[0]?.length ?? 0) > 0;
+
+		const rows: string[][] = [];
+		const rate = new Map<string, number>();
+		for (const side of sides) {
+			const result = results.get(side.label)!;
+			const rates = result.phases.map((phase) => phase.accepted / phase.seconds);
+			rate.set(side.label, median(rates));
+			const answered = result.phases.reduce((sum, phase) => sum + phase.accepted, 0);
+			const succeeded = result.executions.reduce((sum, executions) => sum + executions.success, 0);
+			const other = result.phases.flatMap((phase) => [...phase.statuses].filter(([status]) => !/^2\d\d$/.test(status)).map(([status, n]) => `${status} × ${n}`));
+			const latencies = result.phases.flatMap((phase) => phase.latenciesMs);
+			rows.push([
+				side.label === 'ours' ? 'ours: dembrane ECHO Trigger (Manual registration, secret) → No Operation' : 'theirs: Webhook → Crypto (HMAC) → If → No Operation',
+				`${median(rates).toFixed(1)} (${rates.map((r) => r.toFixed(1)).join(', ')})`,
+				fmtMs(median(latencies)),
+				fmtInt(answered),
+				other.join(', ') || 'none',
+				fmtInt(succeeded),
+				fmtMs(median(result.executions.map((executions) => executions.waitedMs))),
+			]);
+			report.target(
+				`${side.label}: every answered delivery is one successful execution`,
+				`${fmtInt(succeeded)} of ${fmtInt(answered)}`,
+				succeeded === answered && result.executions.every((executions) => executions.error === 0),
+			);
+		}
+		report.table(
+			['Chain', 'Deliveries answered 2xx per second (median; runs)', 'Median answer time', 'Answered', 'Other answers', 'Successful executions', 'Drain after sending (median)'],
+			rows,
+		);
+		const ratio = rate.get('ours')! / rate.get('theirs')!;
+		report.target('our deliveries per second ≥ 0.9× theirs, zero lost', `${fmtRatio(ratio)} (${rate.get('ours')!.toFixed(1)}/s vs ${rate.get('theirs')!.toFixed(1)}/s)`, ratio >= 0.9);
+		report.target(
+			'theirs: the signature check accepts production deliveries',
+			matched ? 'accepted (sampled execution)' : 'rejected: the If node sent the sampled production delivery to false',
+			matched,
+		);
+		report.note(
+			`Both workflows are published in one \`n8n start\` (peak RSS ${fmtMb(peakRssKb)} over the whole benchmark) and answer at once ("respond immediately"); the executions run after the answer. The senders post production-like \`${EVENT}\` deliveries (Python json.dumps body, signature over the sort_keys compact form) with keep-alive connections from this process.`,
+		);
+		report.note(
+			"The built-in chain hashes `JSON.stringify($json.body)`, which is not the text dembrane signs (Python sorts the keys, escapes non-ASCII and writes 245.0 where JavaScript writes 245): matching production needs a Code node that re-implements Python's json.dumps, as our trigger does.",
+		);
+	},
+};

@@ -23,7 +23,7 @@ const TRIGGER_WORKFLOW = 'demoDecagonTrigg';
 const DEMBRANE_WORKFLOW = 'demoDembranePrj1';
 
 /** What the stand-ins announce on their first stdout line (a combined CLI prints all keys in one). */
-interface StandinInfo {
+export interface StandinInfo {
 	decagon?: string;
 	apiKey?: string;
 	decagonApiKey?: string;
@@ -49,33 +49,7 @@ async function main(): Promise<void> {
 	console.log(`   Decagon stand-in:        ${info.decagon}`);
 	if (info.dembrane) console.log(`   dembrane ECHO stand-in:  ${info.dembrane}`);
 
-	const credentials: CredentialFixture[] = [
-		{
-			id: 'demoDecagonCred01',
-			name: 'Decagon (local stand-in)',
-			type: 'decagonApi',
-			data: {
-				region: 'custom',
-				baseUrl: info.decagon,
-				apiKey: info.decagonApiKey ?? info.apiKey ?? 'test-decagon-key',
-				requestsPerSecond: 1,
-			},
-		},
-	];
-	if (info.dembrane && info.directus && info.email && info.password) {
-		credentials.push({
-			id: 'demoDembraneCred1',
-			name: 'dembrane ECHO (local stand-in)',
-			type: 'dembraneEchoApi',
-			data: {
-				baseUrl: info.dembrane,
-				authMethod: 'password',
-				directusUrl: info.directus,
-				email: info.email,
-				password: info.password,
-			},
-		});
-	}
+	const credentials = demoCredentials(info);
 	const workflows = readDemoWorkflows(new Set(credentials.map((c) => c.type)));
 
 	step('installing the packed package into a fresh n8n user folder (.tmp/demo/n8n)');
@@ -167,6 +141,38 @@ async function main(): Promise<void> {
 	await new Promise<void>(() => undefined); // until a signal
 }
 
+/** The demo's credentials, pointing at the stand-ins (dembrane's only when its stand-in announced a login). */
+export function demoCredentials(info: StandinInfo): CredentialFixture[] {
+	const credentials: CredentialFixture[] = [
+		{
+			id: 'demoDecagonCred01',
+			name: 'Decagon (local stand-in)',
+			type: 'decagonApi',
+			data: {
+				region: 'custom',
+				baseUrl: info.decagon,
+				apiKey: info.decagonApiKey ?? info.apiKey ?? 'test-decagon-key',
+				requestsPerSecond: 1,
+			},
+		},
+	];
+	if (info.dembrane && info.directus && info.email && info.password) {
+		credentials.push({
+			id: 'demoDembraneCred1',
+			name: 'dembrane ECHO (local stand-in)',
+			type: 'dembraneEchoApi',
+			data: {
+				baseUrl: info.dembrane,
+				authMethod: 'password',
+				directusUrl: info.directus,
+				email: info.email,
+				password: info.password,
+			},
+		});
+	}
+	return credentials;
+}
+
 function step(text: string): void {
 	console.log(`\n== ${text}`);
 }
@@ -191,7 +197,7 @@ function printTable(rows: Array<Record<string, unknown>>): void {
 }
 
 /** Demo workflows whose credentials exist (dembrane's only when its stand-in runs). */
-function readDemoWorkflows(credentialTypes: Set<string>): WorkflowFixture[] {
+export function readDemoWorkflows(credentialTypes: Set<string>): WorkflowFixture[] {
 	const workflows: WorkflowFixture[] = [];
 	for (const file of readdirSync(WORKFLOW_DIR).filter((name) => name.endsWith('.json')).sort()) {
 		const workflow = JSON.parse(readFileSync(path.join(WORKFLOW_DIR, file), 'utf8')) as WorkflowFixture;
@@ -207,7 +213,7 @@ function readDemoWorkflows(credentialTypes: Set<string>): WorkflowFixture[] {
  * The combined stand-in CLI (test/standins/cli.ts) when it exists, else every test/standins/<api>/cli.ts
  * there is. Each prints one JSON line first; the keys are merged.
  */
-async function startStandins(): Promise<StandinInfo> {
+export async function startStandins(logDir = DEMO_DIR): Promise<StandinInfo> {
 	const combined = path.join(REPO_ROOT, 'test', 'standins', 'cli.ts');
 	const clis = existsSync(combined)
 		? [combined]
@@ -215,12 +221,12 @@ async function startStandins(): Promise<StandinInfo> {
 				.map((name) => path.join(REPO_ROOT, 'test', 'standins', name, 'cli.ts'))
 				.filter((file) => existsSync(file));
 	if (clis.length === 0) throw new Error('no stand-in CLI found under test/standins');
-	const infos = await Promise.all(clis.map((cli) => startStandinCli(cli)));
+	const infos = await Promise.all(clis.map((cli) => startStandinCli(cli, logDir)));
 	return Object.assign({}, ...infos) as StandinInfo;
 }
 
-function startStandinCli(cli: string): Promise<StandinInfo> {
-	const log = createWriteStream(path.join(DEMO_DIR, `standin-${path.basename(path.dirname(cli))}.log`));
+function startStandinCli(cli: string, logDir: string): Promise<StandinInfo> {
+	const log = createWriteStream(path.join(logDir, `standin-${path.basename(path.dirname(cli))}.log`));
 	const tsNode = path.join(REPO_ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
 	const child = spawn(process.execPath, [tsNode, '--transpile-only', cli], {
 		cwd: REPO_ROOT,
@@ -260,7 +266,7 @@ function startStandinCli(cli: string): Promise<StandinInfo> {
 }
 
 /** DEMO_PORT, else 5678 when it is free, else any free port. */
-async function demoPort(): Promise<number> {
+export async function demoPort(): Promise<number> {
 	if (process.env.DEMO_PORT) return Number(process.env.DEMO_PORT);
 	const free = await new Promise<boolean>((resolve) => {
 		const probe = createServer();
@@ -268,6 +274,12 @@ async function demoPort(): Promise<number> {
 		probe.listen(5678, '127.0.0.1', () => probe.close(() => resolve(true)));
 	});
 	return free ? 5678 : freePort();
+}
+
+/** Stops the stand-ins started by startStandins() (for scripts that import this module). */
+export function stopStandins(): void {
+	stopping = true;
+	for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 }
 
 async function shutdown(code: number): Promise<never> {
@@ -287,13 +299,16 @@ async function shutdown(code: number): Promise<never> {
 	process.exit(code);
 }
 
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+// Run as a script (npm run demo); scripts/screenshots.ts imports the functions above instead.
+if (require.main === module) {
+	process.on('SIGINT', () => void shutdown(0));
+	process.on('SIGTERM', () => void shutdown(0));
 
-main().then(
-	() => shutdown(0),
-	(error: Error) => {
-		console.error(`\n!! ${error.message}`);
-		void shutdown(1);
-	},
-);
+	main().then(
+		() => shutdown(0),
+		(error: Error) => {
+			console.error(`\n!! ${error.message}`);
+			void shutdown(1);
+		},
+	);
+}

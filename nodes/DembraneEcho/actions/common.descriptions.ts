@@ -57,19 +57,4 @@ export const simplifyField: INodeProperties = {
 		'Whether to return flat rows for spreadsheets: tag texts joined, duration in minutes, a dashboard link',
 };
 
-export const returnAllField: INodeProperties = {
-	displayName: 'Return All',
-	name: 'returnAll',
-	type: 'boolean',
-	default: false,
-	description: 'Whether to return all results or only up to a given limit',
-};
-
-export const limitField: INodeProperties = {
-	displayName: 'Limit',
-	name: 'limit',
-	type: 'number',
-	typeOptions: { minValue: 1 },
-	default: 50,
-	description: 'Max number of results to return',
-};
+export { limitField, returnAllField } from '../../shared/descriptions';

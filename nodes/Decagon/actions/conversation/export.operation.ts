@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { limitField, returnAllField } from '../../../shared/descriptions';
 import { JsonLinesCollector } from '../../../shared/jsonLines';
 import { dateParameterToEpochMs } from '../../../shared/time';
 import {
@@ -23,23 +24,8 @@ import { exportOutputOptions, metadataFilterField, simplifyField } from '../comm
 const showForExport = { resource: ['conversation'], operation: ['export'] };
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Return All',
-		name: 'returnAll',
-		type: 'boolean',
-		displayOptions: { show: showForExport },
-		default: false,
-		description: 'Whether to return all results or only up to a given limit',
-	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		displayOptions: { show: { ...showForExport, returnAll: [false] } },
-		typeOptions: { minValue: 1 },
-		default: 50,
-		description: 'Max number of results to return',
-	},
+	{ ...returnAllField, displayOptions: { show: showForExport } },
+	{ ...limitField, displayOptions: { show: { ...showForExport, returnAll: [false] } } },
 	{
 		displayName: 'Output',
 		name: 'output',

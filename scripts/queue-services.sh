@@ -36,8 +36,14 @@ missing() {
   if [ "${#out[@]}" -gt 0 ]; then printf '%s\n' "${out[@]}"; fi
 }
 
+# A port free on 127.0.0.1 a moment ago, below Linux's ephemeral range (32768-60999), where an outgoing
+# connection cannot take it before the server binds it (as test/support/n8n-instance.ts freePort does).
 free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+  node -e "
+    const net = require('net');
+    const tryPort = (n) => { const s = net.createServer(); s.once('error', () => n > 0 ? tryPort(n - 1) : process.exit(1));
+      s.listen(20000 + Math.floor(Math.random() * 12000), '127.0.0.1', () => { console.log(s.address().port); s.close(); }); };
+    tryPort(50);"
 }
 
 # Runs a Postgres binary as the user that owns the cluster.

@@ -3,17 +3,18 @@
  * webhook processor, each with its own user folder and the packed package installed in it.
  *
  * - dembrane: 500 signed deliveries plus 50 redeliveries (10%) of the same bytes reach the webhook
- *   processor; workers run "dembrane ECHO Trigger → Remove Duplicates → Claim delivery (Postgres) →
- *   Handle delivery". All 550 executions succeed, exactly 500 let an item through, the 50 others output
- *   nothing, every delivery is handled exactly once, and both workers did part of the work. n8n's
- *   Remove Duplicates alone (what the README advises) is NOT enough under concurrent executions: it
- *   loses keys (see dembraneWorkflow); the test prints how many redeliveries it let through.
+ *   processor; workers run "dembrane ECHO Trigger → Claim delivery (Postgres) → Handle delivery". All
+ *   550 executions succeed, exactly 500 let an item through, the 50 others output nothing, every
+ *   delivery is handled exactly once, and both workers did part of the work. n8n's Remove Duplicates
+ *   (what the README advises) is NOT enough under concurrent executions: it loses keys and can fail
+ *   (see dembraneWorkflow); it runs on a side branch and the test prints what it would have done.
  * - Decagon export: a production webhook starts an export; a worker runs it (its log names the
  *   execution, the webhook processor's log only enqueued it) and it returns every conversation.
  * - Decagon Trigger: published, polling every minute. In n8n 2.41.1 the poll itself runs on main (the
  *   durable scheduler is enabled on main instances only); what it emits becomes a queued execution that
- *   a worker runs. Conversations and messages are added between polls until trigger executions have
- *   run on both workers (at least three rounds); every conversation version comes out exactly once.
+ *   a worker runs. Conversations and messages are added between polls, three rounds; when all their
+ *   executions ran on one worker, that worker is stopped and a fourth round must run on the other.
+ *   Every conversation version comes out exactly once.
  *   With a one-minute lookback each poll re-reads the previous round's changes, so a state lost or
  *   overwritten by a worker (workers save static data they changed) would show as a repeat.
  *
@@ -50,8 +51,7 @@ const DISTINCT_DELIVERIES = 500;
 const REDELIVERIES = 50;
 const SENDERS = 8; // deliveries in flight at once
 const EXPORT_CONVERSATIONS = 150;
-const MIN_TRIGGER_ROUNDS = 3;
-const MAX_TRIGGER_ROUNDS = 6;
+const TRIGGER_ROUNDS = 3;
 const ROUND_WAIT_MS = 150_000; // a poll a minute, the stand-in's pacing and a busy machine, twice over
 
 const missing = queueServicesMissing();
@@ -119,7 +119,8 @@ describeQueue('n8n queue mode: main, 2 workers, webhook processor, Postgres, Red
 		const exportCredential = decagonCredential('decagonQueueExp1', 'Decagon export stand-in', decagonExport.url, 'test-decagon-key');
 		const triggerCredential = decagonCredential('decagonQueueTrg1', 'Decagon trigger stand-in', decagonTrigger.url, 'test-decagon-key');
 		const triggerFixture = triggerWorkflow(TRIGGER_WF, 'Decagon Trigger in queue mode', triggerCredential, {
-			// Only what changes from now on; the 20 generated conversations are older.
+			// Only what changes from now on; the 20 generated conversations are older. Every minute (on a
+			// second n8n derives from the workflow and node ids).
 			startFrom: 'date',
 			startDate: new Date().toISOString(),
 			output: 'conversation',
@@ -209,6 +210,10 @@ describeQueue('n8n queue mode: main, 2 workers, webhook processor, Postgres, Red
 		);
 
 		expect(executions).toHaveLength(DISTINCT_DELIVERIES + REDELIVERIES);
+		const failures = executions
+			.filter((e) => e.status !== 'success')
+			.map((e) => ({ id: e.id, status: e.status, node: e.data?.resultData.lastNodeExecuted, error: e.data?.resultData.error?.message }));
+		expect(failures).toEqual([]);
 		expect(countBy(executions.map((e) => `${e.status}/${e.mode}`))).toEqual({ 'success/webhook': DISTINCT_DELIVERIES + REDELIVERIES });
 
 		const expectedIds = deliveries.map((d) => deliveryIdOf(d.payload));
@@ -227,16 +232,24 @@ describeQueue('n8n queue mode: main, 2 workers, webhook processor, Postgres, Red
 		expect(new Set(handled)).toEqual(new Set(expectedIds));
 		expect(Number(cluster.services.sql(`SELECT count(*) FROM ${CLAIMS_TABLE}`))).toBe(DISTINCT_DELIVERIES);
 
-		// Remove Duplicates never dropped a first delivery (the claim would then have fewer than 500);
-		// how many redeliveries it let through, and how many of the 500 keys its one row still holds.
-		const passedRemoveDuplicates = executions.filter((e) => outputOf(e, DEDUPE_NODE).length > 0).length;
+		// Remove Duplicates, on its side branch: how many redeliveries it let through, how often it failed
+		// (errors continue, so they show as items with `error`), and how many of the 500 keys its one
+		// processed_data row still holds. Measured and printed, not asserted: that is n8n's behaviour.
+		const passes = new Map<string, number>();
+		const errors: string[] = [];
+		for (const execution of executions) {
+			for (const item of outputOf(execution, DEDUPE_NODE)) {
+				if (typeof item.deliveryId === 'string') passes.set(item.deliveryId, (passes.get(item.deliveryId) ?? 0) + 1);
+				else if (item.error !== undefined) errors.push(String(item.error));
+			}
+		}
 		const rows = cluster.services.sql(`SELECT value::text FROM processed_data WHERE "workflowId" = '${DEMBRANE_WF}'`).split('\n').filter(Boolean);
 		const keysKept = rows.reduce((sum, row) => sum + ((JSON.parse(row) as { data?: unknown[] }).data?.length ?? 0), 0);
 		console.log(
-			`Remove Duplicates alone: let ${passedRemoveDuplicates - DISTINCT_DELIVERIES} of ${REDELIVERIES} redeliveries through; ` +
+			`Remove Duplicates alone: let ${resentIds.filter((id) => (passes.get(id) ?? 0) > 1).length} of ${REDELIVERIES} redeliveries through, ` +
+				`failed in ${errors.length} executions${errors.length ? ` (${[...new Set(errors)].join(' | ').slice(0, 300)})` : ''}; ` +
 				`its processed_data row holds ${keysKept} of ${DISTINCT_DELIVERIES} keys (concurrent executions overwrite each other's)`,
 		);
-		expect(passedRemoveDuplicates).toBeGreaterThanOrEqual(DISTINCT_DELIVERIES);
 
 		// Where they ran: every execution started on exactly one worker, both workers took part.
 		const byWorker = cluster.executionsByWorker();
@@ -286,9 +299,20 @@ describeQueue('n8n queue mode: main, 2 workers, webhook processor, Postgres, Red
 	test('Decagon Trigger: polls whose executions land on both workers emit every conversation version exactly once', async () => {
 		const outcome = await triggerOutcome;
 		if (outcome.error) throw outcome.error;
-		const { rounds } = outcome;
+		const rounds = triggerRounds.rounds;
+		expect(rounds.length).toBe(TRIGGER_ROUNDS);
+		// Which worker takes a job is up to Bull and Redis; all rounds' executions can land on one (seen
+		// on a loaded machine). Then that worker stops (nothing else runs now) and one more round must
+		// land on the other.
+		const used = [...triggerRounds.workersUsed];
+		if (used.length === 1) {
+			const busy = cluster.workers.find((worker) => worker.name === used[0]);
+			expect(busy).toBeDefined();
+			await busy!.stop();
+			const extra = await triggerRounds.next(cluster);
+			expect(extra.executions.map((e) => e.worker)).not.toContain(busy!.name);
+		}
 		console.log(`Decagon Trigger rounds: ${JSON.stringify(rounds)}`);
-		expect(rounds.length).toBeGreaterThanOrEqual(MIN_TRIGGER_ROUNDS);
 
 		// One more poll after the last round changes nothing: with the one-minute lookback it re-reads the
 		// last round's conversations, and must not emit them again.
@@ -340,8 +364,7 @@ const versionsOf = (execution: N8nExecution): string[] =>
 
 /**
  * Changes the stand-in's data, waits until the poll after the change emitted it (an execution that a
- * worker ran), and repeats: at least MIN_TRIGGER_ROUNDS rounds, and until trigger executions have run
- * on both workers (at most MAX_TRIGGER_ROUNDS). change(1) may run before n8n starts.
+ * worker ran), and repeats. change(1) may run before n8n starts.
  */
 class TriggerRounds {
 	private readonly ids: string[] = [];
@@ -369,34 +392,42 @@ class TriggerRounds {
 		this.expectedByRound.set(round, expected);
 	}
 
+	readonly rounds: TriggerRound[] = [];
+	private readonly seen = new Map<string, N8nExecution>();
+	/** Workers that ran trigger executions so far. */
+	readonly workersUsed = new Set<string>();
+
+	/** The first TRIGGER_ROUNDS rounds. */
 	async run(cluster: QueueCluster): Promise<TriggerOutcome> {
-		const rounds: TriggerRound[] = [];
-		const seen = new Map<string, N8nExecution>();
-		const workersUsed = new Set<string>();
-		for (let round = 1; round <= MAX_TRIGGER_ROUNDS; round++) {
-			if (round > MIN_TRIGGER_ROUNDS && workersUsed.size >= 2) break;
-			if (!this.expectedByRound.has(round)) this.change(round);
-			const expected = this.expectedByRound.get(round)!;
-			const t0 = Date.now();
-			const executions: TriggerRound['executions'] = [];
-			for (;;) {
-				for (const execution of await cluster.allExecutions({ workflowId: TRIGGER_WF, includeData: true })) {
-					if (seen.has(execution.id) || execution.status === 'new' || execution.status === 'running') continue;
-					seen.set(execution.id, execution);
-					const worker = cluster.workerOf(execution.id) ?? 'none';
-					workersUsed.add(worker);
-					executions.push({ id: execution.id, worker });
-				}
-				const emitted = new Set([...seen.values()].flatMap(versionsOf));
-				if (expected.every((version) => emitted.has(version))) break;
-				if (Date.now() - t0 > ROUND_WAIT_MS) {
-					throw new Error(`round ${round}: ${JSON.stringify(expected)} not emitted within ${ROUND_WAIT_MS} ms (executions so far: ${[...seen.keys()].join(', ')})`);
-				}
-				await sleep(3_000);
+		while (this.rounds.length < TRIGGER_ROUNDS) await this.next(cluster);
+		return { rounds: this.rounds };
+	}
+
+	/** One round: changes (unless made already), then waits until every changed version was emitted. */
+	async next(cluster: QueueCluster): Promise<TriggerRound> {
+		const round = this.rounds.length + 1;
+		if (!this.expectedByRound.has(round)) this.change(round);
+		const expected = this.expectedByRound.get(round)!;
+		const t0 = Date.now();
+		const executions: TriggerRound['executions'] = [];
+		for (;;) {
+			for (const execution of await cluster.allExecutions({ workflowId: TRIGGER_WF, includeData: true })) {
+				if (this.seen.has(execution.id) || execution.status === 'new' || execution.status === 'running') continue;
+				this.seen.set(execution.id, execution);
+				const worker = cluster.workerOf(execution.id) ?? 'none';
+				this.workersUsed.add(worker);
+				executions.push({ id: execution.id, worker });
 			}
-			rounds.push({ round, expected, executions, waitedMs: Date.now() - t0 });
+			const emitted = new Set([...this.seen.values()].flatMap(versionsOf));
+			if (expected.every((version) => emitted.has(version))) break;
+			if (Date.now() - t0 > ROUND_WAIT_MS) {
+				throw new Error(`round ${round}: ${JSON.stringify(expected)} not emitted within ${ROUND_WAIT_MS} ms (executions so far: ${[...this.seen.keys()].join(', ')})`);
+			}
+			await sleep(3_000);
 		}
-		return { rounds };
+		const result = { round, expected, executions, waitedMs: Date.now() - t0 };
+		this.rounds.push(result);
+		return result;
 	}
 }
 
@@ -404,13 +435,16 @@ class TriggerRounds {
 // Workflows
 
 /**
- * dembrane ECHO Trigger → Remove Duplicates (the README's advice: previous executions, keyed on
- * deliveryId) → Claim delivery (Postgres: insert the deliveryId into a table with a primary key, ON
- * CONFLICT DO NOTHING; a redelivery returns no row and so no item) → Handle delivery.
- * Why both: n8n 2.41.1's Remove Duplicates keeps a workflow's seen keys in ONE processed_data row that it
- * reads, changes and writes back without a lock or transaction, so executions running at the same time
- * on two workers (or in one process) overwrite each other's keys, and a later redelivery of a lost key
- * passes. The claim is atomic in Postgres; the test measures what Remove Duplicates alone would let through.
+ * dembrane ECHO Trigger → Claim delivery (Postgres: insert the deliveryId into a table with a primary
+ * key, ON CONFLICT DO NOTHING; a redelivery returns no row and so no item) → Handle delivery; and, on a
+ * side branch whose errors continue, Remove Duplicates (the README's advice: previous executions, keyed
+ * on deliveryId), only measured.
+ * Why not Remove Duplicates: n8n 2.41.1 keeps a workflow's seen keys in ONE processed_data row that it
+ * reads, changes and writes back without a lock or transaction (DeduplicationHelper.checkProcessedAndRecord),
+ * so executions running at the same time on two workers (or in one process) overwrite each other's keys
+ * and a later redelivery of a lost key passes (every run here lost 60-80 of the 500 keys); and two
+ * first executions that both find no row both insert one, so (by that code) one fails on the primary
+ * key. The claim is atomic in Postgres.
  */
 function dembraneWorkflow(credential: CredentialFixture, claims: CredentialFixture, projectId: string): WorkflowFixture {
 	return {
@@ -439,7 +473,8 @@ function dembraneWorkflow(credential: CredentialFixture, claims: CredentialFixtu
 				name: DEDUPE_NODE,
 				type: 'n8n-nodes-base.removeDuplicates',
 				typeVersion: 2,
-				position: [220, 0],
+				position: [220, 200],
+				onError: 'continueRegularOutput',
 				parameters: {
 					operation: 'removeItemsSeenInPreviousExecutions',
 					logic: 'removeItemsWithAlreadySeenKeyValues',
@@ -452,7 +487,7 @@ function dembraneWorkflow(credential: CredentialFixture, claims: CredentialFixtu
 				name: CLAIM_NODE,
 				type: 'n8n-nodes-base.postgres',
 				typeVersion: 2.6,
-				position: [440, 0],
+				position: [220, 0],
 				parameters: {
 					operation: 'executeQuery',
 					// A data-modifying CTE under a SELECT: no row (no item) when the delivery was claimed before.
@@ -466,13 +501,19 @@ function dembraneWorkflow(credential: CredentialFixture, claims: CredentialFixtu
 				name: HANDLE_NODE,
 				type: 'n8n-nodes-base.noOp',
 				typeVersion: 1,
-				position: [660, 0],
+				position: [440, 0],
 				parameters: {},
 			},
 		],
 		connections: {
-			[ECHO_NODE]: { main: [[{ node: DEDUPE_NODE, type: 'main', index: 0 }]] },
-			[DEDUPE_NODE]: { main: [[{ node: CLAIM_NODE, type: 'main', index: 0 }]] },
+			[ECHO_NODE]: {
+				main: [
+					[
+						{ node: CLAIM_NODE, type: 'main', index: 0 },
+						{ node: DEDUPE_NODE, type: 'main', index: 0 },
+					],
+				],
+			},
 			[CLAIM_NODE]: { main: [[{ node: HANDLE_NODE, type: 'main', index: 0 }]] },
 		},
 	};

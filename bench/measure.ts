@@ -64,19 +64,10 @@ export function chainTime(result: ExecuteResult, nodeNames: string[]): { timeMs:
 	return { timeMs, nodeTimesMs };
 }
 
-/**
- * n8n prints the run and calls process.exit() while Node may still be writing it to the pipe: without
- * blocking stdio, large runs come back cut off (see blocking-stdio.cjs).
- */
-export const EXECUTE_ENV = {
-	NODE_OPTIONS: [
-		`--require ${JSON.stringify(path.join(__dirname, 'blocking-stdio.cjs'))}`,
-		// BENCH_CPU_PROF=<folder>: a V8 CPU profile of every `n8n execute`, to open in Chrome's DevTools.
-		process.env.BENCH_CPU_PROF ? `--cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(process.env.BENCH_CPU_PROF))}` : '',
-	]
-		.filter(Boolean)
-		.join(' '),
-};
+/** BENCH_CPU_PROF=<folder>: a V8 CPU profile of every `n8n execute`, to open in Chrome's DevTools. */
+export const EXECUTE_ENV: Record<string, string> = process.env.BENCH_CPU_PROF
+	? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(process.env.BENCH_CPU_PROF))}` }
+	: {};
 
 /** `n8n execute` of one workflow; throws RunFailed when the run did not succeed. */
 export async function runChain(

@@ -1,6 +1,6 @@
 /*
- * Preloaded into every `n8n execute` the benchmarks run (NODE_OPTIONS=--require). n8n prints the run as
- * JSON and then calls process.exit(); stdout is a pipe to the bench, and Node writes to pipes without
+ * Preloaded into every `n8n execute` that the tests and benchmarks run (NODE_OPTIONS=--require). n8n prints the run as
+ * JSON and then calls process.exit(); stdout is a pipe to the test, and Node writes to pipes without
  * blocking, so whatever the pipe had not taken yet is lost: large runs came back cut off at random
  * lengths. Blocking stdout and stderr make the printed run complete. Nothing else changes, and the
  * nodes' executionTime is over before n8n prints anything.

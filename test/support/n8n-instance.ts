@@ -388,9 +388,14 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 			for (const id of workflowIds) await cli(['publish:workflow', `--id=${id}`]);
 		},
 		async execute(workflowId, executeOptions = {}) {
+			// n8n prints the run and exits while Node may still be writing it into our pipe: blocking stdio
+			// makes large runs arrive whole (see blocking-stdio.cjs).
+			const nodeOptions = [`--require ${JSON.stringify(path.join(__dirname, 'blocking-stdio.cjs'))}`, executeOptions.env?.NODE_OPTIONS ?? '']
+				.filter(Boolean)
+				.join(' ');
 			const result = await cli(['execute', `--id=${workflowId}`, '--rawOutput'], {
 				timeoutMs: executeOptions.timeoutMs ?? DEFAULT_EXECUTE_TIMEOUT_MS,
-				env: executeOptions.env,
+				env: { ...executeOptions.env, NODE_OPTIONS: nodeOptions },
 				allowFailure: true,
 			});
 			if (result.timedOut) throw processError(`n8n execute --id=${workflowId}`, result);

@@ -1,5 +1,6 @@
 import type { DecagonStandinOptions, FaultKind } from './types';
 import { CURSOR_FIELDS, END_MARKERS, FAULT_KINDS, TIMESTAMP_FORMATS } from './types';
+import { mergeKnownOptions, optionsChanged } from '../common';
 
 /** Decagon never serves more than 100 conversations a page. */
 export const MAX_PAGE_SIZE = 100;
@@ -46,7 +47,7 @@ export function dataOptionsOf(options: DecagonStandinOptions): DataOptions {
 }
 
 export function dataOptionsChanged(before: DecagonStandinOptions, after: DecagonStandinOptions): boolean {
-	return DATA_OPTION_KEYS.some((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+	return optionsChanged<DecagonStandinOptions>(DATA_OPTION_KEYS, before, after);
 }
 
 /**
@@ -54,16 +55,7 @@ export function dataOptionsChanged(before: DecagonStandinOptions, after: Decagon
  * (the control route turns it into a 400). Keys set to undefined are left unchanged.
  */
 export function mergeOptions(current: DecagonStandinOptions, partial: Partial<DecagonStandinOptions>): DecagonStandinOptions {
-	if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
-		throw new Error('options must be a JSON object');
-	}
-	const known = new Set(Object.keys(current));
-	const merged: Record<string, unknown> = { ...current };
-	for (const [key, value] of Object.entries(partial)) {
-		if (!known.has(key)) throw new Error(`unknown option "${key}"`);
-		if (value !== undefined) merged[key] = value;
-	}
-	const options = merged as unknown as DecagonStandinOptions;
+	const options = mergeKnownOptions(current, partial);
 	validate(options);
 	return { ...options, pageSize: Math.min(options.pageSize, MAX_PAGE_SIZE) };
 }

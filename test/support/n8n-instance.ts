@@ -40,7 +40,8 @@ import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const DEFAULT_N8N_VERSION = '2.41.1';
+/** The pinned n8n; N8N_TEST_VERSION runs the real-n8n layers against another (e.g. the 1.x line). */
+export const DEFAULT_N8N_VERSION = process.env.N8N_TEST_VERSION || '2.41.1';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const ENCRYPTION_KEY = 'n8n-e2e-fixed-encryption-key-0123456789';
 const DEFAULT_CLI_TIMEOUT_MS = 120_000;
@@ -385,7 +386,9 @@ export async function createN8nInstance(options: N8nInstanceOptions = {}): Promi
 			await cli(['import:workflow', `--input=${file}`]);
 		},
 		async publish(workflowIds) {
-			for (const id of workflowIds) await cli(['publish:workflow', `--id=${id}`]);
+			// n8n 2.x publishes; 1.x has no publish, it activates.
+			const command = (id: string) => (runtime.version.startsWith('1.') ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`]);
+			for (const id of workflowIds) await cli(command(id));
 		},
 		async execute(workflowId, executeOptions = {}) {
 			// n8n prints the run and exits while Node may still be writing it into our pipe: blocking stdio
@@ -606,7 +609,12 @@ async function startServer(
 
 /** Sets the owner up on a fresh instance, or logs in when it has one; returns the auth cookie. */
 async function signIn(http: HttpClient, owner: OwnerAccount): Promise<string> {
-	const setup = await http.json('/rest/owner/setup', { method: 'POST', body: owner, allowFailure: true });
+	// n8n 1.x answers /healthz before its REST routes are mounted: wait (bounded) until they are.
+	let setup = await http.json('/rest/owner/setup', { method: 'POST', body: owner, allowFailure: true });
+	for (let waited = 0; setup.status === 404 && waited < 60_000; waited += 1_000) {
+		await delay(1_000);
+		setup = await http.json('/rest/owner/setup', { method: 'POST', body: owner, allowFailure: true });
+	}
 	if (setup.status < 300 && setup.cookie) return setup.cookie;
 	const login = await http.json('/rest/login', {
 		method: 'POST',

@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { apiError, serverMessage } from '../../../shared/errors';
@@ -131,6 +131,13 @@ export function fileNameFromDisposition(header: unknown, fallback: string): stri
 	return name || fallback;
 }
 
+/** The stored file's size: n8n 2.x says it (`bytes`); n8n 1.x only in the file's metadata or as base64. */
+async function storedBytes(this: IExecuteFunctions, binary: IBinaryData): Promise<number | null> {
+	if (typeof binary.bytes === 'number') return binary.bytes;
+	if (binary.id) return (await this.helpers.getBinaryMetadata(binary.id)).fileSize ?? null;
+	return binary.data ? Buffer.from(binary.data, 'base64').length : null;
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const projectId = projectIdOf.call(this, itemIndex);
@@ -164,7 +171,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (output === 'zip') {
 		const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
 		const binary = await this.helpers.prepareBinaryData(stream as never, fileName, 'application/zip');
-		return [{ json: { projectId, fileName, bytes: binary.bytes ?? null, fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem }];
+		return [{ json: { projectId, fileName, bytes: await storedBytes.call(this, binary), fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem }];
 	}
 
 	const limits: ZipLimits = {

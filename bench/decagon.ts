@@ -295,7 +295,10 @@ export const decagonPacing: Benchmark = {
 				const deadline = Date.now() + 150_000 + pages * 2_000;
 				const served = () => decagon.stats().requests.filter((request) => request.path === EXPORT_PATH && request.status === 200).length;
 				while (served() < pages && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1_000));
-				const execution = await server.waitForExecution({ workflowId: trigger.id, timeoutMs: 60_000 }).catch((error: Error) => error);
+				// A finished one: n8n lists the poll's execution while it still runs, without its items yet.
+				const execution = await server
+					.waitForExecution({ workflowId: trigger.id, timeoutMs: 120_000, predicate: (found) => found.stoppedAt !== null })
+					.catch((error: Error) => error);
 				await server.stop();
 				if (execution instanceof Error) throw new Error(`${label}: no execution of the first poll: ${execution.message}`);
 				const pace = paceOf(decagon, limit, pages);

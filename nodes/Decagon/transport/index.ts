@@ -1,5 +1,5 @@
 import type {
-	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestOptions,
@@ -34,7 +34,7 @@ export interface DecagonConnection {
 	 * that an export of thousands of pages does not decrypt it again for each (a static API key has no
 	 * token to renew).
 	 */
-	credentials: ICredentialDataDecryptedObject;
+	credentials: ICredentialsDecrypted;
 }
 
 export async function openDecagonConnection(
@@ -42,6 +42,7 @@ export async function openDecagonConnection(
 	overrides: Partial<Pick<DecagonConnection, 'retryPolicy' | 'requestTimeoutMs'>> = {},
 ): Promise<DecagonConnection> {
 	const credentials = await this.getCredentials(DECAGON_CREDENTIAL);
+	const reference = this.getNode().credentials?.[DECAGON_CREDENTIAL];
 	const region = String(credentials.region ?? 'us');
 	let baseUrl = REGION_BASE_URLS[region];
 	if (region === 'custom') {
@@ -63,7 +64,12 @@ export async function openDecagonConnection(
 		retryPolicy: overrides.retryPolicy ?? DEFAULT_RETRY_POLICY,
 		apiKey: String(credentials.apiKey ?? ''),
 		requestTimeoutMs: overrides.requestTimeoutMs ?? 120_000,
-		credentials,
+		credentials: {
+			id: reference?.id ?? '',
+			name: reference?.name ?? '',
+			type: DECAGON_CREDENTIAL,
+			data: credentials,
+		},
 	};
 }
 
@@ -116,14 +122,8 @@ export async function decagonApiRequest(
 				ignoreHttpStatusErrors: true,
 				timeout: connection.requestTimeoutMs,
 			};
-			const reference = this.getNode().credentials?.[DECAGON_CREDENTIAL];
 			response = (await this.helpers.httpRequestWithAuthentication.call(this, DECAGON_CREDENTIAL, options, {
-				credentialsDecrypted: {
-					id: reference?.id ?? '',
-					name: reference?.name ?? '',
-					type: DECAGON_CREDENTIAL,
-					data: connection.credentials,
-				},
+				credentialsDecrypted: connection.credentials,
 			})) as RawResponse;
 			connection.pacer.finished(startedMs);
 		} catch (error) {

@@ -5,7 +5,7 @@
 import { unzipSync } from 'fflate';
 import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
-import { startDembraneStandin } from '../standins/dembrane';
+import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import { credentialRef, MANUAL_TRIGGER_TYPE, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
 
 jest.setTimeout(60_000);
@@ -62,16 +62,7 @@ function echo(parameters: INodeParameters, extra: Partial<INode> = {}): INode {
 }
 
 function passwordCredential(overrides: ICredentialDataDecryptedObject = {}): ICredentialDataDecryptedObject {
-	return {
-		baseUrl: standin.url,
-		authMethod: 'password',
-		directusUrl: standin.directusUrl,
-		email: standin.email,
-		password: standin.password,
-		dashboardUrl: 'https://dashboard.example',
-		sessionToken: '',
-		...overrides,
-	};
+	return passwordCredentialData(standin, overrides) as ICredentialDataDecryptedObject;
 }
 
 function run(node: INode, credential: ICredentialDataDecryptedObject = passwordCredential()) {

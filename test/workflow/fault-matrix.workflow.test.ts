@@ -13,7 +13,7 @@ import type { ICredentialDataDecryptedObject, INode, INodeParameters } from 'n8n
 import type { DecagonStandin } from '../standins/decagon';
 import { startDecagonStandin } from '../standins/decagon';
 import type { FaultSpec as DecagonFault } from '../standins/decagon/types';
-import { startDembraneStandin } from '../standins/dembrane';
+import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import type { WorkflowRunResult } from '../support/workflow-harness';
 import { credentialRef, MANUAL_TRIGGER_TYPE, packageNodeType, runWorkflow } from '../support/workflow-harness';
 
@@ -168,16 +168,7 @@ describe('Decagon export', () => {
 // dembrane ECHO
 
 function password(overrides: ICredentialDataDecryptedObject = {}): ICredentialDataDecryptedObject {
-	return {
-		baseUrl: dembrane.url,
-		authMethod: 'password',
-		directusUrl: dembrane.directusUrl,
-		email: dembrane.email,
-		password: dembrane.password,
-		dashboardUrl: 'https://dashboard.example',
-		sessionToken: '',
-		...overrides,
-	};
+	return passwordCredentialData(dembrane, overrides) as ICredentialDataDecryptedObject;
 }
 
 const exportItems = (options: INodeParameters = {}) =>

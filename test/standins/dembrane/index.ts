@@ -79,6 +79,26 @@ export interface DembraneStandin {
 	close(): Promise<void>;
 }
 
+/**
+ * The data of a "Dembrane ECHO API" credential that logs in to this stand-in with e-mail and password
+ * (dashboard links to https://dashboard.example), as tests and benchmarks fill it in.
+ */
+export function passwordCredentialData(
+	standin: Pick<DembraneStandin, 'url' | 'directusUrl' | 'email' | 'password'>,
+	overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+	return {
+		baseUrl: standin.url,
+		authMethod: 'password',
+		directusUrl: standin.directusUrl,
+		email: standin.email,
+		password: standin.password,
+		dashboardUrl: 'https://dashboard.example',
+		sessionToken: '',
+		...overrides,
+	};
+}
+
 export async function startDembraneStandin(options: Partial<DembraneStandinOptions> = {}): Promise<DembraneStandin> {
 	const server = new DembraneStandinServer(options);
 	const url = await server.listen();

@@ -43,9 +43,12 @@ export class JsonLinesCollector {
 			this.blocks.push(kept);
 			return kept.length;
 		}
-		const text = kept.length > 0 ? `${kept.map((record) => JSON.stringify(record)).join('\n')}\n` : '';
-		this.bytes += Buffer.byteLength(text);
-		this.blocks.push(deflateRawSync(Buffer.from(text, 'utf8'), { level: 1 }));
+		// One small Buffer per line, joined outside V8's heap: a page joined as one string would be a
+		// large object, and a thousand of them let the heap grow far beyond what is kept.
+		const lines = kept.map((record) => Buffer.from(`${JSON.stringify(record)}\n`, 'utf8'));
+		const text = Buffer.concat(lines);
+		this.bytes += text.length;
+		this.blocks.push(deflateRawSync(text, { level: 1 }));
 		return kept.length;
 	}
 
@@ -74,9 +77,10 @@ export class JsonLinesCollector {
 
 	/**
 	 * The kept entries of each page, in output order: page by page, and within a page in arrival order.
-	 * Deflated pages come as JSON text lines, object pages as the records.
+	 * Deflated pages come as their JSON text and its kept lines (`complete` when none was superseded),
+	 * object pages as the records.
 	 */
-	private *keptPages(): Generator<{ lines: string[] } | { records: unknown[] }> {
+	private *keptPages(): Generator<{ text: Buffer; lines: Buffer[]; complete: boolean } | { records: unknown[] }> {
 		const keep = new Map<number, Set<number>>();
 		for (const position of this.winners.values()) {
 			let lines = keep.get(position.block);
@@ -89,10 +93,19 @@ export class JsonLinesCollector {
 			const stored = this.blocks[block];
 			if (Array.isArray(stored)) {
 				yield { records: stored.filter((_record, index) => wanted.has(index)) };
-			} else {
-				const lines = inflateRawSync(stored).toString('utf8').split('\n');
-				yield { lines: lines.filter((line, index) => line !== '' && wanted.has(index)) };
+				continue;
 			}
+			// Lines stay Buffer slices of the inflated page: no page-sized string is made.
+			const text = inflateRawSync(stored);
+			const lines: Buffer[] = [];
+			let line = 0;
+			for (let start = 0; start < text.length; line++) {
+				const end = text.indexOf(0x0a, start);
+				const next = end < 0 ? text.length : end + 1;
+				if (wanted.has(line)) lines.push(text.subarray(start, next));
+				start = next;
+			}
+			yield { text, lines, complete: lines.length === line };
 		}
 	}
 
@@ -100,7 +113,7 @@ export class JsonLinesCollector {
 	*records(): Generator<unknown> {
 		for (const page of this.keptPages()) {
 			if ('records' in page) yield* page.records;
-			else for (const line of page.lines) yield JSON.parse(line);
+			else for (const line of page.lines) yield JSON.parse(line.toString('utf8'));
 		}
 	}
 
@@ -109,14 +122,13 @@ export class JsonLinesCollector {
 		const pages = this.keptPages();
 		function* chunks(): Generator<Buffer> {
 			for (const page of pages) {
-				let lines: string[];
-				if ('lines' in page && !transform) {
-					lines = page.lines; // stored text goes out as it is
-				} else {
-					const records = 'records' in page ? page.records : page.lines.map((line) => JSON.parse(line) as unknown);
-					lines = records.map((record) => JSON.stringify(transform ? transform(record) : record));
+				if (!('records' in page) && !transform) {
+					// Stored text goes out as it is.
+					yield page.complete ? page.text : Buffer.concat(page.lines);
+					continue;
 				}
-				yield Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+				const records = 'records' in page ? page.records : page.lines.map((line) => JSON.parse(line.toString('utf8')) as unknown);
+				yield Buffer.concat(records.map((record) => Buffer.from(`${JSON.stringify(transform ? transform(record) : record)}\n`, 'utf8')));
 			}
 		}
 		return Readable.from(chunks());

@@ -3,7 +3,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /** Pulls a human message out of an API error body: `{"detail": ...}`, `{"message": ...}`, Directus `{"errors": [...]}`. */
 export function serverMessage(body: unknown): string | undefined {
-	let value = body;
+	let value = Buffer.isBuffer(body) ? body.toString('utf8') : body;
 	if (typeof value === 'string') {
 		const text = value.trim();
 		if (text === '') return undefined;

@@ -8,6 +8,7 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { apiError, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
+import { readJsonObject } from '../../shared/jsonReader';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure, RetryPolicy } from '../../shared/retry';
 import { DEFAULT_RETRY_POLICY, decideRetry } from '../../shared/retry';
@@ -117,7 +118,8 @@ export async function decagonApiRequest(
 				url: path,
 				qs,
 				json: false,
-				encoding: 'text',
+				// Bytes, not text: readJsonObject parses them without a page-sized string (see there).
+				encoding: 'arraybuffer',
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 				timeout: connection.requestTimeoutMs,
@@ -197,10 +199,10 @@ function failureToError(
 
 function parseJsonObject(body: unknown): IDataObject | undefined {
 	if (body && typeof body === 'object' && !Buffer.isBuffer(body)) return body as IDataObject;
-	const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : undefined;
-	if (text === undefined) return undefined;
 	try {
-		const parsed: unknown = JSON.parse(text);
+		if (Buffer.isBuffer(body)) return readJsonObject(body) as IDataObject;
+		if (typeof body !== 'string') return undefined;
+		const parsed: unknown = JSON.parse(body);
 		return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as IDataObject) : undefined;
 	} catch {
 		return undefined;

@@ -48,7 +48,10 @@ export class JsonLinesCollector {
 		const lines = kept.map((record) => Buffer.from(`${JSON.stringify(record)}\n`, 'utf8'));
 		const text = Buffer.concat(lines);
 		this.bytes += text.length;
-		this.blocks.push(deflateRawSync(text, { level: 1 }));
+		const deflated = deflateRawSync(text, { level: 1 });
+		// zlib hands back a slice of its 64 KB output chunk when the result fits in one: kept as it is,
+		// every page would hold a whole chunk. An exact copy keeps only the deflated bytes.
+		this.blocks.push(deflated.length < deflated.buffer.byteLength ? Buffer.from(deflated) : deflated);
 		return kept.length;
 	}
 

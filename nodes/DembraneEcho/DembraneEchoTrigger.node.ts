@@ -203,8 +203,12 @@ export class DembraneEchoTrigger implements INodeType {
 		const raw = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.from(JSON.stringify(request.body ?? {}), 'utf8');
 
 		const registration = this.getNodeParameter('registration') as string;
-		const data = this.getWorkflowStaticData('node') as RegistrationData & IDataObject;
-		const secret = registration === 'automatic' ? data.secret : (this.getNodeParameter('secret', '') as string);
+		// Only Automatic keeps its secret in static data. In Manual mode, getWorkflowStaticData would add an
+		// empty entry for this node to the workflow's static data on every delivery, for nothing.
+		const secret =
+			registration === 'automatic'
+				? (this.getWorkflowStaticData('node') as RegistrationData).secret
+				: (this.getNodeParameter('secret', '') as string);
 		if (secret) {
 			const check = verifySignature(secret, raw, headers['x-webhook-signature'] ?? headers['x-dembrane-signature']);
 			if (check === 'missing' || check === 'invalid') return reject(401, `Signature ${check}`);

@@ -161,7 +161,7 @@ function oursWorkflow(credential: CredentialFixture): WorkflowFixture {
 				id: `${OURS_ID}-node-0`,
 				name: 'Dembrane ECHO Trigger',
 				type: `${PACKAGE}.dembraneEchoTrigger`,
-				typeVersion: 1,
+				typeVersion: 1.1, // what the node panel adds (defaultVersion)
 				position: [0, 0],
 				webhookId: OURS_WEBHOOK_ID,
 				parameters: { registration: 'manual', events: [EVENT], secret: SECRET, options: {} },

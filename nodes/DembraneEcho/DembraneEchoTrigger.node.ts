@@ -33,7 +33,10 @@ export class DembraneEchoTrigger implements INodeType {
 		name: 'dembraneEchoTrigger',
 		icon: { light: 'file:dembrane.svg', dark: 'file:dembrane.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 1.1 behaves exactly as 1. n8n evaluates an extra expression for every delivery to a version-1
+		// webhook node (`$parameter.options.binaryData`, in its expression sandbox), and skips it from 1.1.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{ $parameter["events"].join(", ") }}',
 		// n8n's node panel shows the trigger's description for the dembrane ECHO entry as a whole.
 		description: 'Export dembrane ECHO transcripts, conversations and reports, or start a workflow on its webhook events',

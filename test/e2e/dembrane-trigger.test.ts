@@ -7,7 +7,8 @@
  * Remove Duplicates node (n8n's persistent deduplication) lets each delivery through once.
  */
 import type { DembraneStandin } from '../standins/dembrane';
-import { startDembraneStandin } from '../standins/dembrane';
+import { PyFloat, pythonBody, startDembraneStandin } from '../standins/dembrane';
+import { deliveryHeaders } from '../standins/dembrane/webhooks';
 import type { CredentialFixture, N8nInstance, N8nServer, WorkflowFixture } from '../support/n8n-instance';
 import { createN8nInstance } from '../support/n8n-instance';
 
@@ -16,6 +17,9 @@ jest.setTimeout(300_000);
 const WORKFLOW_ID = 'wfE2eEchoTrig001';
 const WEBHOOK_ID = '6c1f3d7e-2b4a-4e59-9c3d-0a1b2c3d4e5f';
 const NODE = 'Dembrane ECHO Trigger';
+const MANUAL_WORKFLOW_ID = 'wfE2eEchoTrigMan';
+const MANUAL_WEBHOOK_ID = '7d2e4f8a-3c5b-4f6a-8d4e-1b2c3d4e5f60';
+const MANUAL_SECRET = 'manual-e2e-secret-4b1d';
 
 let standin: DembraneStandin;
 let n8n: N8nInstance;
@@ -73,6 +77,30 @@ function workflow(credential: CredentialFixture): WorkflowFixture {
 	};
 }
 
+/** Manual registration, at the version the node panel adds today (1.1): the secret is typed in the node. */
+function manualWorkflow(credential: CredentialFixture): WorkflowFixture {
+	return {
+		id: MANUAL_WORKFLOW_ID,
+		name: 'dembrane: manual webhook',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			{
+				id: 'd4000000-0000-4000-8000-000000000011',
+				name: NODE,
+				type: 'n8n-nodes-conversation-export.dembraneEchoTrigger',
+				typeVersion: 1.1,
+				position: [0, 0],
+				webhookId: MANUAL_WEBHOOK_ID,
+				parameters: { registration: 'manual', events: ['conversation.summarized'], secret: MANUAL_SECRET, options: {} },
+				credentials: { dembraneEchoApi: { id: credential.id, name: credential.name } },
+			},
+			{ id: 'd4000000-0000-4000-8000-000000000012', name: 'Handle delivery', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
+		],
+		connections: { [NODE]: { main: [[{ node: 'Handle delivery', type: 'main', index: 0 }]] } },
+	};
+}
+
 /** Polls a condition until it holds (bounded): n8n activates published workflows after /healthz answers. */
 async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
@@ -104,8 +132,8 @@ beforeAll(async () => {
 			dashboardUrl: 'https://dashboard.example',
 		},
 	};
-	n8n = await createN8nInstance({ credentials: [credential], workflows: [workflow(credential)] });
-	server = await n8n.start({ publish: [WORKFLOW_ID] });
+	n8n = await createN8nInstance({ credentials: [credential], workflows: [workflow(credential), manualWorkflow(credential)] });
+	server = await n8n.start({ publish: [WORKFLOW_ID, MANUAL_WORKFLOW_ID] });
 	await waitFor('the webhook registration', () => liveHooks().length > 0);
 }, 300_000);
 
@@ -180,6 +208,50 @@ test('an event the workflow did not choose is answered 200 and starts nothing', 
 	expect(delivery === undefined || delivery.status === 200).toBe(true);
 	await new Promise((resolve) => setTimeout(resolve, 2000));
 	expect((await executionsOf()).length).toBe(before);
+});
+
+test('Manual registration (version 1.1): signed deliveries run once each, a wrong signature is refused, static data stays untouched', async () => {
+	const url = `${server.baseUrl}/webhook/${MANUAL_WEBHOOK_ID}/webhook`;
+	const conversationId = standin.conversations(projectId)[3].id;
+	const payload = {
+		event: 'conversation.summarized',
+		timestamp: '2026-11-20T10:00:00.123456+00:00',
+		conversation: { id: conversationId, participant_name: 'Zoë', duration: new PyFloat(245), transcript: 'Hallo', summary: 'Kurz' },
+		project: { id: projectId, name: 'Stadtgespräch', language: 'de' },
+		dashboardUrl: 'https://dashboard.example/overview',
+	};
+	const body = pythonBody(payload);
+	const headers = deliveryHeaders('conversation.summarized', payload, body, MANUAL_SECRET, 'production');
+	for (let i = 0; i < 2; i++) {
+		const response = await fetch(url, { method: 'POST', body, headers });
+		expect(response.status).toBe(200);
+		await response.text();
+	}
+	const wrong = await fetch(url, { method: 'POST', body, headers: { ...headers, 'X-Webhook-Signature': `sha256=${'0'.repeat(64)}` } });
+	expect(wrong.status).toBe(401);
+	await wrong.text();
+
+	const execution = await server.waitForExecution({
+		workflowId: MANUAL_WORKFLOW_ID,
+		timeoutMs: 60_000,
+		intervalMs: 500,
+		predicate: (e) => e.outputOf(NODE).some((item) => item.conversationId === conversationId),
+	});
+	expect(execution.outputOf(NODE)).toEqual([
+		expect.objectContaining({ event: 'conversation.summarized', conversationId, projectId, transcript: 'Hallo', summary: 'Kurz', dashboardUrl: 'https://dashboard.example/overview' }),
+	]);
+	const deadline = Date.now() + 30_000;
+	let runs = await server.executions({ workflowId: MANUAL_WORKFLOW_ID });
+	while (runs.length < 2 && Date.now() < deadline) {
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		runs = await server.executions({ workflowId: MANUAL_WORKFLOW_ID });
+	}
+	expect(runs).toHaveLength(2);
+	expect(runs.every((run) => run.status === 'success')).toBe(true);
+	// Manual mode keeps nothing in static data: no entry for the node, nothing for n8n to save per delivery.
+	const stored = await server.api<{ staticData?: Record<string, unknown> | null }>(`/workflows/${MANUAL_WORKFLOW_ID}`);
+	expect(stored).toHaveProperty('staticData');
+	expect(Object.keys(stored.staticData ?? {}).filter((key) => key.startsWith('node:'))).toEqual([]);
 });
 
 test('unpublishing deletes the webhook in dembrane', async () => {

@@ -59,3 +59,14 @@ describe.each<CollectorStorage>(['deflated', 'objects'])('JsonLinesCollector (%s
 		expect(await read(c)).toBe('');
 	});
 });
+
+describe('JsonLinesCollector.toStream', () => {
+	it('lets each page go once it is out, so the file can be streamed once', async () => {
+		const c = new JsonLinesCollector('deflated');
+		c.addPage([{ key: 'a', version: 1, record: { id: 'a' } }]);
+		c.addPage([{ key: 'a', version: 2, record: { id: 'a', v: 2 } }]);
+		expect(await read(c)).toBe('{"id":"a","v":2}\n');
+		expect(c.size).toBe(1);
+		expect(() => c.toStream()).toThrow('already streamed');
+	});
+});

@@ -26,15 +26,14 @@ export class RequestPacer {
 	) {}
 
 	/**
-	 * Limits given per second. The server sees arrivals, not our starts: one request that travels slower
-	 * than the next (a new connection, a busy event loop) narrows their gap there. A margin of 2% plus
-	 * 10 ms (at most a quarter of the interval, for high limits) absorbs that and still uses 97% of a
-	 * 1 request/s limit.
+	 * Limits given per second. Because of the round-trip correction in finished(), arrivals are spaced at
+	 * least an interval apart up to network jitter and timer granularity; a margin of 1% plus 10 ms (at
+	 * most a quarter of the interval, for high limits) absorbs those and uses 98% of a 1 request/s limit.
 	 */
 	static perSecond(requestsPerSecond: number): RequestPacer {
 		const rate = Number.isFinite(requestsPerSecond) && requestsPerSecond > 0 ? requestsPerSecond : 1;
 		const interval = 1000 / rate;
-		return new RequestPacer(interval * 1.02 + Math.min(PACING_MARGIN_MS, interval / 4));
+		return new RequestPacer(interval * 1.01 + Math.min(PACING_MARGIN_MS, interval / 4));
 	}
 
 	/** Waits for the next free slot, plus `extraDelayMs` (a retry's back-off), then claims it. */

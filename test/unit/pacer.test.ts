@@ -65,9 +65,9 @@ describe('RequestPacer', () => {
 		expect(clock.now() - second).toBe(5000);
 	});
 	it('keeps a 1% margin under the per-second limit', () => {
-		expect(RequestPacer.perSecond(1).intervalMs).toBeCloseTo(1030);
-		expect(RequestPacer.perSecond(4).intervalMs).toBeCloseTo(265);
-		expect(RequestPacer.perSecond(0).intervalMs).toBeCloseTo(1030);
-		expect(RequestPacer.perSecond(1000).intervalMs).toBeCloseTo(1.27);
+		expect(RequestPacer.perSecond(1).intervalMs).toBeCloseTo(1020);
+		expect(RequestPacer.perSecond(4).intervalMs).toBeCloseTo(262.5);
+		expect(RequestPacer.perSecond(0).intervalMs).toBeCloseTo(1020);
+		expect(RequestPacer.perSecond(1000).intervalMs).toBeCloseTo(1.26);
 	});
 });

@@ -82,7 +82,7 @@ export const dembraneZip: Benchmark = {
 		}
 		const bodies = [...expected.values()];
 
-		const ourCredential = dembranePasswordCredential('benchDembrane001', dembrane.url, dembrane.directusUrl, dembrane.email, dembrane.password);
+		const ourCredential = dembranePasswordCredential('benchDembrane001', dembrane);
 		const theirCredential = bearerCredential('benchBearerDemb1', dembrane.issueAccessToken({ ttlSeconds: 6 * 3600 }));
 		const ours = chainWorkflow('benchDembOurs001', 'Bench: dembrane transcripts (ours)', [
 			dembraneExportNode(ourCredential, projectId, 'conversations', { matchDetails: false }),

@@ -4,6 +4,7 @@
  * (n8n-nodes-base/dist/nodes/...), and our nodes under the type names a user install registers.
  */
 import type { CredentialFixture, WorkflowFixture } from '../test/support/n8n-instance';
+import { passwordCredentialData } from '../test/standins/dembrane';
 
 export const PACKAGE = 'n8n-nodes-conversation-export';
 export const MANUAL_TRIGGER = "When clicking 'Execute workflow'";
@@ -61,14 +62,8 @@ export function bearerCredential(id: string, token: string): CredentialFixture {
 	return { id, name: `Bearer ${id}`, type: 'httpBearerAuth', data: { token } };
 }
 
-export function dembranePasswordCredential(
-	id: string,
-	baseUrl: string,
-	directusUrl: string,
-	email: string,
-	password: string,
-): CredentialFixture {
-	return { id, name: `dembrane ${id}`, type: 'dembraneEchoApi', data: { baseUrl, authMethod: 'password', directusUrl, email, password } };
+export function dembranePasswordCredential(id: string, standin: Parameters<typeof passwordCredentialData>[0]): CredentialFixture {
+	return { id, name: `dembrane ${id}`, type: 'dembraneEchoApi', data: passwordCredentialData(standin) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 import { unzipSync } from 'fflate';
 
 import type { DembraneStandin } from '../standins/dembrane';
-import { startDembraneStandin } from '../standins/dembrane';
+import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import type { CredentialFixture, N8nInstance, WorkflowFixture } from '../support/n8n-instance';
 import { createN8nInstance } from '../support/n8n-instance';
 
@@ -45,7 +45,7 @@ beforeAll(async () => {
 		id: 'dembraneE2eExp01',
 		name: 'dembrane stand-in',
 		type: 'dembraneEchoApi',
-		data: { baseUrl: standin.url, authMethod: 'password', directusUrl: standin.directusUrl, email: standin.email, password: standin.password },
+		data: passwordCredentialData(standin),
 	};
 	n8n = await createN8nInstance({
 		credentials: [credential],

@@ -7,7 +7,7 @@
  * Remove Duplicates node (n8n's persistent deduplication) lets each delivery through once.
  */
 import type { DembraneStandin } from '../standins/dembrane';
-import { PyFloat, pythonBody, startDembraneStandin } from '../standins/dembrane';
+import { passwordCredentialData, PyFloat, pythonBody, startDembraneStandin } from '../standins/dembrane';
 import { deliveryHeaders } from '../standins/dembrane/webhooks';
 import type { CredentialFixture, N8nInstance, N8nServer, WorkflowFixture } from '../support/n8n-instance';
 import { createN8nInstance } from '../support/n8n-instance';
@@ -123,14 +123,7 @@ beforeAll(async () => {
 		id: 'dembraneE2eCred1',
 		name: 'dembrane stand-in',
 		type: 'dembraneEchoApi',
-		data: {
-			baseUrl: standin.url,
-			authMethod: 'password',
-			directusUrl: standin.directusUrl,
-			email: standin.email,
-			password: standin.password,
-			dashboardUrl: 'https://dashboard.example',
-		},
+		data: passwordCredentialData(standin),
 	};
 	n8n = await createN8nInstance({ credentials: [credential], workflows: [workflow(credential), manualWorkflow(credential)] });
 	server = await n8n.start({ publish: [WORKFLOW_ID, MANUAL_WORKFLOW_ID] });

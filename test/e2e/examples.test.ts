@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { DecagonStandin } from '../standins/decagon';
 import { startDecagonStandin } from '../standins/decagon';
 import type { DembraneStandin } from '../standins/dembrane';
-import { startDembraneStandin } from '../standins/dembrane';
+import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import type { CredentialFixture, N8nInstance, N8nServer, WorkflowFixture } from '../support/n8n-instance';
 import { createN8nInstance, REPO_ROOT } from '../support/n8n-instance';
 
@@ -61,7 +61,7 @@ beforeAll(async () => {
 			id: 'dembrane-credential',
 			name: 'dembrane ECHO account',
 			type: 'dembraneEchoApi',
-			data: { baseUrl: dembrane.url, authMethod: 'password', directusUrl: dembrane.directusUrl, email: dembrane.email, password: dembrane.password },
+			data: passwordCredentialData(dembrane),
 		},
 	];
 	for (const file of readdirSync(EXAMPLES).filter((name) => name.endsWith('.json'))) workflows.set(file, load(file));

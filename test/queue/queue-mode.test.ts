@@ -26,7 +26,7 @@
 import type { DecagonStandin } from '../standins/decagon';
 import { startDecagonStandin } from '../standins/decagon';
 import type { DeliveryResult, DembraneStandin } from '../standins/dembrane';
-import { startDembraneStandin } from '../standins/dembrane';
+import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import { decagonCredential, DECAGON, triggerWorkflow } from '../e2e/decagon-workflows';
 import type { CredentialFixture, N8nExecution, WorkflowFixture } from '../support/n8n-instance';
 import { viewRun } from '../support/n8n-instance';
@@ -91,14 +91,7 @@ describeQueue('n8n queue mode: main, 2 workers, webhook processor, Postgres, Red
 			id: 'dembraneQueueCr1',
 			name: 'dembrane stand-in',
 			type: 'dembraneEchoApi',
-			data: {
-				baseUrl: dembrane.url,
-				authMethod: 'password',
-				directusUrl: dembrane.directusUrl,
-				email: dembrane.email,
-				password: dembrane.password,
-				dashboardUrl: 'https://dashboard.example',
-			},
+			data: passwordCredentialData(dembrane),
 		};
 		// The claims table: one row per delivery, claimed atomically by the workflow (see dembraneWorkflow).
 		services = startQueueServices();

@@ -53,8 +53,7 @@ export class JsonLinesCollector {
 		}
 		// One small Buffer per line, joined outside V8's heap: a page joined as one string would be a
 		// large object, and a thousand of them let the heap grow far beyond what is kept.
-		const lines = kept.map((record) => Buffer.from(`${JSON.stringify(record)}\n`, 'utf8'));
-		const text = Buffer.concat(lines);
+		const text = Buffer.concat(kept.map(jsonLine));
 		this.bytes += text.length;
 		const deflated = deflateRawSync(text, { level: 1 });
 		// zlib hands back a slice of its 64 KB output chunk when the result fits in one: kept as it is,
@@ -150,9 +149,14 @@ export class JsonLinesCollector {
 					continue;
 				}
 				const records = 'records' in page ? page.records : page.lines.map((line) => JSON.parse(line.toString('utf8')) as unknown);
-				yield Buffer.concat(records.map((record) => Buffer.from(`${JSON.stringify(transform ? transform(record) : record)}\n`, 'utf8')));
+				yield Buffer.concat(records.map((record) => jsonLine(transform ? transform(record) : record)));
 			}
 		}
 		return Readable.from(chunks());
 	}
+}
+
+/** One record as a line of the file. */
+function jsonLine(record: unknown): Buffer {
+	return Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
 }

@@ -33,27 +33,14 @@ class JsonBytesReader {
 		this.skipSpace();
 		this.expect(OPEN_BRACE);
 		const result: Record<string, unknown> = {};
-		this.skipSpace();
-		if (this.bytes[this.position] === CLOSE_BRACE) {
-			this.position++;
-		} else {
-			for (;;) {
-				this.skipSpace();
-				const key = this.parseSlice(this.position, this.endOfString(this.position)) as string;
-				this.skipSpace();
-				this.expect(COLON);
-				this.skipSpace();
-				// Assigned like JSON.parse does: a later duplicate key wins, `__proto__` stays a plain key.
-				Object.defineProperty(result, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
-				this.skipSpace();
-				if (this.bytes[this.position] === COMMA) {
-					this.position++;
-					continue;
-				}
-				this.expect(CLOSE_BRACE);
-				break;
-			}
-		}
+		this.list(CLOSE_BRACE, () => {
+			const key = this.parseSlice(this.position, this.endOfString(this.position)) as string;
+			this.skipSpace();
+			this.expect(COLON);
+			this.skipSpace();
+			// Assigned like JSON.parse does: a later duplicate key wins, `__proto__` stays a plain key.
+			Object.defineProperty(result, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
+		});
 		this.skipSpace();
 		if (this.position < this.bytes.length) this.fail('text after the JSON object');
 		return result;
@@ -67,23 +54,28 @@ class JsonBytesReader {
 		}
 		this.position++;
 		const elements: unknown[] = [];
+		this.list(CLOSE_BRACKET, () => {
+			const start = this.position;
+			elements.push(this.parseSlice(start, this.endOfValue(start)));
+		});
+		return elements;
+	}
+
+	/** The members of an object or array after its opening byte: `item` for each, comma-separated, up to `close`. */
+	private list(close: number, item: () => void): void {
 		this.skipSpace();
-		if (this.bytes[this.position] === CLOSE_BRACKET) {
+		if (this.bytes[this.position] === close) {
 			this.position++;
-			return elements;
+			return;
 		}
 		for (;;) {
 			this.skipSpace();
-			const start = this.position;
-			elements.push(this.parseSlice(start, this.endOfValue(start)));
+			item();
 			this.skipSpace();
-			if (this.bytes[this.position] === COMMA) {
-				this.position++;
-				continue;
-			}
-			this.expect(CLOSE_BRACKET);
-			return elements;
+			if (this.bytes[this.position] !== COMMA) break;
+			this.position++;
 		}
+		this.expect(close);
 	}
 
 	/** Decodes and parses bytes [start, end) and moves past them; JSON.parse does the validating. */

@@ -199,11 +199,10 @@ function failureToError(
 
 function parseJsonObject(body: unknown): IDataObject | undefined {
 	if (body && typeof body === 'object' && !Buffer.isBuffer(body)) return body as IDataObject;
+	const bytes = Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body, 'utf8') : undefined;
+	if (!bytes) return undefined;
 	try {
-		if (Buffer.isBuffer(body)) return readJsonObject(body) as IDataObject;
-		if (typeof body !== 'string') return undefined;
-		const parsed: unknown = JSON.parse(body);
-		return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as IDataObject) : undefined;
+		return readJsonObject(bytes) as IDataObject;
 	} catch {
 		return undefined;
 	}

@@ -8,6 +8,7 @@ import type { DembraneStandin } from '../standins/dembrane';
 import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import type { CredentialFixture, N8nInstance, WorkflowFixture } from '../support/n8n-instance';
 import { createN8nInstance } from '../support/n8n-instance';
+import { echoActionWorkflow } from './dembrane-workflows';
 
 jest.setTimeout(600_000);
 
@@ -16,25 +17,7 @@ let n8n: N8nInstance;
 let projectId: string;
 
 function exportWorkflow(id: string, credential: CredentialFixture, parameters: Record<string, unknown>): WorkflowFixture {
-	return {
-		id,
-		name: `dembrane: ${id}`,
-		active: false,
-		settings: { executionOrder: 'v1' },
-		nodes: [
-			{ id: `${id}-manual`, name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-			{
-				id: `${id}-echo`,
-				name: 'ECHO',
-				type: 'n8n-nodes-conversation-export.dembraneEcho',
-				typeVersion: 1,
-				position: [220, 0],
-				parameters: { resource: 'project', operation: 'exportTranscripts', project: { __rl: true, mode: 'id', value: projectId }, ...parameters },
-				credentials: { dembraneEchoApi: { id: credential.id, name: credential.name } },
-			},
-		],
-		connections: { Start: { main: [[{ node: 'ECHO', type: 'main', index: 0 }]] } },
-	};
+	return echoActionWorkflow(id, credential, { resource: 'project', operation: 'exportTranscripts', project: { __rl: true, mode: 'id', value: projectId }, ...parameters });
 }
 
 beforeAll(async () => {

@@ -14,6 +14,7 @@ import { passwordCredentialData, startDembraneStandin } from '../standins/dembra
 import type { CredentialFixture, N8nInstance, WorkflowFixture } from '../support/n8n-instance';
 import { createN8nInstance } from '../support/n8n-instance';
 import { decagonCredential, exportWorkflow } from './decagon-workflows';
+import { echoActionWorkflow } from './dembrane-workflows';
 
 jest.setTimeout(300_000);
 
@@ -31,25 +32,7 @@ let projectId: string;
 const written: string[] = [];
 
 function echoWorkflow(id: string, credential: CredentialFixture): WorkflowFixture {
-	return {
-		id,
-		name: `dembrane: ${id}`,
-		active: false,
-		settings: { executionOrder: 'v1' },
-		nodes: [
-			{ id: `${id}-manual`, name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-			{
-				id: `${id}-echo`,
-				name: 'ECHO',
-				type: 'n8n-nodes-conversation-export.dembraneEcho',
-				typeVersion: 1,
-				position: [220, 0],
-				parameters: { resource: 'conversation', operation: 'getMany', project: { __rl: true, mode: 'id', value: projectId }, returnAll: true },
-				credentials: { dembraneEchoApi: { id: credential.id, name: credential.name } },
-			},
-		],
-		connections: { Start: { main: [[{ node: 'ECHO', type: 'main', index: 0 }]] } },
-	};
+	return echoActionWorkflow(id, credential, { resource: 'conversation', operation: 'getMany', project: { __rl: true, mode: 'id', value: projectId }, returnAll: true });
 }
 
 function echoCredential(id: string, data: Record<string, unknown>): CredentialFixture {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'crypto';
 import type {
 	IDataObject,
+	IExecuteFunctions,
 	IHookFunctions,
+	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
@@ -10,7 +12,8 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
-import { apiError } from '../shared/errors';
+import { apiError, toNodeError } from '../shared/errors';
+import { runPerItem } from '../shared/perItem';
 import { projectLocator } from './actions/common.descriptions';
 import { transcriptText } from './actions/conversation/getTranscript.operation';
 import { reportTitle } from './helpers/conversation';
@@ -19,6 +22,8 @@ import { searchProjects } from './methods/listSearch';
 import { apiPath, dembraneApiRequest } from './transport';
 
 const EVENTS = ['conversation.started', 'conversation.transcribed', 'conversation.summarized', 'report.generated'];
+/** Deliveries remembered for Ignore Redeliveries: dembrane's retries come within minutes (4 attempts, 5–60 s apart). */
+const REMEMBERED_DELIVERIES = 10_000;
 
 interface RegistrationData {
 	webhookId?: string;
@@ -116,6 +121,14 @@ export class DembraneEchoTrigger implements INodeType {
 						type: 'boolean',
 						default: false,
 						description: 'Whether to fetch the report’s Markdown for report.generated events',
+					},
+					{
+						displayName: 'Ignore Redeliveries',
+						name: 'ignoreRedeliveries',
+						type: 'boolean',
+						default: true,
+						description:
+							'Whether to drop a delivery dembrane sends again (same event, ID and timestamp) after it already ran this workflow. Kept in n8n’s deduplication store: survives restarts, shared by queue-mode workers. Not in test runs.',
 					},
 					{
 						displayName: 'Start on Test Events',
@@ -237,8 +250,7 @@ export class DembraneEchoTrigger implements INodeType {
 		const project = (payload.project ?? {}) as IDataObject;
 		const item: IDataObject = {
 			event,
-			// dembrane retries a delivery with the identical payload: this identifies the delivery, for
-			// Remove Duplicates ("items processed in previous executions"), see README.
+			// dembrane retries a delivery with the identical payload: this identifies the delivery.
 			deliveryId: `${event}|${subjectId}|${String(payload.timestamp ?? '')}`,
 			conversationId: conversation.id ?? null,
 			reportId: report.id ?? null,
@@ -248,11 +260,38 @@ export class DembraneEchoTrigger implements INodeType {
 			dashboardUrl: payload.dashboardUrl ?? null,
 			payload,
 		};
-		await enrich.call(this, item, options);
+		// Answer now; redelivery checks and API fetches run in the execution (execute below), so dembrane
+		// never waits on them and never retries because of them.
 		return { workflowData: [this.helpers.returnJsonArray([item])] };
 	}
-}
 
+	/**
+	 * n8n runs a webhook node's execute() as the first step of the execution its webhook started, with
+	 * the webhook's items as input. Unlike the webhook phase, this has n8n's deduplication store.
+	 */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const fresh = new Set(await firstDeliveries.call(this, items, options));
+		return await runPerItem.call(this, async (index) => {
+			if (!fresh.has(index)) return [];
+			const json = { ...items[index].json };
+			try {
+				await enrich.call(this, json, options);
+			} catch (error) {
+				const failure = toNodeError(this.getNode(), error, index);
+				if (!this.continueOnFail()) {
+					// Not handled: let n8n's Retry (or a redelivery) through again.
+					await forgetDelivery.call(this, json, options);
+					throw failure;
+				}
+				// Continue On Fail: the event goes on with the error beside it, not in its place.
+				Object.assign(json, { error: failure.message, description: failure.description ?? null });
+			}
+			return [{ json, pairedItem: { item: index } }];
+		});
+	}
+}
 function projectIdOfHook(this: IHookFunctions): string {
 	const value = this.getNodeParameter('project', undefined, { extractValue: true }) as string | IDataObject;
 	const id = typeof value === 'string' ? value : String(value?.value ?? '');
@@ -266,27 +305,48 @@ function selectedEvents(this: IHookFunctions | IWebhookFunctions): string[] {
 	return events;
 }
 
-/** Optional fetches; a failure is reported on the item instead of losing the event. */
-async function enrich(this: IWebhookFunctions, item: IDataObject, options: IDataObject): Promise<void> {
-	const projectId = item.projectId as string | null;
+/** Indexes of the items that are not redeliveries of a delivery this node already let through. */
+async function firstDeliveries(this: IExecuteFunctions, items: INodeExecutionData[], options: IDataObject): Promise<number[]> {
+	const all = items.map((_, index) => index);
+	// Test runs ("Listen for test event") may replay the same event on purpose.
+	if (options.ignoreRedeliveries === false || this.getMode() === 'manual') return all;
+	const ids = items.map((item) => String(item.json.deliveryId ?? ''));
 	try {
-		if (options.fetchFullTranscript && item.conversationId && /transcribed|summarized/.test(String(item.event))) {
-			const response = await dembraneApiRequest.call(this, {
-				path: apiPath`/api/conversations/${String(item.conversationId)}/transcript`,
-				responseType: 'text',
-				timeoutMs: 15_000,
-			});
-			item.transcript = transcriptText(response.body, response.headers['content-type']);
-		}
-		if (options.fetchReportContent && item.reportId !== null && projectId) {
-			const { body } = await dembraneApiRequest.call(this, {
-				path: apiPath`/api/projects/${projectId}/reports/${String(item.reportId)}/detail`,
-				timeoutMs: 15_000,
-			});
-			item.reportContent = (body as IDataObject)?.content ?? null;
-			item.reportTitle = reportTitle(item.reportContent);
-		}
+		const { new: fresh } = await this.helpers.checkProcessedAndRecord(ids, 'node', { mode: 'entries', maxEntries: REMEMBERED_DELIVERIES });
+		const remaining = new Set(fresh.map(String));
+		// One delivery is one item; should two items share an ID, the first goes on.
+		return all.filter((index) => remaining.delete(ids[index]));
 	} catch (error) {
-		item.fetchError = (error as Error).message;
+		// A store failure must not lose the event: let it through (at worst once more) and say so.
+		this.logger.warn(`Dembrane ECHO Trigger: could not check for redeliveries, passing the delivery on: ${(error as Error).message}`);
+		return all;
+	}
+}
+
+async function forgetDelivery(this: IExecuteFunctions, json: IDataObject, options: IDataObject): Promise<void> {
+	if (options.ignoreRedeliveries === false || this.getMode() === 'manual') return;
+	try {
+		await this.helpers.removeProcessed([String(json.deliveryId ?? '')], 'node', { mode: 'entries' });
+	} catch {
+		// The error being thrown matters more; a later redelivery would then be ignored.
+	}
+}
+
+/** Optional fetches, in the execution: a failure fails the item (or continues, with Continue On Fail). */
+async function enrich(this: IExecuteFunctions, item: IDataObject, options: IDataObject): Promise<void> {
+	const projectId = item.projectId as string | null;
+	if (options.fetchFullTranscript && item.conversationId && /transcribed|summarized/.test(String(item.event))) {
+		const response = await dembraneApiRequest.call(this, {
+			path: apiPath`/api/conversations/${String(item.conversationId)}/transcript`,
+			responseType: 'text',
+		});
+		item.transcript = transcriptText(response.body, response.headers['content-type']);
+	}
+	if (options.fetchReportContent && item.reportId !== null && projectId) {
+		const { body } = await dembraneApiRequest.call(this, {
+			path: apiPath`/api/projects/${projectId}/reports/${String(item.reportId)}/detail`,
+		});
+		item.reportContent = (body as IDataObject)?.content ?? null;
+		item.reportTitle = reportTitle(item.reportContent);
 	}
 }

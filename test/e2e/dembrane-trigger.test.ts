@@ -1,10 +1,9 @@
 /**
  * The dembrane ECHO Trigger in a real n8n 2.41.1: publishing the workflow registers a webhook in the
  * stand-in project, the stand-in delivers real signed events (Python-style body, signature over the
- * sort_keys compact form). n8n 2.41.1 does not keep static data a webhook writes when that webhook
- * starts an execution (the execution's Workflow resets the change flag of the same object), so the
- * node cannot drop redeliveries itself; it marks each item with `deliveryId`, and the workflow's
- * Remove Duplicates node (n8n's persistent deduplication) lets each delivery through once.
+ * sort_keys compact form). The webhook answers at once; the node's execute() step, the first of the
+ * execution, drops redeliveries through n8n's deduplication store (kept in n8n's database, so across
+ * restarts) and does the optional API fetches.
  */
 import type { DembraneStandin } from '../standins/dembrane';
 import { passwordCredentialData, PyFloat, pythonBody, startDembraneStandin } from '../standins/dembrane';
@@ -49,19 +48,6 @@ function workflow(credential: CredentialFixture): WorkflowFixture {
 				credentials: { dembraneEchoApi: { id: credential.id, name: credential.name } },
 			},
 			{
-				id: 'd4000000-0000-4000-8000-000000000002',
-				name: 'Once per delivery',
-				type: 'n8n-nodes-base.removeDuplicates',
-				typeVersion: 2,
-				position: [220, 0],
-				parameters: {
-					operation: 'removeItemsSeenInPreviousExecutions',
-					logic: 'removeItemsWithAlreadySeenKeyValues',
-					dedupeValue: '={{ $json.deliveryId }}',
-					options: {},
-				},
-			},
-			{
 				id: 'd4000000-0000-4000-8000-000000000003',
 				name: 'Handle delivery',
 				type: 'n8n-nodes-base.noOp',
@@ -71,13 +57,15 @@ function workflow(credential: CredentialFixture): WorkflowFixture {
 			},
 		],
 		connections: {
-			[NODE]: { main: [[{ node: 'Once per delivery', type: 'main', index: 0 }]] },
-			'Once per delivery': { main: [[{ node: 'Handle delivery', type: 'main', index: 0 }]] },
+			[NODE]: { main: [[{ node: 'Handle delivery', type: 'main', index: 0 }]] },
 		},
 	};
 }
 
-/** Manual registration, at the version the node panel adds today (1.1): the secret is typed in the node. */
+/**
+ * Manual registration, at the version the node panel adds today (1.1): the secret is typed in the node,
+ * and the whole transcript is fetched from the API (in the execution, not while dembrane waits).
+ */
 function manualWorkflow(credential: CredentialFixture): WorkflowFixture {
 	return {
 		id: MANUAL_WORKFLOW_ID,
@@ -92,7 +80,12 @@ function manualWorkflow(credential: CredentialFixture): WorkflowFixture {
 				typeVersion: 1.1,
 				position: [0, 0],
 				webhookId: MANUAL_WEBHOOK_ID,
-				parameters: { registration: 'manual', events: ['conversation.summarized'], secret: MANUAL_SECRET, options: {} },
+				parameters: {
+					registration: 'manual',
+					events: ['conversation.summarized'],
+					secret: MANUAL_SECRET,
+					options: { fetchFullTranscript: true },
+				},
 				credentials: { dembraneEchoApi: { id: credential.id, name: credential.name } },
 			},
 			{ id: 'd4000000-0000-4000-8000-000000000012', name: 'Handle delivery', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
@@ -144,8 +137,25 @@ test('publishing registers the project webhook with our URL, the chosen events a
 	expect(hooks[0].secret).toMatch(/^[0-9a-f]{64}$/);
 });
 
-test('a signed delivery runs the workflow once; redeliveries of it are dropped by deliveryId', async () => {
+/** Items a node emitted in one stored execution. */
+function itemsOf(run: Awaited<ReturnType<typeof executionsOf>>[number], node: string): Array<Record<string, unknown>> {
+	return (run.data?.resultData.runData[node]?.[0]?.data?.main?.[0] ?? []).map((item) => item.json);
+}
+
+/** Waits until the workflow has `count` finished executions (bounded), and returns them. */
+async function finishedRuns(workflowId: string, count: number) {
+	const deadline = Date.now() + 60_000;
+	for (;;) {
+		const runs = await server.executions({ workflowId, includeData: true });
+		if (runs.filter((run) => run.status !== 'running' && run.status !== 'new').length >= count) return runs;
+		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${count} executions of ${workflowId} (have ${runs.length})`);
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+}
+
+test('a signed delivery runs the workflow once; redeliveries of it, before and after an n8n restart, start nothing downstream', async () => {
 	const conversationId = standin.conversations(projectId)[0].id;
+	expect(await executionsOf()).toHaveLength(0);
 	const [delivery] = await standin.emit('conversation.summarized', { projectId, conversationId });
 	expect(delivery.delivered).toBe(true);
 	expect(delivery.status).toBe(200);
@@ -161,19 +171,40 @@ test('a signed delivery runs the workflow once; redeliveries of it are dropped b
 	const [item] = execution.outputOf(NODE);
 	expect(item).toEqual(expect.objectContaining({ event: 'conversation.summarized', conversationId, projectId }));
 	expect((item.payload as { timestamp: string }).timestamp).toMatch(/\+00:00$/);
+	await finishedRuns(WORKFLOW_ID, 1);
 
-	// dembrane resends the identical payload when it did not see our answer: same body, same headers.
-	for (let i = 0; i < 3; i++) {
+	// dembrane resends the identical payload (5-60 s later) when it did not see our answer: same body,
+	// same headers. Each resend is answered 200 and starts an execution in which the trigger emits nothing.
+	const resend = async () => {
 		const resent = await fetch(delivery.url, { method: 'POST', body: delivery.body, headers: delivery.headers });
 		expect(resent.status).toBe(200);
 		await resent.text();
+	};
+	for (let i = 0; i < 3; i++) await resend();
+	await finishedRuns(WORKFLOW_ID, 4);
+
+	// The record is in n8n's database, not in the process: a restarted n8n still knows the delivery.
+	// Same address, as a real deployment keeps: the webhook registered in dembrane stays valid.
+	const port = Number(new URL(server.baseUrl).port);
+	await server.stop();
+	server = await n8n.start({ port });
+	const deadline = Date.now() + 60_000;
+	for (;;) {
+		const resent = await fetch(delivery.url, { method: 'POST', body: delivery.body, headers: delivery.headers });
+		await resent.text();
+		if (resent.status === 200) break;
+		// n8n answers 404 until it has activated the published workflow again.
+		expect(resent.status).toBe(404);
+		if (Date.now() > deadline) throw new Error('The webhook never came back after the restart');
+		await new Promise((resolve) => setTimeout(resolve, 500));
 	}
-	await new Promise((resolve) => setTimeout(resolve, 3000));
-	const runs = await executionsOf();
+	const runs = await finishedRuns(WORKFLOW_ID, 5);
+	expect(runs).toHaveLength(5);
 	expect(runs.every((run) => run.status === 'success')).toBe(true);
-	const handled = runs.flatMap((run) => (run.data?.resultData.runData['Handle delivery']?.[0]?.data?.main?.[0] ?? []).map((i) => i.json));
-	expect(handled).toHaveLength(1);
-	expect(handled[0]).toEqual(expect.objectContaining({ deliveryId: item.deliveryId, conversationId }));
+	const emitted = runs.flatMap((run) => itemsOf(run, NODE));
+	expect(emitted).toHaveLength(1);
+	const handled = runs.flatMap((run) => itemsOf(run, 'Handle delivery'));
+	expect(handled).toEqual([expect.objectContaining({ deliveryId: item.deliveryId, conversationId })]);
 });
 
 test('a wrong signature is refused with 401 and starts nothing', async () => {
@@ -203,7 +234,7 @@ test('an event the workflow did not choose is answered 200 and starts nothing', 
 	expect((await executionsOf()).length).toBe(before);
 });
 
-test('Manual registration (version 1.1): signed deliveries run once each, a wrong signature is refused, static data stays untouched', async () => {
+test('Manual registration (version 1.1): answers at once while the execution fetches the whole transcript, runs once per delivery, refuses a wrong signature, leaves static data untouched', async () => {
 	const url = `${server.baseUrl}/webhook/${MANUAL_WEBHOOK_ID}/webhook`;
 	const conversationId = standin.conversations(projectId)[3].id;
 	const payload = {
@@ -215,32 +246,41 @@ test('Manual registration (version 1.1): signed deliveries run once each, a wron
 	};
 	const body = pythonBody(payload);
 	const headers = deliveryHeaders('conversation.summarized', payload, body, MANUAL_SECRET, 'production');
-	for (let i = 0; i < 2; i++) {
+
+	// A slow API must not slow the answer: dembrane waits 30 s at most, then retries.
+	standin.configure({ latencyMs: 3000 });
+	try {
+		const started = Date.now();
 		const response = await fetch(url, { method: 'POST', body, headers });
 		expect(response.status).toBe(200);
 		await response.text();
+		expect(Date.now() - started).toBeLessThan(2000);
+		await finishedRuns(MANUAL_WORKFLOW_ID, 1);
+	} finally {
+		standin.configure({ latencyMs: 0 });
 	}
+	const resent = await fetch(url, { method: 'POST', body, headers });
+	expect(resent.status).toBe(200);
+	await resent.text();
 	const wrong = await fetch(url, { method: 'POST', body, headers: { ...headers, 'X-Webhook-Signature': `sha256=${'0'.repeat(64)}` } });
 	expect(wrong.status).toBe(401);
 	await wrong.text();
 
-	const execution = await server.waitForExecution({
-		workflowId: MANUAL_WORKFLOW_ID,
-		timeoutMs: 60_000,
-		intervalMs: 500,
-		predicate: (e) => e.outputOf(NODE).some((item) => item.conversationId === conversationId),
-	});
-	expect(execution.outputOf(NODE)).toEqual([
-		expect.objectContaining({ event: 'conversation.summarized', conversationId, projectId, transcript: 'Hallo', summary: 'Kurz', dashboardUrl: 'https://dashboard.example/overview' }),
-	]);
-	const deadline = Date.now() + 30_000;
-	let runs = await server.executions({ workflowId: MANUAL_WORKFLOW_ID });
-	while (runs.length < 2 && Date.now() < deadline) {
-		await new Promise((resolve) => setTimeout(resolve, 500));
-		runs = await server.executions({ workflowId: MANUAL_WORKFLOW_ID });
-	}
+	const runs = await finishedRuns(MANUAL_WORKFLOW_ID, 2);
 	expect(runs).toHaveLength(2);
 	expect(runs.every((run) => run.status === 'success')).toBe(true);
+	expect(runs.flatMap((run) => itemsOf(run, NODE))).toEqual([
+		expect.objectContaining({
+			event: 'conversation.summarized',
+			conversationId,
+			projectId,
+			// The event carried 'Hallo'; the node fetched the whole transcript from the API.
+			transcript: standin.transcript(conversationId),
+			summary: 'Kurz',
+			dashboardUrl: 'https://dashboard.example/overview',
+		}),
+	]);
+	expect(runs.flatMap((run) => itemsOf(run, 'Handle delivery'))).toHaveLength(1);
 	// Manual mode keeps nothing in static data: no entry for the node, nothing for n8n to save per delivery.
 	const stored = await server.api<{ staticData?: Record<string, unknown> | null }>(`/workflows/${MANUAL_WORKFLOW_ID}`);
 	expect(stored).toHaveProperty('staticData');

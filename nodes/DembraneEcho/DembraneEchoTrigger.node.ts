@@ -16,7 +16,7 @@ import { apiError, toNodeError } from '../shared/errors';
 import { runPerItem } from '../shared/perItem';
 import { projectLocator } from './actions/common.descriptions';
 import { transcriptText } from './actions/conversation/getTranscript.operation';
-import { reportTitle } from './helpers/conversation';
+import { eventItem, reportTitle } from './helpers/conversation';
 import { verifySignature } from './helpers/signature';
 import { searchProjects } from './methods/listSearch';
 import { apiPath, dembraneApiRequest } from './transport';
@@ -244,25 +244,9 @@ export class DembraneEchoTrigger implements INodeType {
 		const wanted = event === 'webhook.test' ? options.includeTestEvents === true : selectedEvents.call(this).includes(event);
 		if (!wanted) return { webhookResponse: { received: true, started: false, reason: `event ${event} not selected` } };
 
-		const conversation = (payload.conversation ?? {}) as IDataObject;
-		const report = (payload.report ?? {}) as IDataObject;
-		const subjectId = String(conversation.id ?? report.id ?? '');
-		const project = (payload.project ?? {}) as IDataObject;
-		const item: IDataObject = {
-			event,
-			// dembrane retries a delivery with the identical payload: this identifies the delivery.
-			deliveryId: `${event}|${subjectId}|${String(payload.timestamp ?? '')}`,
-			conversationId: conversation.id ?? null,
-			reportId: report.id ?? null,
-			projectId: project.id ?? null,
-			transcript: conversation.transcript ?? null,
-			summary: conversation.summary ?? null,
-			dashboardUrl: payload.dashboardUrl ?? null,
-			payload,
-		};
 		// Answer now; redelivery checks and API fetches run in the execution (execute below), so dembrane
 		// never waits on them and never retries because of them.
-		return { workflowData: [this.helpers.returnJsonArray([item])] };
+		return { workflowData: [this.helpers.returnJsonArray([eventItem(payload)])] };
 	}
 
 	/**

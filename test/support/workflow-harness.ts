@@ -50,6 +50,7 @@ import {
 	WorkflowExecute,
 } from 'n8n-core';
 import {
+	createRunExecutionData,
 	Expression,
 	NodeConnectionTypes,
 	NodeHelpers,
@@ -377,6 +378,11 @@ export interface RunWorkflowOptions {
 	mode?: WorkflowExecuteMode;
 	/** Node to start from. Default: n8n's choice (the trigger/start node). */
 	startNodeName?: string;
+	/**
+	 * What a webhook returned (its `workflowData`): the run then starts at `startNodeName` with these
+	 * items on its stack, as n8n starts the execution of a webhook (webhook-helpers' prepareExecutionData).
+	 */
+	webhookData?: INodeExecutionData[][];
 	/** Test-only node classes, by full type name (e.g. `test.probe`). */
 	extraNodeTypes?: Record<string, AnyNodeType>;
 	/** Test-only credential classes (keyed by their `name` automatically). */
@@ -495,8 +501,14 @@ async function prepareRun(opts: RunWorkflowOptions) {
 export async function runWorkflow(opts: RunWorkflowOptions): Promise<WorkflowRunResult> {
 	const { expressionEngine, credentialsHelper, mode, workflow, additionalData, nodeExecutionOrder } = await prepareRun(opts);
 	const startNode = opts.startNodeName ? workflow.getNode(opts.startNodeName) ?? undefined : undefined;
-	const workflowExecute = new WorkflowExecute(additionalData, mode);
-	const execution = workflowExecute.run({ workflow, startNode });
+	if (opts.webhookData && !startNode) throw new Error('webhookData needs startNodeName');
+	const execution = opts.webhookData
+		? new WorkflowExecute(
+				additionalData,
+				mode,
+				createRunExecutionData({ executionData: { nodeExecutionStack: [{ node: startNode!, data: { main: opts.webhookData }, source: null }] } }),
+			).processRunExecutionData(workflow)
+		: new WorkflowExecute(additionalData, mode).run({ workflow, startNode });
 
 	const timeoutMs = opts.timeoutMs ?? 30_000;
 	let timer: NodeJS.Timeout | undefined;

@@ -57,3 +57,23 @@ export function reportTitle(content: unknown): string | null {
 	const heading = /^#\s+(.+?)\s*#*\s*$/m.exec(content);
 	return heading ? heading[1] : null;
 }
+
+/** The trigger's item for one webhook event: convenient top-level fields, and the whole payload. */
+export function eventItem(payload: IDataObject): IDataObject {
+	const conversation = (payload.conversation ?? {}) as IDataObject;
+	const report = (payload.report ?? {}) as IDataObject;
+	const project = (payload.project ?? {}) as IDataObject;
+	const subjectId = String(conversation.id ?? report.id ?? '');
+	return {
+		event: payload.event,
+		// dembrane retries a delivery with the identical payload: this identifies the delivery.
+		deliveryId: `${String(payload.event)}|${subjectId}|${String(payload.timestamp ?? '')}`,
+		conversationId: conversation.id ?? null,
+		reportId: report.id ?? null,
+		projectId: project.id ?? null,
+		transcript: conversation.transcript ?? null,
+		summary: conversation.summary ?? null,
+		dashboardUrl: payload.dashboardUrl ?? null,
+		payload,
+	};
+}

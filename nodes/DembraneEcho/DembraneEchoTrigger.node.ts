@@ -276,6 +276,7 @@ export class DembraneEchoTrigger implements INodeType {
 		});
 	}
 }
+
 function projectIdOfHook(this: IHookFunctions): string {
 	const value = this.getNodeParameter('project', undefined, { extractValue: true }) as string | IDataObject;
 	const id = typeof value === 'string' ? value : String(value?.value ?? '');
@@ -289,11 +290,15 @@ function selectedEvents(this: IHookFunctions | IWebhookFunctions): string[] {
 	return events;
 }
 
+/** Whether this run checks and records deliveries: test runs ("Listen for test event") may replay one on purpose. */
+function checksRedeliveries(this: IExecuteFunctions, options: IDataObject): boolean {
+	return options.ignoreRedeliveries !== false && this.getMode() !== 'manual';
+}
+
 /** Indexes of the items that are not redeliveries of a delivery this node already let through. */
 async function firstDeliveries(this: IExecuteFunctions, items: INodeExecutionData[], options: IDataObject): Promise<number[]> {
 	const all = items.map((_, index) => index);
-	// Test runs ("Listen for test event") may replay the same event on purpose.
-	if (options.ignoreRedeliveries === false || this.getMode() === 'manual') return all;
+	if (!checksRedeliveries.call(this, options)) return all;
 	const ids = items.map((item) => String(item.json.deliveryId ?? ''));
 	try {
 		const { new: fresh } = await this.helpers.checkProcessedAndRecord(ids, 'node', { mode: 'entries', maxEntries: REMEMBERED_DELIVERIES });
@@ -308,7 +313,7 @@ async function firstDeliveries(this: IExecuteFunctions, items: INodeExecutionDat
 }
 
 async function forgetDelivery(this: IExecuteFunctions, json: IDataObject, options: IDataObject): Promise<void> {
-	if (options.ignoreRedeliveries === false || this.getMode() === 'manual') return;
+	if (!checksRedeliveries.call(this, options)) return;
 	try {
 		await this.helpers.removeProcessed([String(json.deliveryId ?? '')], 'node', { mode: 'entries' });
 	} catch {

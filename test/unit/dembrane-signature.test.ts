@@ -60,3 +60,11 @@ test('invalid JSON is refused', () => {
 		expect(() => pythonCanonicalJson(text)).toThrow();
 	}
 });
+
+test('NaN, Infinity, -Infinity and long integers as Python reads and writes them', () => {
+	// python3: json.dumps(json.loads(body), separators=(",", ":"), sort_keys=True)
+	const digits = '9'.repeat(500);
+	const body = `{"z": -Infinity, "a": [NaN, Infinity], "n": ${digits}, "f": -0.0}`;
+	expect(pythonCanonicalJson(body)).toBe(`{"a":[NaN,Infinity],"f":-0.0,"n":${digits},"z":-Infinity}`);
+	expect(() => pythonCanonicalJson('{"a": -Inf}')).toThrow();
+});

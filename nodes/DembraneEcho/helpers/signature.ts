@@ -49,6 +49,9 @@ export function compareCodePoints(a: string, b: string): number {
 	return left.length - right.length;
 }
 
+/** A JSON number literal, matched where the reader stands. */
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
 /** A recursive-descent JSON reader that emits the canonical text directly, numbers kept verbatim. */
 class Parser {
 	private position = 0;
@@ -73,20 +76,15 @@ class Parser {
 		if (char === '{') return this.object();
 		if (char === '[') return this.array();
 		if (char === '"') return pythonString(this.string());
+		// Python's json also reads NaN, Infinity and -Infinity, and writes them back the same way; the
+		// literals go first, as "-Infinity" starts like a number.
+		for (const literal of ['true', 'false', 'null', 'NaN', 'Infinity', '-Infinity']) {
+			if (this.text.startsWith(literal, this.position)) {
+				this.position += literal.length;
+				return literal;
+			}
+		}
 		if (char === '-' || (char >= '0' && char <= '9')) return this.number();
-		for (const literal of ['true', 'false', 'null']) {
-			if (this.text.startsWith(literal, this.position)) {
-				this.position += literal.length;
-				return literal;
-			}
-		}
-		// Python's json also reads NaN and Infinity, and writes them back the same way.
-		for (const literal of ['NaN', 'Infinity', '-Infinity']) {
-			if (this.text.startsWith(literal, this.position)) {
-				this.position += literal.length;
-				return literal;
-			}
-		}
 		return this.fail('expected a value');
 	}
 
@@ -147,7 +145,9 @@ class Parser {
 	}
 
 	private number(): string {
-		const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.position, this.position + 400));
+		// Sticky: matched in place, so a number of any length is read without copying the rest of the body.
+		NUMBER.lastIndex = this.position;
+		const match = NUMBER.exec(this.text);
 		if (!match) this.fail('bad number');
 		this.position += match[0].length;
 		return match[0];

@@ -3,7 +3,7 @@
  * every option a user can set, and the quirks and faults of the API.
  */
 import { gunzipSync } from 'node:zlib';
-import type { IConnections, INode, INodeParameters } from 'n8n-workflow';
+import type { IBinaryData, IConnections, INode, INodeParameters } from 'n8n-workflow';
 
 import type { DecagonStandin } from '../standins/decagon';
 import { startDecagonStandin } from '../standins/decagon';
@@ -133,7 +133,7 @@ test('JSON Lines output: one binary file, one conversation per line', async () =
 	const result = await run(decagon({ returnAll: true, output: 'jsonl', binaryPropertyName: 'file', options: { fileName: 'all.jsonl' } }));
 	expect(result.error).toBeUndefined();
 	const [item] = result.outputOf('Decagon');
-	expect(item.json).toEqual(expect.objectContaining({ conversations: 250, received: 250, pages: 3, fileName: 'all.jsonl' }));
+	expect(item.json).toEqual(expect.objectContaining({ conversations: 250, received: 250, pages: 3, fileName: 'all.jsonl', complete: true, resumeCursor: null }));
 	const binary = item.binary!.file;
 	expect(binary).toEqual(expect.objectContaining({ fileName: 'all.jsonl', mimeType: 'application/x-ndjson' }));
 	const bytes = await readBinary(binary);
@@ -141,6 +141,29 @@ test('JSON Lines output: one binary file, one conversation per line', async () =
 	const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { conversation_id: string });
 	expect(lines).toHaveLength(250);
 	expect(new Set(lines.map((l) => l.conversation_id)).size).toBe(250);
+});
+
+test('JSON Lines output with a Limit inside a page: resuming at the reported cursor skips nothing', async () => {
+	const idsIn = async (item: { binary?: Record<string, IBinaryData> }) => {
+		const bytes = await readBinary(item.binary!.data);
+		const text = bytes[0] === 0x1f ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+		return text.trimEnd().split('\n').map((line) => (JSON.parse(line) as { conversation_id: string }).conversation_id);
+	};
+	// 150 of 250 at 100 a page: the limit falls inside page 2.
+	const first = await run(decagon({ returnAll: false, limit: 150, output: 'jsonl' }));
+	expect(first.error).toBeUndefined();
+	const [cut] = first.outputOf('Decagon');
+	expect(cut.json).toEqual(expect.objectContaining({ conversations: 150, complete: false }));
+	expect(typeof cut.json.resumeCursor).toBe('string');
+	const firstIds = await idsIn(cut);
+	expect(firstIds).toHaveLength(150);
+
+	const second = await run(decagon({ returnAll: true, output: 'jsonl', options: { startCursor: cut.json.resumeCursor as string } }));
+	expect(second.error).toBeUndefined();
+	const [rest] = second.outputOf('Decagon');
+	expect(rest.json).toEqual(expect.objectContaining({ complete: true, resumeCursor: null }));
+	const all = new Set([...firstIds, ...(await idsIn(rest))]);
+	expect(all.size).toBe(250);
 });
 
 test('After and Before are sent as integer epoch seconds on the chosen timestamp', async () => {

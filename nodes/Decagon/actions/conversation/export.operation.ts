@@ -191,11 +191,14 @@ export async function execute(
 	// until it is streamed out; items are objects in n8n's memory anyway, so they are kept as parsed.
 	const collector = new JsonLinesCollector(output === 'jsonl' ? 'deflated' : 'objects');
 	let received = 0;
+	// The cursor the newest page was asked with: where to resume when Limit cuts that page short.
+	let lastPageCursor: string | undefined;
 	const result = await paginateExport.call(
 		this,
 		connection,
 		query,
 		(page) => {
+			lastPageCursor = page.cursor;
 			const records = page.conversations.map((conversation) => {
 				received++;
 				const key = deduplicate ? (conversationKey(conversation) ?? `#${received}`) : `#${received}`;
@@ -213,7 +216,11 @@ export async function execute(
 			},
 		},
 	);
-	if (collector.size > limit) collector.truncate(limit);
+	// Limit reached inside a page: the rest of that page is not in this output, so resuming must read the
+	// page again (its first conversations come twice; none is skipped), not start after it.
+	const cutShort = collector.size > limit;
+	if (cutShort) collector.truncate(limit);
+	const resumeCursor = cutShort ? lastPageCursor : result.resumeCursor;
 	if (result.stoppedByMaxPages) {
 		this.addExecutionHints({
 			message: `Stopped after ${result.pages} pages (Max Pages). To continue, set Start Cursor to "${result.resumeCursor}".`,
@@ -239,7 +246,8 @@ export async function execute(
 					received,
 					pages: result.pages,
 					fileName,
-					resumeCursor: result.resumeCursor ?? null,
+					complete: !cutShort && result.resumeCursor === undefined,
+					resumeCursor: resumeCursor ?? null,
 				},
 				binary: { [binaryPropertyName]: binary },
 				pairedItem,

@@ -217,6 +217,20 @@ test('Continue On Fail turns the failure into an item with its pairedItem', asyn
 	expect(item.pairedItem).toEqual({ item: 0 });
 });
 
+test('a credential that cannot be used (custom Base URL not a URL) is an error item under Continue On Fail too', async () => {
+	const result = await runWorkflow({
+		nodes: [trigger, decagon({ returnAll: true }, { onError: 'continueRegularOutput' })],
+		connections,
+		credentials: { decagonApi: { region: 'custom', baseUrl: 'api.decagon.ai', apiKey: API_KEY, requestsPerSecond: RATE } },
+		timeoutMs: 50_000,
+	});
+	expect(result.status).toBe('success');
+	const [item] = result.outputOf('Decagon');
+	expect(item.json.error).toMatch(/Base URL "api\.decagon\.ai" is not an http\(s\) URL/);
+	expect(item.pairedItem).toEqual({ item: 0 });
+	expect(exportRequests()).toHaveLength(0);
+});
+
 test('duplicates across pages and updates during the export: each conversation once, newest copy', async () => {
 	standin.configure({ duplicatesAcrossPages: 7, updateDuringExport: { afterPage: 1, count: 4 }, pageSize: 50 });
 	const result = await run(decagon({ returnAll: true }));

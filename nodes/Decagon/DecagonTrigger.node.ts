@@ -45,7 +45,8 @@ export class DecagonTrigger implements INodeType {
 					{ name: 'The Beginning', value: 'beginning', description: 'Every conversation there is, oldest first' },
 				],
 				default: 'now',
-				description: 'Where the first poll after activation starts; later polls continue where the last one ended',
+				description:
+					'Where the first poll after activation starts; later polls continue where the last one ended. Changing Start From, Start Date or the metadata filter starts over from here.',
 			},
 			{
 				displayName: 'Start Date',
@@ -160,7 +161,7 @@ export class DecagonTrigger implements INodeType {
 		}
 
 		const staticData = this.getWorkflowStaticData('node');
-		const { emitted, state } = await pollOnce(
+		const { emitted, state, notices, warnings } = await pollOnce(
 			readSyncState(staticData.sync as IDataObject | undefined),
 			settings,
 			nowSeconds,
@@ -170,6 +171,8 @@ export class DecagonTrigger implements INodeType {
 		);
 		// Stored only now that the poll has succeeded: a failed poll leaves the last checkpoint in place.
 		staticData.sync = state as unknown as IDataObject;
+		for (const notice of notices) this.logger.info(notice);
+		for (const warning of warnings) this.logger.warn(warning);
 		if (emitted.length === 0) return null;
 		return [toItems(emitted, output, simplify)];
 	}

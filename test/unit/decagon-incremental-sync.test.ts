@@ -1,8 +1,11 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { SyncSettings, WindowReader } from '../../nodes/Decagon/helpers/incrementalSync';
+import { conversationVersion as conversationVersionOf } from '../../nodes/Decagon/helpers/conversation';
+import type { SyncSettings, SyncState, WindowReader } from '../../nodes/Decagon/helpers/incrementalSync';
 import { emptySyncState, pollOnce, readSyncState } from '../../nodes/Decagon/helpers/incrementalSync';
 import type { ExportQuery } from '../../nodes/Decagon/transport/paginator';
+
+const updatedSeconds = (c: IDataObject) => Date.parse(String(c.updated_at)) / 1000;
 
 const settings: SyncSettings = { lookbackSeconds: 600, settleSeconds: 120, maxPerPoll: 1000, startFrom: 'now' };
 
@@ -22,7 +25,7 @@ function scriptedReader(all: () => IDataObject[]): { read: WindowReader; queries
 	const read: WindowReader = async (query, startCursor, onPage) => {
 		queries.push({ ...query, cursor: startCursor });
 		const matching = all().filter((c) => {
-			const t = Date.parse(String(c.updated_at)) / 1000;
+			const t = updatedSeconds(c);
 			return (query.min_timestamp === undefined || t >= query.min_timestamp) && t <= (query.max_timestamp ?? Infinity);
 		});
 		let offset = startCursor ? Number(startCursor) : 0;
@@ -31,9 +34,29 @@ function scriptedReader(all: () => IDataObject[]): { read: WindowReader; queries
 			offset += 2;
 			const nextCursor = offset < matching.length ? String(offset) : undefined;
 			const more = onPage({ number, conversations, cursor: startCursor, nextCursor });
-			if (nextCursor && more === false) return { pages: number, resumeCursor: nextCursor, stoppedByMaxPages: false };
+			if (nextCursor && more === false) return { pages: number, resumeCursor: nextCursor, stoppedByMaxPages: false, truncated: false };
 		}
-		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false };
+		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false };
+	};
+	return { read, queries };
+}
+
+/**
+ * Decagon as a production client saw it: one page of up to 100, oldest change first, and never a cursor.
+ * Stops the test after 50 reads, should the sync loop.
+ */
+function cursorlessReader(all: () => IDataObject[]): { read: WindowReader; queries: ExportQuery[] } {
+	const queries: ExportQuery[] = [];
+	const read: WindowReader = async (query, startCursor, onPage) => {
+		expect(startCursor).toBeUndefined();
+		queries.push({ ...query });
+		if (queries.length > 50) throw new Error('the sync kept reading');
+		const conversations = all()
+			.filter((c) => updatedSeconds(c) >= (query.min_timestamp ?? -Infinity) && updatedSeconds(c) <= (query.max_timestamp ?? Infinity))
+			.sort((a, b) => updatedSeconds(a) - updatedSeconds(b))
+			.slice(0, 100);
+		onPage({ number: 1, conversations, cursor: undefined, nextCursor: undefined });
+		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: conversations.length === 100 };
 	};
 	return { read, queries };
 }
@@ -114,5 +137,168 @@ describe('pollOnce', () => {
 			pending: { min: null, max: 5, cursor: null },
 			seen: { a: 1 },
 		});
+		const current = { watermark: 9, seen: { a: 1, u: 2 }, undatedSeenUntil: { u: 8, v: 'x' }, floor: 7, fingerprint: 'f' };
+		expect(readSyncState(current as unknown as IDataObject)).toEqual({ ...current, undatedSeenUntil: { u: 8 } });
+		expect(readSyncState({ seen: {}, undatedSeenUntil: 'x', floor: 'x', fingerprint: 3 } as IDataObject)).toEqual({ seen: {} });
+	});
+});
+
+describe('a full page without a cursor (Decagon cut the window short)', () => {
+	// Two changes a second from 9,300 s on: older than the lookback of the window after [9,280, 10,180].
+	const backlog = Array.from({ length: 250 }, (_, i) => conversation(`c${i}`, 9_300 + Math.floor(i / 2)));
+
+	it('reads the rest of the window by time, across polls at the cap, and emits all 250', async () => {
+		const { read, queries } = cursorlessReader(() => backlog);
+		const capped = { ...settings, maxPerPoll: 150 };
+		const ids: string[] = [];
+		let state: SyncState = { watermark: 9_880, seen: {} };
+		const watermarks: Array<number | undefined> = [];
+		const warnings: string[][] = [];
+		for (const now of [10_300, 20_000, 20_100]) {
+			const result = await pollOnce(state, capped, now, read);
+			ids.push(...result.emitted.map((e) => String(e.conversation.conversation_id)));
+			warnings.push(result.warnings);
+			state = result.state;
+			watermarks.push(state.watermark);
+		}
+		expect(ids).toEqual(backlog.map((c) => c.conversation_id));
+		// The first poll stopped at the cap mid-window: the watermark stays before the unread conversations.
+		expect(watermarks).toEqual([9_880, 10_180, 19_980]);
+		expect(queries.slice(0, 3)).toEqual([
+			{ timestamp_filter: 'updated_at', min_timestamp: 9_280, max_timestamp: 10_180 },
+			{ timestamp_filter: 'updated_at', min_timestamp: 9_349, max_timestamp: 10_180 }, // c99's second
+			{ timestamp_filter: 'updated_at', min_timestamp: 9_398, max_timestamp: 10_180 }, // c197's, next poll
+		]);
+		expect(warnings).toEqual([[], [], []]);
+	});
+
+	it('ends the window with a warning when more than a page changed within one second', async () => {
+		const sameSecond = Array.from({ length: 150 }, (_, i) => conversation(`s${i}`, 9_500));
+		const { read, queries } = cursorlessReader(() => sameSecond);
+		const { emitted, state, warnings } = await pollOnce({ watermark: 9_880, seen: {} }, settings, 10_300, read);
+		expect(emitted).toHaveLength(100);
+		expect(queries.map((q) => q.min_timestamp)).toEqual([9_280, 9_500]);
+		expect(state.watermark).toBe(10_180);
+		expect(state.pending).toBeUndefined();
+		expect(warnings).toHaveLength(1);
+		expect(warnings[0]).toMatch(/may have been missed/);
+		expect(warnings[0]).toMatch(/shorter poll interval/);
+	});
+});
+
+describe('start settings changed while the sync state survived', () => {
+	const data = [conversation('old', 5_000), conversation('recent', 9_950)];
+	const filterA = JSON.stringify({ metadata_filter: { team: 'a' } });
+	const filterB = JSON.stringify({ metadata_filter: { team: 'b' } });
+
+	it('starts over when Start From, Start Date or the metadata filter changes', async () => {
+		const { read, queries } = scriptedReader(() => data);
+		const first = await pollOnce(emptySyncState(), settings, 10_000, read);
+		const beginning = { ...settings, startFrom: 'beginning' as const };
+		const second = await pollOnce(first.state, beginning, 10_100, read);
+		expect(queries[0].min_timestamp).toBeUndefined();
+		expect(second.emitted.map((e) => e.conversation.conversation_id)).toEqual(['old', 'recent']);
+		expect(second.notices).toHaveLength(1);
+		// Same settings: no start over.
+		const third = await pollOnce(second.state, beginning, 10_200, read);
+		expect(third.emitted).toEqual([]);
+		expect(third.notices).toEqual([]);
+		const filtered = await pollOnce(third.state, beginning, 10_300, read, { user_filters: filterA });
+		expect(filtered.emitted.map((e) => e.conversation.conversation_id)).toEqual(['old', 'recent']);
+		expect(filtered.notices).toHaveLength(1);
+		const dated = { ...settings, startFrom: 'date' as const, startDate: 9_000 };
+		const fromDate = await pollOnce(filtered.state, dated, 10_400, read, { user_filters: filterA });
+		expect(fromDate.emitted.map((e) => e.conversation.conversation_id)).toEqual(['recent']);
+		expect(fromDate.notices).toHaveLength(1);
+		const laterDate = await pollOnce(fromDate.state, { ...dated, startDate: 4_000 }, 10_500, read, { user_filters: filterA });
+		expect(laterDate.emitted.map((e) => e.conversation.conversation_id)).toEqual(['old', 'recent']);
+	});
+
+	it('never reuses a pending cursor with another query', async () => {
+		const { read, queries } = scriptedReader(() => [...data, conversation('newest', 9_960)]);
+		const capped = { ...settings, maxPerPoll: 1, startFrom: 'beginning' as const };
+		const first = await pollOnce(emptySyncState(), capped, 10_200, read, { user_filters: filterA });
+		expect(first.state.pending?.cursor).toBe('2');
+		await pollOnce(first.state, capped, 10_300, read, { user_filters: filterB });
+		expect(queries[1]).toMatchObject({ user_filters: filterB, cursor: undefined });
+	});
+
+	it('adopts the settings of a state stored before fingerprints without starting over', async () => {
+		const { read, queries } = scriptedReader(() => data);
+		const released = { watermark: 9_880, seen: { recent: conversationVersionOf(data[1]) } };
+		const { emitted, state, notices } = await pollOnce(released, settings, 10_300, read, { user_filters: filterA });
+		expect(emitted).toEqual([]);
+		expect(queries[0].min_timestamp).toBe(9_280);
+		expect(state.watermark).toBe(10_180);
+		// Its pending cursor may come from another filter: that window is read again from its start.
+		const releasedMidBackfill = { watermark: 0, pending: { min: null, max: 9_880, cursor: '1' }, seen: {} };
+		await pollOnce(releasedMidBackfill, settings, 10_400, read, { user_filters: filterA });
+		expect(queries[1]).toMatchObject({ max_timestamp: 9_880, cursor: undefined });
+		expect(queries[1].min_timestamp).toBeUndefined();
+		expect(notices).toEqual([]);
+		expect(state.fingerprint).toEqual(expect.any(String));
+	});
+});
+
+describe('conversations without a readable updated_at', () => {
+	it('are remembered until the window that brought them is past the lookback, then forgotten', async () => {
+		// As in the docs' example response: no updated_at. The server changed it at 9,900 s.
+		const undated: IDataObject = { conversation_id: 'u', created_at: '2020-01-01T00:00:00Z', messages: [] };
+		const served: ExportQuery[] = [];
+		const read: WindowReader = async (query, _cursor, onPage) => {
+			served.push(query);
+			const inWindow = 9_900 >= (query.min_timestamp ?? -Infinity) && 9_900 <= (query.max_timestamp ?? Infinity);
+			onPage({ number: 1, conversations: inWindow ? [undated] : [], cursor: undefined, nextCursor: undefined });
+			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false };
+		};
+		let state: SyncState = { watermark: 9_880, seen: {} };
+		const emittedPerPoll: number[] = [];
+		for (const now of [10_300, 10_400, 11_000, 12_000]) {
+			const result = await pollOnce(state, settings, now, read);
+			emittedPerPoll.push(result.emitted.length);
+			state = result.state;
+		}
+		// Served by the first three windows ([9,280, 10,180], [9,580, 10,280], [9,680, 10,880]), emitted once.
+		expect(served.map((q) => q.min_timestamp)).toEqual([9_280, 9_580, 9_680, 10_280]);
+		expect(emittedPerPoll).toEqual([1, 0, 0, 0]);
+		expect(state.seen).toEqual({});
+		expect(state.undatedSeenUntil).toBeUndefined();
+	});
+
+	it('leave a state of dated conversations as it was', async () => {
+		const { read } = scriptedReader(() => [conversation('a', 9_950)]);
+		const { state } = await pollOnce({ watermark: 9_880, seen: {} }, settings, 10_300, read);
+		expect(Object.keys(state)).not.toContain('undatedSeenUntil');
+	});
+});
+
+describe('start from now or a date: nothing from before', () => {
+	const data = [conversation('before', 9_950), conversation('after', 10_050)];
+
+	it('never reads changes made before activation, not even through the lookback', async () => {
+		const { read, queries } = scriptedReader(() => data);
+		const activation = await pollOnce(emptySyncState(), settings, 10_000.6, read);
+		// Settle time not yet past activation: the window would end before it starts.
+		const early = await pollOnce(activation.state, settings, 10_100, read);
+		expect(queries).toEqual([]);
+		expect(early.emitted).toEqual([]);
+		expect(early.state.watermark).toBe(activation.state.watermark);
+		const later = await pollOnce(early.state, settings, 10_300, read);
+		expect(queries[0]).toMatchObject({ min_timestamp: 10_000, max_timestamp: 10_180 });
+		expect(later.emitted.map((e) => e.conversation.conversation_id)).toEqual(['after']);
+		expect(later.state.floor).toBe(10_000);
+	});
+
+	it('never reads changes made before the Start Date', async () => {
+		const { read, queries } = scriptedReader(() => [conversation('early', 9_500), ...data]);
+		const dated = { ...settings, startFrom: 'date' as const, startDate: 9_900 };
+		const first = await pollOnce(emptySyncState(), dated, 10_100, read);
+		expect(first.emitted.map((e) => e.conversation.conversation_id)).toEqual(['before']);
+		const second = await pollOnce(first.state, dated, 10_300, read);
+		expect(queries[1].min_timestamp).toBe(9_900);
+		expect(second.emitted.map((e) => e.conversation.conversation_id)).toEqual(['after']);
+		const future = await pollOnce(emptySyncState(), { ...dated, startDate: 20_000 }, 10_300, read);
+		expect(queries).toHaveLength(2);
+		expect(future.emitted).toEqual([]);
 	});
 });

@@ -126,6 +126,25 @@ test('start from now: the first poll emits nothing old, later changes come once'
 	expect(third.items).toBeNull();
 });
 
+test('full pages without a cursor: the trigger reads on by time and emits every conversation once', async () => {
+	standin.configure({ seed: 9, count: 250, faults: [], faultRate: 0, fullPageWithoutCursor: true, nowEpoch: Math.floor(Date.now() / 1000) });
+	try {
+		const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0, maxPerPoll: 150 });
+		let staticData: IDataObject = {};
+		const ids: string[] = [];
+		for (let round = 0; round < 6; round++) {
+			const result = await poll(node, staticData);
+			expect(result.error).toBeUndefined();
+			staticData = result.staticData;
+			ids.push(...(result.items?.[0] ?? []).map((item) => String(item.json.conversation_id)));
+		}
+		expect(ids).toHaveLength(250);
+		expect(new Set(ids)).toEqual(new Set(standin.conversations().map((c) => c.conversation_id)));
+	} finally {
+		standin.configure({ fullPageWithoutCursor: false });
+	}
+});
+
 test('Fetch Test Event returns real recent conversations', async () => {
 	standin.configure({ seed: 8, count: 30, faults: [] });
 	const result = await poll(triggerNode({}), {}, true);

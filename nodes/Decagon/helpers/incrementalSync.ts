@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { ExportPage, ExportQuery, PaginationResult } from '../transport/paginator';
+import { FULL_PAGE } from '../transport/paginator';
 import { conversationKey, conversationVersion } from './conversation';
 import { parseApiTimestamp } from '../../shared/time';
 
@@ -11,6 +12,9 @@ import { parseApiTimestamp } from '../../shared/time';
  * lookback overlap catches late writes; the seen-set (conversation id → version emitted) removes what
  * the overlap and Decagon's own re-sends bring twice. It only has to cover the overlap, so entries older
  * than the next window's start are dropped. All of it lives in workflow static data.
+ *
+ * Decagon sometimes ends a full page without a cursor. The export is ascending on the filtered
+ * timestamp, so the window is then read on by time from the last conversation's second.
  */
 
 export interface SyncState {
@@ -20,6 +24,16 @@ export interface SyncState {
 	pending?: { min: number | null; max: number; cursor: string | null };
 	/** conversation_id → version emitted last (see conversationVersion). */
 	seen: Record<string, number>;
+	/**
+	 * conversation_id → epoch seconds to remember it until, only for conversations emitted without a
+	 * readable updated_at: their version does not say when they changed, but the window that brought
+	 * them ended no earlier than that.
+	 */
+	undatedSeenUntil?: Record<string, number>;
+	/** Epoch seconds no window reads below: the activation ('now') or the Start Date ('date'). */
+	floor?: number;
+	/** The start and filter this state was built for; see startFingerprint. */
+	fingerprint?: string;
 }
 
 export interface SyncSettings {
@@ -38,6 +52,15 @@ export interface SyncEmission {
 	change: ChangeType;
 }
 
+export interface PollResult {
+	emitted: SyncEmission[];
+	state: SyncState;
+	/** For the log at info level. */
+	notices: string[];
+	/** For the log at warn level: possible data loss the user can act on. */
+	warnings: string[];
+}
+
 /** Reads one window page by page, like paginateExport: onPage returns false to stop after that page. */
 export type WindowReader = (
 	query: ExportQuery,
@@ -49,30 +72,79 @@ export function emptySyncState(): SyncState {
 	return { seen: {} };
 }
 
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+function numberRecord(value: unknown): Record<string, number> {
+	const record: Record<string, number> = {};
+	if (!value || typeof value !== 'object') return record;
+	for (const [key, entry] of Object.entries(value as IDataObject)) {
+		if (isFiniteNumber(entry)) record[key] = entry;
+	}
+	return record;
+}
+
 /** Reads a stored state defensively: static data may come from an older version or be edited by hand. */
 export function readSyncState(stored: IDataObject | undefined): SyncState {
 	const state = emptySyncState();
 	if (!stored) return state;
-	if (typeof stored.watermark === 'number' && Number.isFinite(stored.watermark)) state.watermark = stored.watermark;
+	if (isFiniteNumber(stored.watermark)) state.watermark = stored.watermark;
 	const pending = stored.pending as SyncState['pending'] | undefined;
-	if (pending && typeof pending.max === 'number') {
+	if (pending && isFiniteNumber(pending.max)) {
 		state.pending = {
-			min: typeof pending.min === 'number' ? pending.min : null,
+			min: isFiniteNumber(pending.min) ? pending.min : null,
 			max: pending.max,
 			cursor: typeof pending.cursor === 'string' ? pending.cursor : null,
 		};
 	}
-	if (stored.seen && typeof stored.seen === 'object') {
-		for (const [id, version] of Object.entries(stored.seen as IDataObject)) {
-			if (typeof version === 'number') state.seen[id] = version;
-		}
-	}
+	state.seen = numberRecord(stored.seen);
+	const undated = numberRecord(stored.undatedSeenUntil);
+	if (Object.keys(undated).length > 0) state.undatedSeenUntil = undated;
+	if (isFiniteNumber(stored.floor)) state.floor = stored.floor;
+	if (typeof stored.fingerprint === 'string') state.fingerprint = stored.fingerprint;
 	return state;
+}
+
+/**
+ * What decides where the sync starts and which conversations it reads. When it changes, the stored
+ * state belongs to another query and the sync starts over.
+ */
+export function startFingerprint(settings: SyncSettings, extraQuery: ExportQuery): string {
+	return JSON.stringify({
+		startFrom: settings.startFrom,
+		startDate: settings.startFrom === 'date' && settings.startDate !== undefined ? Math.floor(settings.startDate) : null,
+		userFilters: extraQuery.user_filters ?? null,
+	});
 }
 
 /** The update time (epoch ms) a version number stands for; see conversationVersion. */
 function versionTimeMs(version: number): number {
 	return Math.floor(version / 1000);
+}
+
+function isoSeconds(seconds: number): string {
+	return new Date(seconds * 1000).toISOString();
+}
+
+/** The state to continue from: a copy of the stored one, or a fresh one when the query changed. */
+function startingState(stored: SyncState, fingerprint: string, notices: string[]): SyncState {
+	if (stored.fingerprint !== undefined && stored.fingerprint !== fingerprint) {
+		notices.push(
+			'Decagon Trigger: Start From, Start Date or the metadata filter changed since the last poll; starting over as on a first activation',
+		);
+		return { seen: {}, fingerprint };
+	}
+	const state: SyncState = {
+		watermark: stored.watermark,
+		pending: stored.pending ? { ...stored.pending } : undefined,
+		seen: { ...stored.seen },
+		fingerprint,
+	};
+	if (stored.undatedSeenUntil) state.undatedSeenUntil = { ...stored.undatedSeenUntil };
+	if (stored.floor !== undefined) state.floor = stored.floor;
+	// A state from before fingerprints keeps its place, but the query its cursor came from is unknown:
+	// reading the pending window again from its start is safe, as the seen-set removes repeats.
+	if (stored.fingerprint === undefined && state.pending) state.pending.cursor = null;
+	return state;
 }
 
 /**
@@ -85,66 +157,126 @@ export async function pollOnce(
 	nowSeconds: number,
 	readWindow: WindowReader,
 	extraQuery: ExportQuery = {},
-): Promise<{ emitted: SyncEmission[]; state: SyncState }> {
-	const state: SyncState = {
-		watermark: stored.watermark,
-		pending: stored.pending ? { ...stored.pending } : undefined,
-		seen: { ...stored.seen },
-	};
+): Promise<PollResult> {
+	const notices: string[] = [];
+	const warnings: string[] = [];
+	const emitted: SyncEmission[] = [];
+	const state = startingState(stored, startFingerprint(settings, extraQuery), notices);
+	const done = () => ({ emitted, state, notices, warnings });
 	const windowEnd = Math.floor(nowSeconds - settings.settleSeconds);
 
 	if (state.watermark === undefined) {
 		// First activation: decide where history starts.
 		if (settings.startFrom === 'now') {
 			state.watermark = windowEnd;
-			return { emitted: [], state };
+			// The lookback of later polls must not reach into changes made before activation.
+			state.floor = Math.floor(nowSeconds);
+			return done();
 		}
-		const start = settings.startFrom === 'date' ? Math.floor(settings.startDate ?? windowEnd) : null;
-		state.watermark = start ?? 0;
-		state.pending = { min: start, max: Math.max(windowEnd, start ?? 0), cursor: null };
+		if (settings.startFrom === 'date') {
+			const start = Math.floor(settings.startDate ?? windowEnd);
+			state.watermark = start;
+			state.floor = start;
+		} else {
+			state.watermark = 0;
+			state.pending = { min: null, max: windowEnd, cursor: null };
+		}
 	}
 
-	const window =
+	let window =
 		state.pending ??
 		(windowEnd > state.watermark
-			? { min: Math.max(0, state.watermark - settings.lookbackSeconds), max: windowEnd, cursor: null }
+			? {
+					min: Math.max(0, state.watermark - settings.lookbackSeconds, state.floor ?? 0),
+					max: windowEnd,
+					cursor: null,
+				}
 			: undefined);
-	if (!window) return { emitted: [], state };
+	// Still before the floor (settle time not yet passed since activation, or a future Start Date).
+	if (!window || (window.min !== null && window.max < window.min)) return done();
 
 	const watermarkBefore = state.watermark;
-	const emitted: SyncEmission[] = [];
-	const query: ExportQuery = { ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: window.max };
-	if (window.min !== null) query.min_timestamp = window.min;
+	for (;;) {
+		const query: ExportQuery = { ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: window.max };
+		if (window.min !== null) query.min_timestamp = window.min;
+		const windowMax = window.max;
+		// Held in an object: a plain variable assigned in the callback would be narrowed to undefined below.
+		const lastPage = { updatedSecond: undefined as number | undefined };
 
-	const result = await readWindow(query, window.cursor ?? undefined, (page) => {
-		for (const conversation of page.conversations) {
-			const id = conversationKey(conversation);
-			if (id === undefined) continue;
-			const version = conversationVersion(conversation);
-			const previous = state.seen[id];
-			if (previous !== undefined && previous >= version) continue;
-			const createdMs = parseApiTimestamp(conversation.created_at);
-			const change: ChangeType =
-				previous !== undefined || (!Number.isNaN(createdMs) && createdMs <= watermarkBefore * 1000)
-					? 'updated'
-					: 'new';
-			state.seen[id] = version;
-			emitted.push({ conversation, change });
+		const result = await readWindow(query, window.cursor ?? undefined, (page) => {
+			lastPage.updatedSecond = undefined;
+			for (const conversation of page.conversations) {
+				const updatedMs = parseApiTimestamp(conversation.updated_at);
+				if (!Number.isNaN(updatedMs)) lastPage.updatedSecond = Math.floor(updatedMs / 1000);
+				const id = conversationKey(conversation);
+				if (id === undefined) continue;
+				const version = conversationVersion(conversation);
+				const previous = state.seen[id];
+				if (previous !== undefined && previous >= version) continue;
+				const createdMs = parseApiTimestamp(conversation.created_at);
+				const change: ChangeType =
+					previous !== undefined || (!Number.isNaN(createdMs) && createdMs <= watermarkBefore * 1000)
+						? 'updated'
+						: 'new';
+				state.seen[id] = version;
+				rememberUndated(state, id, Number.isNaN(updatedMs) ? windowMax : undefined);
+				emitted.push({ conversation, change });
+			}
+			return emitted.length < settings.maxPerPoll;
+		});
+
+		if (result.resumeCursor !== undefined) {
+			// Cap reached: checkpoint the window and where we are in it; the next poll resumes right here.
+			state.pending = { min: window.min, max: window.max, cursor: result.resumeCursor };
+			return done();
 		}
-		return emitted.length < settings.maxPerPoll;
-	});
+		if (!result.truncated) break;
 
-	if (result.resumeCursor !== undefined) {
-		// Cap reached: checkpoint the window and where we are in it; the next poll resumes right here.
-		state.pending = { min: window.min, max: window.max, cursor: result.resumeCursor };
-		return { emitted, state };
+		// A full last page without a cursor: the rest of the window is unread. Read on from the second of
+		// the last conversation; those served again in that second are removed by the seen-set.
+		const resumeFrom = lastPage.updatedSecond;
+		if (resumeFrom === undefined || (window.min !== null && resumeFrom <= window.min)) {
+			warnings.push(
+				`Decagon Trigger: Decagon ended a full page of ${FULL_PAGE} conversations without a next cursor, and reading on by time ` +
+					`would not move forward (more than ${FULL_PAGE} conversations changed within one second, or they have no updated_at). ` +
+					`Conversations changed from ${window.min === null ? 'the beginning' : isoSeconds(window.min)} to ${isoSeconds(window.max)} may have been missed. ` +
+					'A shorter poll interval or a lower Settle Time keeps each poll to fewer conversations.',
+			);
+			break;
+		}
+		window = { min: resumeFrom, max: window.max, cursor: null };
+		if (emitted.length >= settings.maxPerPoll) {
+			state.pending = window;
+			return done();
+		}
 	}
+
 	state.pending = undefined;
 	state.watermark = Math.max(state.watermark, window.max);
-	// One second of slack: the API may compare whole seconds where we keep milliseconds.
-	const keepFromMs = (state.watermark - settings.lookbackSeconds - 1) * 1000;
-	for (const [id, version] of Object.entries(state.seen)) {
-		if (versionTimeMs(version) < keepFromMs) delete state.seen[id];
+	forgetBefore(state, state.watermark - settings.lookbackSeconds);
+	return done();
+}
+
+/** Records (or clears) the prune time of a conversation emitted without a readable updated_at. */
+function rememberUndated(state: SyncState, id: string, untilSeconds: number | undefined): void {
+	if (untilSeconds !== undefined) {
+		(state.undatedSeenUntil ??= {})[id] = untilSeconds;
+	} else if (state.undatedSeenUntil && id in state.undatedSeenUntil) {
+		delete state.undatedSeenUntil[id];
 	}
-	return { emitted, state };
+}
+
+/** Drops seen entries no later window can bring back: those changed before `nextWindowMin`. */
+function forgetBefore(state: SyncState, nextWindowMin: number): void {
+	// One second of slack: the API may compare whole seconds where we keep milliseconds.
+	const keepFrom = nextWindowMin - 1;
+	const undated = state.undatedSeenUntil ?? {};
+	for (const [id, version] of Object.entries(state.seen)) {
+		const until = undated[id];
+		if (versionTimeMs(version) < keepFrom * 1000 && (until === undefined || until < keepFrom)) delete state.seen[id];
+	}
+	for (const id of Object.keys(undated)) {
+		if (!(id in state.seen)) delete undated[id];
+	}
+	if (Object.keys(undated).length === 0) delete state.undatedSeenUntil;
 }

@@ -56,6 +56,8 @@ export interface PaginationResult {
 	/** The cursor to resume from, or undefined when the export reached its end. */
 	resumeCursor: string | undefined;
 	stoppedByMaxPages: boolean;
+	/** The read ended on a full page without a next cursor: Decagon probably cut the export short. */
+	truncated: boolean;
 }
 
 /**
@@ -83,7 +85,7 @@ export async function paginateExport(
 					description: `Narrow the time range with After and Before. Resume with Start Cursor "${cursor}".`,
 				});
 			}
-			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true };
+			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false };
 		}
 		const qs: IDataObject = { ...query };
 		if (cursor !== undefined) qs.cursor = cursor;
@@ -105,12 +107,13 @@ export async function paginateExport(
 		const keepGoing = await onPage(page);
 
 		if (nextCursor === undefined) {
-			if (conversations.length >= FULL_PAGE) {
+			const truncated = conversations.length >= FULL_PAGE;
+			if (truncated) {
 				options.onWarning?.(
 					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
 				);
 			}
-			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false };
+			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated };
 		}
 		if (nextCursor === cursor || seenCursors.has(nextCursor)) {
 			throw apiError(node, {
@@ -126,7 +129,7 @@ export async function paginateExport(
 		}
 		seenCursors.add(nextCursor);
 		cursor = nextCursor;
-		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false };
+		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false };
 	}
 }
 

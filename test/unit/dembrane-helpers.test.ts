@@ -1,8 +1,16 @@
-import { fileNameFromDisposition } from '../../nodes/DembraneEcho/actions/project/exportTranscripts.operation';
+import {
+	fileNameFromDisposition,
+	missingFromZip,
+	transcriptFileNameOf,
+	zipCanBeNamed,
+	zipDownloadName,
+	zipFileMayBeCut,
+} from '../../nodes/DembraneEcho/actions/project/exportTranscripts.operation';
 import { transcriptText } from '../../nodes/DembraneEcho/actions/conversation/getTranscript.operation';
 import { dashboardUrl, emailLocalPart, reportTitle, simplifyConversation, tagTexts } from '../../nodes/DembraneEcho/helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../nodes/DembraneEcho/helpers/transcriptFiles';
 import { apiPath } from '../../nodes/DembraneEcho/transport';
+import { isLatin1, transcriptEntryName, zipDownloadName as standinZipName } from '../standins/dembrane/fileNames';
 
 describe('transcript file names', () => {
 	test.each([
@@ -31,6 +39,50 @@ test('Content-Disposition file names', () => {
 	expect(fileNameFromDisposition("attachment; filename*=UTF-8''St%C3%A4dte_transcripts.zip", 'x.zip')).toBe('Städte_transcripts.zip');
 	expect(fileNameFromDisposition('attachment; filename=plain.zip', 'x.zip')).toBe('plain.zip');
 	expect(fileNameFromDisposition(undefined, 'x.zip')).toBe('x.zip');
+});
+
+describe("what the zip holds of a conversation (first 1,000 conversations, first 100 chunks)", () => {
+	const lines = (n: number) => Buffer.from('a line\n'.repeat(n));
+
+	test('with count(chunks): cut short exactly when there are more than 100 chunks', () => {
+		expect(zipFileMayBeCut({ chunks_count: 150 }, lines(90))).toBe(true);
+		expect(zipFileMayBeCut({ chunks_count: '101' }, lines(101))).toBe(true);
+		expect(zipFileMayBeCut({ chunks_count: 100 }, lines(100))).toBe(false);
+		expect(zipFileMayBeCut({ chunks_count: 3 }, lines(400))).toBe(false);
+	});
+
+	test('a server that ignored count(chunks): a file of 100 or more lines may be cut short', () => {
+		expect(zipFileMayBeCut({ id: 'x' }, lines(100))).toBe(true);
+		expect(zipFileMayBeCut({ id: 'x' }, lines(250))).toBe(true);
+		expect(zipFileMayBeCut({ id: 'x' }, lines(99))).toBe(false);
+		expect(zipFileMayBeCut({ chunks_count: null }, lines(99))).toBe(false);
+	});
+
+	test('a conversation absent from the zip is fetched when it has a transcript, or may have one', () => {
+		expect(missingFromZip({ has_transcript: true, chunks_count: 2 }, 10)).toBe(true);
+		expect(missingFromZip({ has_transcript: false, chunks_count: 500 }, 5000)).toBe(false);
+		// Without has_transcript: only past the conversation cap or the chunk cap can the zip have left one out.
+		expect(missingFromZip({ chunks_count: 20 }, 10)).toBe(false);
+		expect(missingFromZip({ chunks_count: 120 }, 10)).toBe(true);
+		expect(missingFromZip({ chunks_count: 20 }, 1001)).toBe(true);
+		expect(missingFromZip({}, 10)).toBe(true);
+	});
+});
+
+test('zip names follow dembrane (the stand-in): download name, Latin-1 rule, entry names of fetched transcripts', () => {
+	for (const name of ["Stadtgespräch / Zoë's Café 2025", 'a\\b c', 'Опрос жителей', '東京 2025', 'Emoji 👋', 'Ÿ€']) {
+		expect(zipDownloadName(name)).toBe(standinZipName(name));
+		expect(zipCanBeNamed(name)).toBe(isLatin1(standinZipName(name)));
+	}
+	expect(zipCanBeNamed('Ærøskøbing Café')).toBe(true);
+	expect(zipCanBeNamed('Опрос')).toBe(false);
+	const rows = [
+		{ id: '3f2a9c1e-0000-4000-8000-000000000001', created_at: '2025-03-04T10:15:30.123Z', participant_name: 'Jane Smith', participant_email: 'jane.smith@example.com' },
+		{ id: 'a1b2c3d4-0000-4000-8000-000000000002', created_at: '2025-03-05T09:00:00Z', participant_name: ' Zoë  Müller-Łukasz!! ', participant_email: 'a@x, b@y' },
+		{ id: 'deadbeef-0000-4000-8000-000000000003', created_at: '2025-03-06T12:00:00Z', participant_name: null, participant_email: null },
+		{ id: 'cafebabe-0000-4000-8000-000000000004', created_at: '2025-03-06T12:00:00Z', participant_name: 'Ein sehr langer Name, der über fünfzig Zeichen hinausgeht und abgeschnitten wird', participant_email: '🙂@x' },
+	];
+	for (const row of rows) expect(transcriptFileNameOf(row)).toBe(transcriptEntryName(row));
 });
 
 test('a transcript is the same text as a JSON string (production) or plain text (docs)', () => {

@@ -240,6 +240,15 @@ describe('conversation listing', () => {
 		expect(Object.keys(lean).slice(0, 2)).toEqual(['id', 'title']);
 		expect(lean).not.toHaveProperty('created_at');
 
+		// Directus' count() field function: `{relation}_count`, a number over the whole relation; has_transcript is always added.
+		const counted = (await list(`&fields=${encodeURIComponent('id,created_at,count(chunks)')}`)).json() as Array<Record<string, unknown>>;
+		expect(counted.length).toBe(25);
+		for (const row of counted) {
+			expect(Object.keys(row).slice(0, 3)).toEqual(['id', 'created_at', 'chunks_count']);
+			expect(row.chunks_count).toBe(standin.chunks(String(row.id)).length);
+			expect(row.has_transcript).toBe(standin.zipFileBody(String(row.id)) !== null);
+		}
+
 		const found = (await list(`&search_text=${encodeURIComponent('MÜLLER')}`)).json();
 		expect(found.map((r: { participant_name: string }) => r.participant_name)).toEqual(['Zoë Müller-Łukasz']);
 

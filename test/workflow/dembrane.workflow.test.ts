@@ -263,3 +263,134 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		for (const conversation of expected) expect(byId.get(conversation.id)).toBe(big.zipFileBody(conversation.id));
 	}, 120_000);
 });
+
+describe("the zip's chunk limit of production (100 per conversation) and project names outside Latin-1", () => {
+	let limits: Standin;
+	let latin: string;
+	let plain: string;
+	let cyrillic: string;
+	let long: string;
+	let late: string;
+	beforeAll(async () => {
+		limits = await startDembraneStandin({
+			projects: 3,
+			conversationsPerProject: 12,
+			chunksPerConversation: 3,
+			chunkTextBytes: 60,
+			projectNames: ["Zoë's Café 2025", 'Pilot interviews', 'Опрос жителей 2025'],
+		});
+		const named = (name: string) => limits.listProjects().find((p) => p.name === name)!.id;
+		latin = named("Zoë's Café 2025");
+		plain = named('Pilot interviews');
+		cyrillic = named('Опрос жителей 2025');
+		long = limits.addConversation(latin, { participant_name: 'Long Talker', participant_email: 'long.talker@example.com' }).id;
+		for (let i = 1; i <= 150; i++) limits.addChunk(long, `Line ${i} of the long conversation.`);
+		late = limits.addConversation(latin, { participant_name: 'Late Start' }).id;
+		for (let i = 1; i <= 100; i++) limits.addChunk(late, null);
+		limits.addChunk(late, 'The first words that were transcribed.');
+	});
+	afterAll(async () => limits.close());
+
+	function runOn(parameters: INodeParameters) {
+		limits.resetStats();
+		return runWorkflow({
+			nodes: [trigger, echo({ resource: 'project', operation: 'exportTranscripts', ...parameters })],
+			connections: { [trigger.name]: { main: [[{ node: 'ECHO', type: 'main', index: 0 }]] } },
+			credentials: { dembraneEchoApi: passwordCredentialData(limits) as ICredentialDataDecryptedObject },
+			timeoutMs: 50_000,
+		});
+	}
+	const requestsTo = (pattern: RegExp) => limits.stats().requests.filter((r) => pattern.test(r.path));
+	const transcribed = (projectId: string) => limits.conversations(projectId).filter((c) => limits.transcript(c.id) !== '');
+
+	test('a conversation of 150 chunks comes whole, one with no transcript in its first 100 chunks is there, and only those two are fetched', async () => {
+		expect(limits.zipFileBody(long)!.split('\n')).toHaveLength(101);
+		expect(limits.zipFileBody(late)).toBeNull();
+		const result = await runOn({ project: project(latin) });
+		expect(result.error).toBeUndefined();
+		const items = result.outputOf('ECHO');
+		expect(items).toHaveLength(transcribed(latin).length);
+		const byId = new Map(items.map((i) => [i.json.conversationId, i.json]));
+		expect(byId.size).toBe(items.length);
+
+		const whole = byId.get(long)!;
+		expect(whole.transcript).toBe(`${limits.transcript(long)}\n`);
+		expect(whole.transcript).toContain('Line 150 of the long conversation.');
+		expect(whole).toMatchObject({ source: 'transcript', fileName: limits.zipEntryName(long), participantName: 'Long Talker' });
+
+		const found = byId.get(late)!;
+		expect(found.transcript).toBe('The first words that were transcribed.\n');
+		expect(found).toMatchObject({ source: 'transcript', fileName: null, matched: true, participantName: 'Late Start', conversationIdPrefix: late.slice(0, 8) });
+
+		for (const json of items.map((i) => i.json).filter((j) => j.conversationId !== long && j.conversationId !== late)) {
+			expect(json.source).toBe('zip');
+			expect(json.transcript).toBe(limits.zipFileBody(String(json.conversationId)));
+		}
+		expect(requestsTo(/\/transcript$/).map((r) => r.path).sort()).toEqual([`/api/conversations/${late}/transcript`, `/api/conversations/${long}/transcript`].sort());
+	});
+
+	test('a zip of "No transcripts" when the only transcript starts after chunk 100: that transcript is fetched', async () => {
+		const awaiting = limits.listProjects().find((p) => p.name === 'Awaiting transcription')!.id;
+		const zip = await fetch(`${limits.url}/api/projects/${awaiting}/transcripts`, { headers: { authorization: `Bearer ${limits.issueAccessToken()}` } });
+		expect(zip.status).toBe(404);
+		const lone = limits.addConversation(awaiting, { participant_name: 'Lone Voice' }).id;
+		for (let i = 1; i <= 100; i++) limits.addChunk(lone, null);
+		limits.addChunk(lone, 'Finally transcribed.');
+		const result = await runOn({ project: project(awaiting), options: { failIfEmpty: true } });
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('ECHO').map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: lone, transcript: 'Finally transcribed.\n', source: 'transcript', fileName: null })]);
+		expect(requestsTo(/\/transcript$/)).toHaveLength(1);
+	});
+
+	test('a project whose conversations the zip holds whole: no transcript is fetched', async () => {
+		const result = await runOn({ project: project(plain) });
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('ECHO')).toHaveLength(transcribed(plain).length);
+		expect(result.outputOf('ECHO').every((i) => i.json.source === 'zip')).toBe(true);
+		expect(requestsTo(/\/transcript$/)).toEqual([]);
+		// The listing says how many chunks each conversation has, which is how the node knows.
+		const listings = requestsTo(/^\/api\/v2\/bff\/conversations$/);
+		expect(listings).toHaveLength(1);
+		expect(listings[0].query.fields).toContain('count(chunks)');
+	});
+
+	test.each([
+		['Fetch Transcripts Beyond the Zip Limit off', { completeBeyondZipLimit: false }],
+		['Match Conversation Details off', { matchDetails: false }],
+	])('%s: a warning says how many transcripts are cut short or missing, and what to turn on', async (_, options) => {
+		const result = await runOn({ project: project(latin), options });
+		expect(result.error).toBeUndefined();
+		const hints = JSON.stringify(result.runData.ECHO[0].hints);
+		expect(hints).toMatch(/1 transcript may be cut short/);
+		expect(hints).toMatch(/1 conversation with a transcript may be missing/);
+		expect(hints).toMatch(/Match Conversation Details.*Fetch Transcripts Beyond the Zip Limit/);
+		expect(requestsTo(/\/transcript$/)).toEqual([]);
+		expect(result.outputOf('ECHO').find((i) => i.json.fileName === limits.zipEntryName(long))!.json.transcript).toBe(limits.zipFileBody(long));
+	});
+
+	test('a project name outside Latin-1: one item per conversation from the listing and the transcript route, no zip asked for', async () => {
+		const result = await runOn({ project: project(cyrillic), options: { includeFiles: true } });
+		expect(result.error).toBeUndefined();
+		const items = result.outputOf('ECHO');
+		const expected = transcribed(cyrillic);
+		expect(items).toHaveLength(expected.length);
+		for (const conversation of expected) {
+			const item = items.find((i) => i.json.conversationId === conversation.id)!;
+			expect(item.json).toMatchObject({ source: 'transcript', fileName: null, matched: true, transcript: `${limits.transcript(conversation.id)}\n` });
+			// Named as the zip would name it, so recordedAt and participantPart are what a zip item has.
+			expect(item.binary!.data.fileName).toBe(limits.zipEntryName(conversation.id));
+		}
+		expect(items.some((i) => i.json.participantPart !== '')).toBe(true);
+		expect(requestsTo(/\/transcripts$/)).toEqual([]);
+	});
+
+	test('a project name outside Latin-1 with Zip File output: a clear error at once, the zip is not asked for', async () => {
+		const started = Date.now();
+		const result = await runOn({ project: project(cyrillic), output: 'zip' });
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/cannot send the zip .* outside Latin-1/);
+		expect((result.error as { description?: string }).description).toMatch(/Rename the project.*One Item per Conversation/);
+		expect(requestsTo(/\/transcripts$/)).toEqual([]);
+		expect(Date.now() - started).toBeLessThan(5000);
+	});
+});

@@ -6,6 +6,23 @@ import { apiPath, DEMBRANE_CREDENTIAL, dembraneApiRequest } from '../transport';
 
 /** The listing's page-size maximum. */
 export const LISTING_PAGE_SIZE = 1000;
+/** The fields the listing sends when none are asked for (api-notes). */
+export const LISTING_DEFAULT_FIELDS = [
+	'id',
+	'created_at',
+	'updated_at',
+	'recording_started_at',
+	'project_id',
+	'participant_name',
+	'participant_email',
+	'title',
+	'summary',
+	'source',
+	'duration',
+	'is_finished',
+	'is_audio_processing_finished',
+	'is_anonymized',
+] as const;
 /** Bounds offset paging: a server that ignored `offset` would otherwise be read forever. */
 const MAX_LISTING_PAGES = 10_000;
 
@@ -63,13 +80,22 @@ export async function listConversations(
 	return rows.slice(0, limit);
 }
 
-/** The dashboard root from the credential, and the project's workspace, for dashboard links. */
-export async function dashboardContext(this: DembraneContext, projectId: string | undefined) {
+/** `GET /api/v2/projects/{pid}` → `{id, name, workspace_id, ...}`, or undefined when dembrane answers 403/404. */
+export async function projectDetails(this: DembraneContext, projectId: string): Promise<IDataObject | undefined> {
+	const { statusCode, body } = await dembraneApiRequest.call(this, { path: apiPath`/api/v2/projects/${projectId}`, acceptStatuses: [403, 404] });
+	return statusCode < 300 && body && typeof body === 'object' ? (body as IDataObject) : undefined;
+}
+
+/**
+ * The dashboard root from the credential, and the project's workspace, for dashboard links. A caller
+ * that already read the project passes it as `known`, so it is not read twice.
+ */
+export async function dashboardContext(this: DembraneContext, projectId: string | undefined, known?: { project: IDataObject | undefined }) {
 	const credentials = await this.getCredentials(DEMBRANE_CREDENTIAL);
 	const base = String(credentials.dashboardUrl ?? '');
 	if (!projectId || !base) return { base, workspaceId: undefined };
-	const { body } = await dembraneApiRequest.call(this, { path: apiPath`/api/v2/projects/${projectId}`, acceptStatuses: [403, 404] });
-	const workspaceId = (body as IDataObject | undefined)?.workspace_id;
+	const project = known ? known.project : await projectDetails.call(this, projectId);
+	const workspaceId = project?.workspace_id;
 	return { base, workspaceId: typeof workspaceId === 'string' ? workspaceId : undefined };
 }
 

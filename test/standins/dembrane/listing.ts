@@ -109,11 +109,25 @@ export function fullRow(store: DembraneStore, record: ConversationRecord, settin
 	return full;
 }
 
-export function pickFields(full: Record<string, unknown>, fields: string[] | '*'): Record<string, unknown> {
+/**
+ * The chosen fields of a row. Directus' `count(relation)` field function gives `{relation}_count`, a
+ * number (dembrane itself reads `count(conversations)` → `conversations_count`); it counts the whole
+ * relation, not the nested list's first 100.
+ */
+export function pickFields(full: Record<string, unknown>, fields: string[] | '*', counts: Record<string, number> = {}): Record<string, unknown> {
 	if (fields === '*') return { ...full };
 	const picked: Record<string, unknown> = {};
-	for (const field of fields) if (field in full) picked[field] = full[field];
+	for (const field of fields) {
+		const counted = /^count\((\w+)\)$/.exec(field);
+		if (counted && counted[1] in counts) picked[`${counted[1]}_count`] = counts[counted[1]];
+		else if (field in full) picked[field] = full[field];
+	}
 	return picked;
+}
+
+/** What `count(chunks)` and `count(tags)` of a row are. */
+export function relationCounts(store: DembraneStore, record: ConversationRecord): Record<string, number> {
+	return { chunks: store.chunkCount(record), tags: record.junctionIds.size };
 }
 
 /** What the BFF list adds to each row after the Directus read. */

@@ -16,7 +16,7 @@ import type { AnswerContext } from './http';
 import { HttpProblem, ParamReader, readBody, sendApiJson, sendBytes, sendInternalError, sendNodeJson, sendNoContent } from './http';
 import { issueAccessToken, verifyJwt } from './jwt';
 import type { ConversationSort } from './listing';
-import { DEFAULT_FIELDS, filterConversations, fullRow, listChunkRows, listExtras, pickFields, SORTS, sortConversations, tagRows } from './listing';
+import { DEFAULT_FIELDS, filterConversations, fullRow, listChunkRows, listExtras, pickFields, relationCounts, SORTS, sortConversations, tagRows } from './listing';
 import { dataOptionsChanged, dataOptionsOf, defaultOptions, mergeOptions } from './options';
 import { PyFloat, pythonBody } from './pythonJson';
 import type {
@@ -571,7 +571,7 @@ export class DembraneStandinServer {
 		const settings = { durationLiterals: this.options.durationLiterals };
 		const relations = fieldList === '*' || fieldList.includes('tags') || fieldList.includes('chunks');
 		const rows = records.map((record) => {
-			const row: Record<string, unknown> = { ...pickFields(fullRow(this.store, record, settings, relations), fieldList), ...listExtras(this.store, record) };
+			const row: Record<string, unknown> = { ...pickFields(fullRow(this.store, record, settings, relations), fieldList, relationCounts(this.store, record)), ...listExtras(this.store, record) };
 			if (includeChunks) row.chunks = listChunkRows(this.store, record);
 			if (includeTags) row.tags = tagRows(this.store, record, true);
 			return row;

@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { apiError, serverMessage } from '../../../shared/errors';
 import type { ZipLimits } from '../../../shared/zip';
 import { readZipEntries, ZipReadError } from '../../../shared/zip';
-import { countConversations, dashboardContext, listConversations, projectIdOf } from '../../helpers/api';
+import { dashboardContext, LISTING_DEFAULT_FIELDS, listConversations, projectDetails, projectIdOf } from '../../helpers/api';
 import { dashboardUrl, emailLocalPart, tagTexts } from '../../helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../helpers/transcriptFiles';
 import { apiPath, dembraneApiRequest } from '../../transport';
@@ -24,7 +24,7 @@ export const description: INodeProperties[] = [
 			{
 				name: 'One Item per Conversation',
 				value: 'conversations',
-				description: 'Each transcript file of the zip as an item with its text and details',
+				description: 'Each conversation\'s transcript as an item with its text and details',
 			},
 			{ name: 'Zip File', value: 'zip', description: 'The zip as one binary file, as dembrane sends it' },
 		],
@@ -61,7 +61,7 @@ export const description: INodeProperties[] = [
 				default: true,
 				displayOptions: { show: { '/output': ['conversations'] } },
 				description:
-					'Whether to fetch, one by one, the transcripts of conversations the zip left out. dembrane puts at most 1,000 conversations in a project zip. Needs Match Conversation Details (on unless turned off).',
+					'Whether to fetch, one by one, the transcripts the zip holds only in part or not at all. dembrane\'s zip holds the first 1,000 conversations of a project and the first 100 chunks of each (a conversation with no transcribed chunk among those is left out). Only those conversations are fetched. Needs Match Conversation Details (on unless turned off).',
 			},
 			{
 				displayName: 'Include Files as Binary',
@@ -104,6 +104,13 @@ export const description: INodeProperties[] = [
 
 /** dembrane's zip route includes at most this many conversations (the first by id). */
 export const ZIP_CONVERSATION_LIMIT = 1000;
+/** ...and of each only the first this many chunks (Directus' default limit of a nested list). */
+export const ZIP_CHUNK_LIMIT = 100;
+
+/** Listing fields for the join: the default set, plus the chunk count that tells whether the zip cut a file short. */
+const DETAIL_FIELDS = [...LISTING_DEFAULT_FIELDS, 'count(chunks)'].join(',');
+/** Without the join only the zip's match key and the chunk count are needed. */
+const LEAN_FIELDS = 'id,created_at,count(chunks)';
 
 interface ExportOptions {
 	completeBeyondZipLimit?: boolean;
@@ -112,6 +119,17 @@ interface ExportOptions {
 	matchDetails?: boolean;
 	maxEntries?: number;
 	maxTotalMegabytes?: number;
+}
+
+interface TranscriptFile {
+	/** The zip's entry name, or the name the zip would give (for the binary file). */
+	name: string;
+	data: Buffer;
+	/** Null when the file does not come from the zip. */
+	fileName: string | null;
+	source: 'zip' | 'transcript';
+	/** The listing row, when it is known without matching by name. */
+	row?: IDataObject;
 }
 
 /** `attachment; filename="My_Project_transcripts.zip"` → the file name. */
@@ -131,6 +149,75 @@ export function fileNameFromDisposition(header: unknown, fallback: string): stri
 	return name || fallback;
 }
 
+/** The zip's download name as dembrane builds it: `/`, `\` and spaces become `_`. */
+export function zipDownloadName(projectName: string): string {
+	return `${projectName.replace(/[/\\ ]/g, '_')}_transcripts.zip`;
+}
+
+/**
+ * Whether dembrane can send the zip of a project with this name: the name goes into the
+ * Content-Disposition header, which Starlette encodes as Latin-1, so any other character makes the
+ * route answer 500 every time.
+ */
+export function zipCanBeNamed(projectName: string): boolean {
+	for (const character of zipDownloadName(projectName)) if (character.codePointAt(0)! > 0xff) return false;
+	return true;
+}
+
+/** One part of a zip entry name, as dembrane makes it: non-alphanumerics to `_`, runs collapsed, edges trimmed, then cut. */
+function fileNamePart(text: unknown, maxLength: number): string {
+	if (typeof text !== 'string') return '';
+	const collapsed = text.replace(/[^\p{L}\p{N}]/gu, '_').split('_').filter((piece) => piece !== '').join('_');
+	return Array.from(collapsed).slice(0, maxLength).join('');
+}
+
+/** The entry name dembrane's zip gives a conversation, so fetched transcripts carry the same parts. */
+export function transcriptFileNameOf(row: IDataObject): string {
+	const id = String(row.id);
+	const time = fileNameTime(row.created_at as string | undefined);
+	const parts = [
+		time ? time.replace(/[-:]/g, '').replace('T', '_').replace('Z', '') : '',
+		fileNamePart(row.participant_name, 50),
+		typeof row.participant_email === 'string' ? fileNamePart(row.participant_email.split('@')[0], 30) : '',
+		Array.from(id).slice(0, 8).join(''),
+	];
+	return `${parts.filter((part) => part !== '').join('_')}-transcript.md`;
+}
+
+/** `count(chunks)` of a listing row; undefined when the server did not apply the field function. */
+function chunkCountOf(row: IDataObject | undefined): number | undefined {
+	const value = row?.chunks_count;
+	// Directus may send counts as numeric strings (Postgres bigint).
+	const count = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+	return Number.isFinite(count) ? count : undefined;
+}
+
+/**
+ * Whether the zip's file of this conversation may hold only part of its transcript: it has more chunks
+ * than the zip takes, or (count unknown) the file has as many lines as the zip's chunk limit.
+ */
+export function zipFileMayBeCut(row: IDataObject | undefined, data: Buffer): boolean {
+	const count = chunkCountOf(row);
+	if (count !== undefined) return count > ZIP_CHUNK_LIMIT;
+	let lines = 0;
+	for (let at = data.indexOf(10); at !== -1 && lines < ZIP_CHUNK_LIMIT; at = data.indexOf(10, at + 1)) lines++;
+	return lines >= ZIP_CHUNK_LIMIT;
+}
+
+/**
+ * Whether a conversation absent from the zip has a transcript the zip left out. dembrane adds
+ * `has_transcript` to every row; without it, a conversation past the first 1,000 or with more chunks
+ * than the zip reads may have one.
+ */
+export function missingFromZip(row: IDataObject, conversationCount: number): boolean {
+	if (typeof row.has_transcript === 'boolean') return row.has_transcript;
+	const count = chunkCountOf(row);
+	return conversationCount > ZIP_CONVERSATION_LIMIT || count === undefined || count > ZIP_CHUNK_LIMIT;
+}
+
+const matchKey = (prefix: unknown, time: string | null) => `${String(prefix).slice(0, 8)}|${time}`;
+const rowKey = (row: IDataObject) => matchKey(row.id, fileNameTime(row.created_at as string | undefined));
+
 /** The stored file's size: n8n 2.x says it (`bytes`); n8n 1.x only in the file's metadata or as base64. */
 async function storedBytes(this: IExecuteFunctions, binary: IBinaryData): Promise<number | null> {
 	if (typeof binary.bytes === 'number') return binary.bytes;
@@ -138,12 +225,53 @@ async function storedBytes(this: IExecuteFunctions, binary: IBinaryData): Promis
 	return binary.data ? Buffer.from(binary.data, 'base64').length : null;
 }
 
+/** The whole transcript from `GET /api/conversations/{id}/transcript`; null when gone or empty. */
+async function fetchTranscript(this: IExecuteFunctions, conversationId: string): Promise<Buffer | null> {
+	const response = await dembraneApiRequest.call(this, {
+		path: apiPath`/api/conversations/${conversationId}/transcript`,
+		responseType: 'text',
+		acceptStatuses: [404],
+	});
+	if (response.statusCode === 404) return null;
+	const text = transcriptText(response.body, response.headers['content-type']);
+	// The zip ends every chunk with a newline, the transcript route joins chunks with one: one more
+	// newline makes the same text either way.
+	return text === '' ? null : Buffer.from(`${text}\n`, 'utf8');
+}
+
+/** A project without transcripts: no items and a notice, or an error when the user asked for one. */
+function noTranscripts(this: IExecuteFunctions, projectId: string, detail: string, failIfEmpty: boolean | undefined, itemIndex: number): INodeExecutionData[] {
+	if (failIfEmpty) {
+		throw apiError(this.getNode(), {
+			message: `dembrane answered 404 for project ${projectId}: ${detail}`,
+			description: 'The project has no transcribed conversations yet. Turn off "Fail If No Transcripts" to get no items instead.',
+			httpCode: 404,
+		}, itemIndex);
+	}
+	this.addExecutionHints({ message: `Project ${projectId}: ${detail}`, type: 'info', location: 'outputPane' });
+	return [];
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const projectId = projectIdOf.call(this, itemIndex);
 	const output = this.getNodeParameter('output', itemIndex) as 'conversations' | 'zip';
 	const options = this.getNodeParameter('options', itemIndex, {}) as ExportOptions;
-	const pairedItem = { item: itemIndex };
+	const matchDetails = options.matchDetails !== false;
+	const complete = matchDetails && options.completeBeyondZipLimit !== false;
+
+	// Read first, so a zip dembrane cannot name is never asked for (a 500 after every retry otherwise).
+	const project = await projectDetails.call(this, projectId);
+	if (typeof project?.name === 'string' && !zipCanBeNamed(project.name)) {
+		if (output === 'zip') {
+			throw new NodeOperationError(node, `dembrane cannot send the zip of project ${projectId}: its name "${project.name}" has characters outside Latin-1`, {
+				itemIndex,
+				description:
+					'dembrane puts the project name into the download\'s file name and fails on such characters. Rename the project in dembrane so its name has only Latin-1 characters (Western European letters, digits, punctuation), or set Output to "One Item per Conversation", which reads the transcripts one by one.',
+			});
+		}
+		return await exportWithoutZip.call(this, projectId, project, options, itemIndex);
+	}
 
 	const response = await dembraneApiRequest.call(this, {
 		path: apiPath`/api/projects/${projectId}/transcripts`,
@@ -151,109 +279,151 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		acceptStatuses: [404],
 		timeoutMs: 600_000,
 	});
+	let emptyDetail: string | undefined;
 	if (response.statusCode === 404) {
 		const detail = serverMessage(response.body) ?? 'Not found';
-		if (!/no (transcripts|conversations)/i.test(detail) || options.failIfEmpty) {
+		if (!/no (transcripts|conversations)/i.test(detail)) {
 			throw apiError(node, {
 				message: `dembrane answered 404 for project ${projectId}: ${detail}`,
 				description: /project not found/i.test(detail)
 					? 'Check the project ID, and that this account has access to the project.'
-					: 'The project has no transcribed conversations yet. Turn off "Fail If No Transcripts" to get no items instead.',
+					: 'Check the project ID, and that this account can see it.',
 				httpCode: 404,
 			}, itemIndex);
 		}
-		this.addExecutionHints({ message: `Project ${projectId}: ${detail}`, type: 'info', location: 'outputPane' });
-		return [];
+		// "No transcripts" judges only what the zip would read: the listing may still show transcripts.
+		if (output === 'zip' || !complete || /no conversations/i.test(detail)) return noTranscripts.call(this, projectId, detail, options.failIfEmpty, itemIndex);
+		emptyDetail = detail;
 	}
-	const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
-	const stream = response.body as NodeJS.ReadableStream;
 
 	if (output === 'zip') {
+		const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
 		const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
-		const binary = await this.helpers.prepareBinaryData(stream as never, fileName, 'application/zip');
-		return [{ json: { projectId, fileName, bytes: await storedBytes.call(this, binary), fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem }];
+		const binary = await this.helpers.prepareBinaryData(response.body as never, fileName, 'application/zip');
+		return [{ json: { projectId, fileName, bytes: await storedBytes.call(this, binary), fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem: { item: itemIndex } }];
 	}
 
-	const limits: ZipLimits = {
-		maxEntries: options.maxEntries ?? 100000,
-		maxTotalBytes: (options.maxTotalMegabytes ?? 1024) * 1024 * 1024,
-	};
-	const files: Array<{ name: string; data: Buffer; fromZip?: false }> = [];
-	try {
-		for await (const entry of readZipEntries(stream as AsyncIterable<Uint8Array>, limits)) files.push(entry);
-	} catch (error) {
-		if (error instanceof ZipReadError) {
-			throw new NodeOperationError(node, `The transcript zip of project ${projectId} was refused: ${error.message}`, {
-				itemIndex,
-				description:
-					error.problem === 'too-many-entries' || error.problem === 'too-large'
-						? 'If the project really is this large, raise "Max Files" or "Max Unzipped Size" in the options.'
-						: 'No items were returned. Run the node again; if it keeps failing, download the zip with Output "Zip File" and check it.',
-			});
+	const files: TranscriptFile[] = [];
+	if (emptyDetail === undefined) {
+		const limits: ZipLimits = {
+			maxEntries: options.maxEntries ?? 100000,
+			maxTotalBytes: (options.maxTotalMegabytes ?? 1024) * 1024 * 1024,
+		};
+		try {
+			for await (const entry of readZipEntries(response.body as AsyncIterable<Uint8Array>, limits)) {
+				files.push({ name: entry.name, data: entry.data, fileName: entry.name, source: 'zip' });
+			}
+		} catch (error) {
+			if (error instanceof ZipReadError) {
+				throw new NodeOperationError(node, `The transcript zip of project ${projectId} was refused: ${error.message}`, {
+					itemIndex,
+					description:
+						error.problem === 'too-many-entries' || error.problem === 'too-large'
+							? 'If the project really is this large, raise "Max Files" or "Max Unzipped Size" in the options.'
+							: 'No items were returned. Run the node again; if it keeps failing, download the zip with Output "Zip File" and check it.',
+				});
+			}
+			throw apiError(node, {
+				message: `The download of project ${projectId}'s transcripts broke off: ${(error as Error).message}`,
+				description: 'Run the node again.',
+			}, itemIndex);
 		}
-		throw apiError(node, {
-			message: `The download of project ${projectId}'s transcripts broke off: ${(error as Error).message}`,
-			description: 'Run the node again.',
-		}, itemIndex);
 	}
 
-	let details = new Map<string, IDataObject>();
-	let rows: IDataObject[] = [];
-	let links = { base: '', workspaceId: undefined as string | undefined };
-	if (options.matchDetails !== false && files.length > 0) {
-		rows = await listConversations.call(this, projectId, { include_tags: true });
-		details = new Map(rows.map((row) => [`${String(row.id).slice(0, 8)}|${fileNameTime(row.created_at as string)}`, row]));
-		links = await dashboardContext.call(this, projectId);
+	// The chunk count and has_transcript of each row tell which files the zip cut short or left out,
+	// so only those conversations are fetched one by one.
+	const rows = await listConversations.call(this, projectId, matchDetails ? { include_tags: true, fields: DETAIL_FIELDS } : { fields: LEAN_FIELDS });
+	const byKey = new Map(rows.map((row) => [rowKey(row), row]));
+	const inZip = new Set<string>();
+	const cut: TranscriptFile[] = [];
+	for (const file of files) {
+		const parsed = parseTranscriptFileName(file.name);
+		const key = matchKey(parsed.conversationIdPrefix, parsed.recordedAt);
+		inZip.add(key);
+		file.row = byKey.get(key);
+		if (file.row && zipFileMayBeCut(file.row, file.data)) cut.push(file);
 	}
-	// dembrane zips only the first 1,000 conversations of a project (by id): past that, some are missing.
-	const conversationCount = options.matchDetails !== false ? rows.length : await countConversations.call(this, projectId);
-	if (conversationCount > ZIP_CONVERSATION_LIMIT) {
-		if (options.matchDetails === false || options.completeBeyondZipLimit === false) {
+	const missing = rows.filter((row) => !inZip.has(rowKey(row)) && missingFromZip(row, rows.length));
+
+	if (!complete) {
+		const problems = [
+			cut.length > 0 ? `${cut.length} transcript${cut.length === 1 ? '' : 's'} may be cut short (the zip holds the first ${ZIP_CHUNK_LIMIT} chunks of a conversation)` : '',
+			missing.length > 0
+				? `${missing.length} conversation${missing.length === 1 ? '' : 's'} with a transcript may be missing (the zip holds the first ${ZIP_CONVERSATION_LIMIT.toLocaleString('en-US')} conversations, and none whose first ${ZIP_CHUNK_LIMIT} chunks lack a transcript)`
+				: '',
+		].filter(Boolean);
+		if (problems.length > 0) {
 			this.addExecutionHints({
-				message: `Project ${projectId} has ${conversationCount} conversations; dembrane's zip holds the first ${ZIP_CONVERSATION_LIMIT} only. Turn on "Match Conversation Details" and "Fetch Transcripts Beyond the Zip Limit" to get the rest.`,
+				message: `Project ${projectId}: ${problems.join('; ')}. Turn on "Match Conversation Details" and "Fetch Transcripts Beyond the Zip Limit" to fetch them whole.`,
 				type: 'warning',
 				location: 'outputPane',
 			});
-		} else {
-			const inZip = new Set(files.map((file) => {
-				const parsed = parseTranscriptFileName(file.name);
-				return `${parsed.conversationIdPrefix}|${parsed.recordedAt}`;
-			}));
-			for (const row of rows) {
-				const key = `${String(row.id).slice(0, 8)}|${fileNameTime(row.created_at as string)}`;
-				if (inZip.has(key)) continue;
-				const response = await dembraneApiRequest.call(this, {
-					path: apiPath`/api/conversations/${String(row.id)}/transcript`,
-					responseType: 'text',
-					acceptStatuses: [404],
-				});
-				if (response.statusCode === 404) continue;
-				const text = transcriptText(response.body, response.headers['content-type']);
-				if (text === '') continue; // no transcribed chunk: the zip leaves such conversations out too
-				const time = fileNameTime(row.created_at as string) ?? '';
-				// Named as the zip would name it (without the participant part), so it is matched like the rest.
-				const name = `${time.replace(/[-:]/g, '').replace('T', '_').replace('Z', '')}_${String(row.id).slice(0, 8)}-transcript.md`;
-				// Zip files end every chunk with a newline, the transcript route joins chunks with one: one more
-				// newline makes the same text either way.
-				files.push({ name, data: Buffer.from(`${text}\n`, 'utf8'), fromZip: false });
-			}
+		}
+	} else {
+		for (const file of cut) {
+			const whole = await fetchTranscript.call(this, String(file.row!.id));
+			if (whole === null) continue; // gone since the zip was made: keep what the zip has
+			file.data = whole;
+			file.source = 'transcript';
+		}
+		for (const row of missing) {
+			const whole = await fetchTranscript.call(this, String(row.id));
+			if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
 		}
 	}
+	if (files.length === 0) return noTranscripts.call(this, projectId, emptyDetail ?? 'No transcripts available for this project', options.failIfEmpty, itemIndex);
 
+	return await transcriptItems.call(this, projectId, project, files, options, itemIndex);
+}
+
+/**
+ * A project whose zip dembrane cannot send: every transcript from the listing and the transcript
+ * route, as items of the same shape (fileName null), in the zip's order (by conversation id).
+ */
+async function exportWithoutZip(
+	this: IExecuteFunctions,
+	projectId: string,
+	project: IDataObject,
+	options: ExportOptions,
+	itemIndex: number,
+): Promise<INodeExecutionData[]> {
+	const rows = await listConversations.call(this, projectId, options.matchDetails !== false ? { include_tags: true } : {});
+	if (rows.length === 0) return noTranscripts.call(this, projectId, 'No conversations found for this project', options.failIfEmpty, itemIndex);
+	rows.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+	const files: TranscriptFile[] = [];
+	for (const row of rows) {
+		if (row.has_transcript === false) continue;
+		const whole = await fetchTranscript.call(this, String(row.id));
+		if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
+	}
+	if (files.length === 0) return noTranscripts.call(this, projectId, 'No transcripts available for this project', options.failIfEmpty, itemIndex);
+	return await transcriptItems.call(this, projectId, project, files, options, itemIndex);
+}
+
+async function transcriptItems(
+	this: IExecuteFunctions,
+	projectId: string,
+	project: IDataObject | undefined,
+	files: TranscriptFile[],
+	options: ExportOptions,
+	itemIndex: number,
+): Promise<INodeExecutionData[]> {
+	const matchDetails = options.matchDetails !== false;
+	const links = matchDetails ? await dashboardContext.call(this, projectId, { project }) : undefined;
 	const items: INodeExecutionData[] = [];
 	for (const file of files) {
 		const parsed = parseTranscriptFileName(file.name);
-		const row = details.get(`${parsed.conversationIdPrefix}|${parsed.recordedAt}`);
+		const row = file.row;
 		const json: IDataObject = {
 			projectId,
-			fileName: file.fromZip === false ? null : file.name,
-			source: file.fromZip === false ? 'transcript' : 'zip',
+			fileName: file.fileName,
+			source: file.source,
 			conversationIdPrefix: parsed.conversationIdPrefix,
 			recordedAt: parsed.recordedAt,
 			participantPart: parsed.participantPart,
 			transcript: file.data.toString('utf8'),
 		};
-		if (options.matchDetails !== false) {
+		if (links) {
 			Object.assign(json, {
 				matched: row !== undefined,
 				conversationId: row?.id ?? null,
@@ -268,7 +438,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 				dashboardUrl: row ? dashboardUrl(links.base, links.workspaceId, projectId, row.id) : null,
 			});
 		}
-		const item: INodeExecutionData = { json, pairedItem };
+		const item: INodeExecutionData = { json, pairedItem: { item: itemIndex } };
 		if (options.includeFiles) {
 			item.binary = { data: await this.helpers.prepareBinaryData(file.data, file.name.split('/').pop(), 'text/markdown') };
 		}

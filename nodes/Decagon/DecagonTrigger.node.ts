@@ -1,6 +1,7 @@
 import type {
 	IDataObject,
 	INodeExecutionData,
+	INodeParameters,
 	INodeType,
 	INodeTypeDescription,
 	IPollFunctions,
@@ -151,6 +152,7 @@ export class DecagonTrigger implements INodeType {
 			lookbackSeconds: Math.max(0, Number(options.lookbackMinutes ?? 10)) * 60,
 			settleSeconds: Math.max(0, Number(options.settleSeconds ?? 120)),
 			maxPerPoll: Math.max(1, Number(options.maxPerPoll ?? 1000)),
+			startKey: startKeyOf(this.getNode().parameters),
 		};
 		if (startFrom === 'date') {
 			try {
@@ -176,6 +178,15 @@ export class DecagonTrigger implements INodeType {
 		if (emitted.length === 0) return null;
 		return [toItems(emitted, output, simplify)];
 	}
+}
+
+/** What decides where the sync starts, as typed in the node (see SyncSettings.startKey). */
+function startKeyOf(parameters: INodeParameters): string {
+	return JSON.stringify({
+		startFrom: parameters.startFrom ?? 'now',
+		startDate: parameters.startFrom === 'date' ? (parameters.startDate ?? null) : null,
+		filters: parameters.filters ?? {},
+	});
 }
 
 function toItems(emitted: SyncEmission[], output: 'conversation' | 'message', simplify: boolean): INodeExecutionData[] {

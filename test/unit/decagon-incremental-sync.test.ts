@@ -214,6 +214,17 @@ describe('start settings changed while the sync state survived', () => {
 		expect(laterDate.emitted.map((e) => e.conversation.conversation_id)).toEqual(['old', 'recent']);
 	});
 
+	it('an unchanged setting whose value moves with time (an expression such as $today) does not start over', async () => {
+		const { read } = scriptedReader(() => data);
+		const dated = { ...settings, startFrom: 'date' as const, startDate: 9_000, startKey: '{"startDate":"={{ $today.minus(1, \'day\') }}"}' };
+		const first = await pollOnce(emptySyncState(), dated, 10_000, read);
+		const next = await pollOnce(first.state, { ...dated, startDate: 9_100 }, 10_100, read);
+		expect(next.notices).toEqual([]);
+		expect(next.emitted.map((e) => e.conversation.conversation_id)).toEqual(['recent']); // new since the last poll
+		const edited = await pollOnce(next.state, { ...dated, startKey: '{"startDate":"2024-01-01"}' }, 10_200, read);
+		expect(edited.notices).toHaveLength(1);
+	});
+
 	it('never reuses a pending cursor with another query', async () => {
 		const { read, queries } = scriptedReader(() => [...data, conversation('newest', 9_960)]);
 		const capped = { ...settings, maxPerPoll: 1, startFrom: 'beginning' as const };

@@ -43,6 +43,11 @@ export interface SyncSettings {
 	startFrom: 'now' | 'date' | 'beginning';
 	/** Epoch seconds, for startFrom 'date'. */
 	startDate?: number;
+	/**
+	 * Start From, Start Date and the filter as the user typed them (expressions not evaluated), when known:
+	 * editing them starts over, an expression such as `$today.minus(…)` that moves with time does not.
+	 */
+	startKey?: string;
 }
 
 export type ChangeType = 'new' | 'updated';
@@ -109,6 +114,7 @@ export function readSyncState(stored: IDataObject | undefined): SyncState {
  * state belongs to another query and the sync starts over.
  */
 export function startFingerprint(settings: SyncSettings, extraQuery: ExportQuery): string {
+	if (settings.startKey !== undefined) return settings.startKey;
 	return JSON.stringify({
 		startFrom: settings.startFrom,
 		startDate: settings.startFrom === 'date' && settings.startDate !== undefined ? Math.floor(settings.startDate) : null,

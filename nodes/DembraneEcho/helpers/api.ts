@@ -6,23 +6,6 @@ import { apiPath, DEMBRANE_CREDENTIAL, dembraneApiRequest } from '../transport';
 
 /** The listing's page-size maximum. */
 export const LISTING_PAGE_SIZE = 1000;
-/** The fields the listing sends when none are asked for (api-notes). */
-export const LISTING_DEFAULT_FIELDS = [
-	'id',
-	'created_at',
-	'updated_at',
-	'recording_started_at',
-	'project_id',
-	'participant_name',
-	'participant_email',
-	'title',
-	'summary',
-	'source',
-	'duration',
-	'is_finished',
-	'is_audio_processing_finished',
-	'is_anonymized',
-] as const;
 /** Bounds offset paging: a server that ignored `offset` would otherwise be read forever. */
 const MAX_LISTING_PAGES = 10_000;
 

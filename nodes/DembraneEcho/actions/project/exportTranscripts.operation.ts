@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { apiError, serverMessage } from '../../../shared/errors';
 import type { ZipLimits } from '../../../shared/zip';
 import { readZipEntries, ZipReadError } from '../../../shared/zip';
-import { dashboardContext, LISTING_DEFAULT_FIELDS, listConversations, projectDetails, projectIdOf } from '../../helpers/api';
+import { dashboardContext, listConversations, projectDetails, projectIdOf } from '../../helpers/api';
 import { dashboardUrl, emailLocalPart, tagTexts } from '../../helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../helpers/transcriptFiles';
 import { apiPath, dembraneApiRequest } from '../../transport';
@@ -107,8 +107,12 @@ export const ZIP_CONVERSATION_LIMIT = 1000;
 /** ...and of each only the first this many chunks (Directus' default limit of a nested list). */
 export const ZIP_CHUNK_LIMIT = 100;
 
-/** Listing fields for the join: the default set, plus the chunk count that tells whether the zip cut a file short. */
-const DETAIL_FIELDS = [...LISTING_DEFAULT_FIELDS, 'count(chunks)'].join(',');
+/**
+ * Listing fields for the join: what the items show, plus the chunk count that tells whether the zip cut a
+ * file short. Named one by one, only fields dembrane's own default list has (Directus refuses a field the
+ * collection lacks, and `*` would bring every column).
+ */
+const DETAIL_FIELDS = 'id,created_at,participant_name,participant_email,title,summary,duration,count(chunks)';
 /** Without the join only the zip's match key and the chunk count are needed. */
 const LEAN_FIELDS = 'id,created_at,count(chunks)';
 

@@ -342,6 +342,18 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		expect(requestsTo(/\/transcript$/)).toHaveLength(1);
 	});
 
+	test('a file named by a time other than its row\'s (created_at with an offset) is matched by its ID prefix, not fetched again', async () => {
+		const shifted = limits.addConversation(plain, { participant_name: 'Offset Clock', created_at: '2025-06-01T12:00:00+02:00' }).id;
+		limits.addChunk(shifted, 'Said at noon, local time.');
+		// dembrane names the file by the wall time of the offset, the node reads created_at as UTC.
+		expect(limits.zipEntryName(shifted)).toMatch(/^20250601_120000_/);
+		const result = await runOn({ project: project(plain) });
+		expect(result.error).toBeUndefined();
+		const mine = result.outputOf('ECHO').filter((i) => String(i.json.conversationIdPrefix) === shifted.slice(0, 8));
+		expect(mine.map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: shifted, matched: true, source: 'zip', transcript: 'Said at noon, local time.\n' })]);
+		expect(requestsTo(new RegExp(`/api/conversations/${shifted}/transcript$`))).toHaveLength(0);
+	});
+
 	test('a project whose conversations the zip holds whole: no transcript is fetched', async () => {
 		const result = await runOn({ project: project(plain) });
 		expect(result.error).toBeUndefined();

@@ -338,16 +338,31 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	// so only those conversations are fetched one by one.
 	const rows = await listConversations.call(this, projectId, matchDetails ? { include_tags: true, fields: DETAIL_FIELDS } : { fields: LEAN_FIELDS });
 	const byKey = new Map(rows.map((row) => [rowKey(row), row]));
-	const inZip = new Set<string>();
-	const cut: TranscriptFile[] = [];
+	const inZip = new Set<IDataObject>();
+	const unmatchedPrefixes = new Set<string>();
 	for (const file of files) {
 		const parsed = parseTranscriptFileName(file.name);
-		const key = matchKey(parsed.conversationIdPrefix, parsed.recordedAt);
-		inZip.add(key);
-		file.row = byKey.get(key);
-		if (file.row && zipFileMayBeCut(file.row, file.data)) cut.push(file);
+		file.row = byKey.get(matchKey(parsed.conversationIdPrefix, parsed.recordedAt));
+		if (file.row) inZip.add(file.row);
+		else unmatchedPrefixes.add(String(parsed.conversationIdPrefix));
 	}
-	const missing = rows.filter((row) => !inZip.has(rowKey(row)) && missingFromZip(row, rows.length));
+	// A file whose time does not match its row's (dembrane names a file with the current time when
+	// created_at is empty) still belongs to the one unmatched row with its ID prefix; such a row is in the
+	// zip either way, and fetching it too would give its transcript twice.
+	const unmatchedRows = new Map<string, IDataObject[]>();
+	for (const row of rows) {
+		const prefix = String(row.id).slice(0, 8);
+		if (inZip.has(row) || !unmatchedPrefixes.has(prefix)) continue;
+		unmatchedRows.set(prefix, [...(unmatchedRows.get(prefix) ?? []), row]);
+	}
+	for (const file of files) {
+		if (file.row) continue;
+		const candidates = unmatchedRows.get(String(parseTranscriptFileName(file.name).conversationIdPrefix)) ?? [];
+		if (candidates.length === 1 && !inZip.has(candidates[0])) file.row = candidates[0];
+		for (const row of candidates) inZip.add(row);
+	}
+	const cut = files.filter((file) => file.row !== undefined && zipFileMayBeCut(file.row, file.data));
+	const missing = rows.filter((row) => !inZip.has(row) && missingFromZip(row, rows.length));
 
 	if (!complete) {
 		const problems = [

@@ -186,6 +186,52 @@ describe('a full page without a cursor (Decagon cut the window short)', () => {
 	});
 });
 
+describe('reading on by time only when it is safe', () => {
+	/** Serves one full page without a cursor, as `arrange` orders and filters it. */
+	function oddReader(arrange: (query: ExportQuery) => IDataObject[]): { read: WindowReader; queries: ExportQuery[] } {
+		const queries: ExportQuery[] = [];
+		const read: WindowReader = async (query, _startCursor, onPage) => {
+			queries.push({ ...query });
+			const conversations = arrange(query).slice(0, 100);
+			onPage({ number: 1, conversations, cursor: undefined, nextCursor: undefined });
+			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: conversations.length === 100 };
+		};
+		return { read, queries };
+	}
+
+	it('does not read on when the export is not in updated_at order, and says so', async () => {
+		// Newest first within the page: reading on from the last one's second would skip the rest.
+		const data = Array.from({ length: 150 }, (_, i) => conversation(`c${i}`, 9_300 + i));
+		const { read, queries } = oddReader(() => [...data].reverse());
+		const { emitted, state, warnings } = await pollOnce({ watermark: 9_880, seen: {} }, settings, 10_300, read);
+		expect(emitted).toHaveLength(100);
+		expect(queries).toHaveLength(1);
+		expect(warnings).toEqual([expect.stringMatching(/did not come in updated_at order.*may have been missed/)]);
+		expect(state.pending).toBeUndefined();
+	});
+
+	it('does not read on past the end of the window (a server that ignores max_timestamp)', async () => {
+		const data = Array.from({ length: 150 }, (_, i) => conversation(`c${i}`, 9_300 + i * 10));
+		const { read, queries } = oddReader((query) => data.filter((c) => updatedSeconds(c) >= (query.min_timestamp ?? 0)));
+		const capped = { ...settings, maxPerPoll: 100 };
+		const { state, warnings } = await pollOnce({ watermark: 9_880, seen: {} }, capped, 10_300, read);
+		expect(queries).toHaveLength(1);
+		expect(warnings).toEqual([expect.stringMatching(/after the end of the window/)]);
+		expect(state.pending).toBeUndefined();
+		expect(state.watermark).toBe(10_180);
+	});
+
+	it('drops a stored pending window whose start is after its end instead of keeping it forever', async () => {
+		const { read, queries } = scriptedReader(() => []);
+		const { state } = await pollOnce({ watermark: 9_000, pending: { min: 9_500, max: 9_400, cursor: null }, seen: {} }, settings, 10_300, read);
+		expect(queries).toEqual([]);
+		expect(state.pending).toBeUndefined();
+		const next = await pollOnce(state, settings, 10_400, read);
+		expect(queries).toHaveLength(1);
+		expect(next.state.watermark).toBe(10_280);
+	});
+});
+
 describe('start settings changed while the sync state survived', () => {
 	const data = [conversation('old', 5_000), conversation('recent', 9_950)];
 	const filterA = JSON.stringify({ metadata_filter: { team: 'a' } });
@@ -241,10 +287,10 @@ describe('start settings changed while the sync state survived', () => {
 		expect(emitted).toEqual([]);
 		expect(queries[0].min_timestamp).toBe(9_280);
 		expect(state.watermark).toBe(10_180);
-		// Its pending cursor may come from another filter: that window is read again from its start.
+		// Mid-backfill it goes on from its cursor.
 		const releasedMidBackfill = { watermark: 0, pending: { min: null, max: 9_880, cursor: '1' }, seen: {} };
 		await pollOnce(releasedMidBackfill, settings, 10_400, read, { user_filters: filterA });
-		expect(queries[1]).toMatchObject({ max_timestamp: 9_880, cursor: undefined });
+		expect(queries[1]).toMatchObject({ max_timestamp: 9_880, cursor: '1' });
 		expect(queries[1].min_timestamp).toBeUndefined();
 		expect(notices).toEqual([]);
 		expect(state.fingerprint).toEqual(expect.any(String));

@@ -147,9 +147,8 @@ function startingState(stored: SyncState, fingerprint: string, notices: string[]
 	};
 	if (stored.undatedSeenUntil) state.undatedSeenUntil = { ...stored.undatedSeenUntil };
 	if (stored.floor !== undefined) state.floor = stored.floor;
-	// A state from before fingerprints keeps its place, but the query its cursor came from is unknown:
-	// reading the pending window again from its start is safe, as the seen-set removes repeats.
-	if (stored.fingerprint === undefined && state.pending) state.pending.cursor = null;
+	// A state from before fingerprints keeps its place, pending cursor included: the query it came from
+	// is taken to be today's (reading a large backfill again from its start could take one poll hours).
 	return state;
 }
 
@@ -198,10 +197,18 @@ export async function pollOnce(
 					cursor: null,
 				}
 			: undefined);
-	// Still before the floor (settle time not yet passed since activation, or a future Start Date).
-	if (!window || (window.min !== null && window.max < window.min)) return done();
+	if (!window) return done();
+	if (window.min !== null && window.max < window.min) {
+		// A computed window still before the floor (settle time not yet passed since activation, or a future
+		// Start Date) waits; a stored one that ended up so (edited by hand) is dropped, never kept forever.
+		state.pending = undefined;
+		return done();
+	}
 
 	const watermarkBefore = state.watermark;
+	// Reading on by time (below) is right only if the export comes in updated_at order, as it should on
+	// timestamp_filter=updated_at: checked on what arrives, across the reads of this window.
+	const order = { lastSecond: -Infinity, broken: false };
 	for (;;) {
 		const query: ExportQuery = { ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: window.max };
 		if (window.min !== null) query.min_timestamp = window.min;
@@ -213,7 +220,11 @@ export async function pollOnce(
 			lastPage.updatedSecond = undefined;
 			for (const conversation of page.conversations) {
 				const updatedMs = parseApiTimestamp(conversation.updated_at);
-				if (!Number.isNaN(updatedMs)) lastPage.updatedSecond = Math.floor(updatedMs / 1000);
+				if (!Number.isNaN(updatedMs)) {
+					lastPage.updatedSecond = Math.floor(updatedMs / 1000);
+					if (lastPage.updatedSecond < order.lastSecond) order.broken = true;
+					order.lastSecond = Math.max(order.lastSecond, lastPage.updatedSecond);
+				}
 				const id = conversationKey(conversation);
 				if (id === undefined) continue;
 				const version = conversationVersion(conversation);
@@ -241,10 +252,16 @@ export async function pollOnce(
 		// A full last page without a cursor: the rest of the window is unread. Read on from the second of
 		// the last conversation; those served again in that second are removed by the seen-set.
 		const resumeFrom = lastPage.updatedSecond;
-		if (resumeFrom === undefined || (window.min !== null && resumeFrom <= window.min)) {
+		const cannotReadOn = order.broken
+			? 'the conversations did not come in updated_at order, so reading on by time could skip some'
+			: resumeFrom === undefined || (window.min !== null && resumeFrom <= window.min)
+				? `reading on by time would not move forward (more than ${FULL_PAGE} conversations changed within one second, or they have no updated_at)`
+				: resumeFrom > window.max
+					? 'the last conversation changed after the end of the window asked for, so reading on by time would leave the window'
+					: undefined;
+		if (cannotReadOn !== undefined || resumeFrom === undefined) {
 			warnings.push(
-				`Decagon Trigger: Decagon ended a full page of ${FULL_PAGE} conversations without a next cursor, and reading on by time ` +
-					`would not move forward (more than ${FULL_PAGE} conversations changed within one second, or they have no updated_at). ` +
+				`Decagon Trigger: Decagon ended a full page of ${FULL_PAGE} conversations without a next cursor, and ${cannotReadOn}. ` +
 					`Conversations changed from ${window.min === null ? 'the beginning' : isoSeconds(window.min)} to ${isoSeconds(window.max)} may have been missed. ` +
 					'A shorter poll interval or a lower Settle Time keeps each poll to fewer conversations.',
 			);

@@ -246,7 +246,7 @@ export async function execute(
 					received,
 					pages: result.pages,
 					fileName,
-					complete: !cutShort && result.resumeCursor === undefined,
+					complete: !cutShort && result.resumeCursor === undefined && !result.truncated,
 					resumeCursor: resumeCursor ?? null,
 				},
 				binary: { [binaryPropertyName]: binary },

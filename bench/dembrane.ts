@@ -220,7 +220,7 @@ export const dembraneZip: Benchmark = {
 			`Project "${project?.name ?? projectId}" (non-ASCII project and participant names; zip entry names are UTF-8). Our node logs in with e-mail and password (in its time); the HTTP Request uses a Bearer token issued beforehand.`,
 		);
 		report.note(
-			'With Match Details on, our node lists the project\'s conversations, and for a project above 1,000 conversations fetches every listed conversation that is not in the zip one by one, those without any transcript included (A: the conversations without a transcribed chunk).',
+			'With Match Details on, our node lists the project\'s conversations with their chunk counts and fetches one by one only those the zip cut short (more than 100 chunks) or left out while they have a transcript (`has_transcript`): none in A; in B, those beyond the first 1,000 that have one.',
 		);
 		report.note(
 			'The built-in chain ends with the transcript text only: the file name (conversation id prefix, time, participant) stays in binary metadata and needs one more node to become fields; our node returns it parsed, and with Match Details the full conversation details.',

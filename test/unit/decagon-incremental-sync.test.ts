@@ -186,6 +186,38 @@ describe('a full page without a cursor (Decagon cut the window short)', () => {
 	});
 });
 
+describe('a backfill read across polls', () => {
+	it('keeps the seen-set to the last page and the lookback, and still emits every conversation once (repeats across pages included)', async () => {
+		// Sparse in time (100 s apart): pages of 3 new conversations after the previous page's last 2.
+		const data = Array.from({ length: 40 }, (_, i) => conversation(`c${i}`, 1_000 + i * 100));
+		const read: WindowReader = async (query, startCursor, onPage) => {
+			const matching = data.filter((c) => updatedSeconds(c) <= (query.max_timestamp ?? Infinity));
+			let offset = startCursor ? Number(startCursor) : 0;
+			for (let number = 1; offset < matching.length; number++) {
+				const start = Math.max(0, offset - (startCursor || number > 1 ? 2 : 0));
+				const conversations = matching.slice(start, offset + 3);
+				offset += 3;
+				const nextCursor = offset < matching.length ? String(offset) : undefined;
+				const more = onPage({ number, conversations, cursor: startCursor, nextCursor });
+				if (nextCursor && more === false) return { pages: number, resumeCursor: nextCursor, stoppedByMaxPages: false, truncated: false };
+			}
+			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false };
+		};
+		const backfill: SyncSettings = { ...settings, startFrom: 'beginning', maxPerPoll: 3, lookbackSeconds: 0 };
+		let state = emptySyncState();
+		const emitted: string[] = [];
+		let largestSeen = 0;
+		for (let poll = 0; poll < 30 && emitted.length < 40; poll++) {
+			const result = await pollOnce(state, backfill, 10_000 + poll, read);
+			emitted.push(...result.emitted.map((e) => String(e.conversation.conversation_id)));
+			state = result.state;
+			largestSeen = Math.max(largestSeen, Object.keys(state.seen).length);
+		}
+		expect(emitted).toEqual(data.map((c) => c.conversation_id));
+		expect(largestSeen).toBeLessThanOrEqual(5);
+	});
+});
+
 describe('reading on by time only when it is safe', () => {
 	/** Serves one full page without a cursor, as `arrange` orders and filters it. */
 	function oddReader(arrange: (query: ExportQuery) => IDataObject[]): { read: WindowReader; queries: ExportQuery[] } {

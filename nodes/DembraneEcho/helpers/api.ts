@@ -32,33 +32,41 @@ export function requiredId(this: IExecuteFunctions, name: string, label: string,
 /**
  * Reads the conversation listing with offset paging until `limit` rows or a short page. The route
  * answers a bare JSON array.
+ *
+ * `transcriptRequired` is applied here, to the `has_transcript` dembrane adds to every row, not sent as
+ * `transcript_required`: the route drops rows without a transcript AFTER limit/offset, so its pages come
+ * short and a short page would end the listing early. Filtered pages are read whole (1,000 rows).
  */
 export async function listConversations(
 	this: DembraneContext,
 	projectId: string,
 	query: IDataObject,
 	limit = Infinity,
+	options: { transcriptRequired?: boolean } = {},
 ): Promise<IDataObject[]> {
 	const rows: IDataObject[] = [];
 	const seen = new Set<unknown>();
+	let offset = 0;
 	for (let page = 0; page < MAX_LISTING_PAGES && rows.length < limit; page++) {
-		const pageSize = Math.min(LISTING_PAGE_SIZE, limit - rows.length);
+		const pageSize = options.transcriptRequired ? LISTING_PAGE_SIZE : Math.min(LISTING_PAGE_SIZE, limit - rows.length);
 		const { body } = await dembraneApiRequest.call(this, {
 			path: '/api/v2/bff/conversations',
-			qs: { ...query, project_id: projectId, limit: pageSize, offset: page * LISTING_PAGE_SIZE },
+			qs: { ...query, project_id: projectId, limit: pageSize, offset },
 		});
 		if (!Array.isArray(body)) {
 			throw new NodeOperationError(this.getNode(), 'dembrane sent an unexpected conversation listing (not a list)');
 		}
+		offset += pageSize;
 		let fresh = 0;
 		for (const row of body as IDataObject[]) {
 			if (seen.has(row.id)) continue; // rows shift when conversations arrive during paging
 			seen.add(row.id);
-			rows.push(row);
 			fresh++;
+			// A server that does not say (has_transcript missing) keeps its rows.
+			if (options.transcriptRequired && row.has_transcript === false) continue;
+			rows.push(row);
 		}
 		if (body.length < pageSize || fresh === 0) break;
-		if (pageSize < LISTING_PAGE_SIZE) break;
 	}
 	return rows.slice(0, limit);
 }

@@ -62,10 +62,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	if (filters.search) query.search_text = filters.search;
 	if (filters.sources) query.sources = filters.sources;
 	if (filters.tagIds) query.tag_ids = filters.tagIds;
-	if (filters.transcriptRequired) query.transcript_required = true;
 	if (filters.verifiedOnly) query.verified_only = true;
 
-	const rows = await listConversations.call(this, projectId, query, limit);
+	const rows = await listConversations.call(this, projectId, query, limit, { transcriptRequired: filters.transcriptRequired === true });
 	const links = simplify ? await dashboardContext.call(this, projectId) : undefined;
 	return rows.map((row) => ({
 		json: links ? simplifyConversation(row, dashboardUrl(links.base, links.workspaceId, projectId, row.id)) : row,

@@ -117,5 +117,8 @@ test('conversation rows for spreadsheets', () => {
 test('report titles come from the first # heading', () => {
 	expect(reportTitle('intro\n# Findings of May\n## detail')).toBe('Findings of May');
 	expect(reportTitle('no heading')).toBeNull();
+	// Like dembrane's own title (Python re, MULTILINE): a trailing # is text, \s+ may cross a line break.
+	expect(reportTitle('# Notes on C#\nbody')).toBe('Notes on C#');
+	expect(reportTitle('#\nTitle on the next line')).toBe('Title on the next line');
 	expect(reportTitle(null)).toBeNull();
 });

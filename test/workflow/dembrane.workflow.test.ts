@@ -194,6 +194,15 @@ test('Report → Get Latest comes with its Markdown and title', async () => {
 	expect(many.error).toBeUndefined();
 });
 
+test('Report → Get Latest of a project that does not exist fails with what to check, not "no report yet"', async () => {
+	const missing = '00000000-0000-4000-8000-000000000000';
+	const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(missing) }));
+	expect(result.status).toBe('error');
+	expect(result.error?.message).toMatch(/Project not found/);
+	const tolerant = (await run(echo({ resource: 'report', operation: 'getLatest', project: project(missing) }, { onError: 'continueRegularOutput' }))).outputOf('ECHO');
+	expect(tolerant).toEqual([expect.objectContaining({ json: expect.objectContaining({ error: expect.stringMatching(/Project not found/) }), pairedItem: { item: 0 } })]);
+});
+
 describe('authentication', () => {
 	test('an expired token is renewed by logging in again, and the run succeeds', async () => {
 		const expired = standin.issueAccessToken({ ttlSeconds: -10 });
@@ -262,6 +271,24 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		expect(byId.size).toBe(expected.length);
 		for (const conversation of expected) expect(byId.get(conversation.id)).toBe(big.zipFileBody(conversation.id));
 	}, 120_000);
+
+	test('Get Many with Transcript Required returns every conversation with a transcript, past the first page (the route filters after limit/offset)', async () => {
+		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
+		const expected = big.conversations(projectId).filter((c) => big.transcript(c.id) !== '').map((c) => c.id);
+		expect(expected.length).toBeLessThan(big.conversations(projectId).length);
+		const runGetMany = (parameters: INodeParameters) =>
+			runWorkflow({
+				nodes: [trigger, echo({ resource: 'conversation', operation: 'getMany', project: project(projectId), filters: { transcriptRequired: true }, ...parameters })],
+				connections: { [trigger.name]: { main: [[{ node: 'ECHO', type: 'main', index: 0 }]] } },
+				credentials: { dembraneEchoApi: { baseUrl: big.url, authMethod: 'accessToken', accessToken: big.issueAccessToken({ ttlSeconds: 600 }), sessionToken: '' } },
+				timeoutMs: 60_000,
+			});
+		const all = (await runGetMany({ returnAll: true })).outputOf('ECHO').map((i) => String(i.json.id));
+		expect(all.sort()).toEqual([...expected].sort());
+		const some = (await runGetMany({ returnAll: false, limit: 50 })).outputOf('ECHO').map((i) => String(i.json.id));
+		expect(some).toHaveLength(50);
+		for (const id of some) expect(expected).toContain(id);
+	});
 });
 
 describe("the zip's chunk limit of production (100 per conversation) and project names outside Latin-1", () => {

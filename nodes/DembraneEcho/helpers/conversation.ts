@@ -54,8 +54,9 @@ export function simplifyConversation(conversation: IDataObject, url: string | nu
 /** A report's title: the first `# ` heading of its Markdown. */
 export function reportTitle(content: unknown): string | null {
 	if (typeof content !== 'string') return null;
-	const heading = /^#\s+(.+?)\s*#*\s*$/m.exec(content);
-	return heading ? heading[1] : null;
+	// As dembrane's own _extract_report_title: re.search(r"^#\s+(.+)$", content, re.MULTILINE), stripped.
+	const heading = /^#\s+(.+)$/m.exec(content);
+	return heading ? heading[1].trim() : null;
 }
 
 /** The trigger's item for one webhook event: convenient top-level fields, and the whole payload. */

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { apiError, serverMessage } from '../../../shared/errors';
 import { projectIdOf, requiredId } from '../../helpers/api';
 import { reportTitle } from '../../helpers/conversation';
 import { apiPath, dembraneApiRequest } from '../../transport';
@@ -63,6 +64,14 @@ export async function execute(this: IExecuteFunctions, operation: string, itemIn
 			path: apiPath`/api/projects/${projectId}/reports/latest`,
 			acceptStatuses: [404],
 		});
+		if (statusCode === 404 && /project not found/i.test(serverMessage(body) ?? '')) {
+			// dembrane's answer for a missing, deleted or unreachable project: not "no report yet".
+			throw apiError(this.getNode(), {
+				message: `dembrane answered 404 for project ${projectId}: Project not found`,
+				description: 'Check the project ID, and that this account can see the project.',
+				httpCode: 404,
+			}, itemIndex);
+		}
 		const latest = body as IDataObject | null;
 		if (statusCode === 404 || !latest || latest.id === undefined || latest.id === null) {
 			this.addExecutionHints({ message: `Project ${projectId} has no report yet`, type: 'info', location: 'outputPane' });

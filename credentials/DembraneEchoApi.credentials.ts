@@ -114,7 +114,7 @@ export class DembraneEchoApi implements ICredentialType {
 			// A clean error: the HTTP client's own one carries the request body, password included.
 			const status = (error as { response?: { status?: number } }).response?.status;
 			if (status === 401 || status === 400) {
-				throw new Error('dembrane login failed: wrong email or password (Directus answered 401)');
+				throw new Error(`dembrane login failed: wrong email or password (Directus answered ${status})`);
 			}
 			if (status) throw new Error(`dembrane login failed: Directus at ${directusUrl} answered HTTP ${status}`);
 			throw new Error(`dembrane login failed: could not reach Directus at ${directusUrl}. Check the Directus URL.`);

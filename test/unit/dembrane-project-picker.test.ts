@@ -1,0 +1,52 @@
+/**
+ * The Project picker (list search) pages past its first 200 projects. n8n's load-options context is
+ * stood in by the few members the transport uses, its HTTP helper by fetch against the dembrane stand-in
+ * (with the Bearer header n8n's credential `authenticate` would add).
+ */
+import type { IHttpRequestOptions, ILoadOptionsFunctions } from 'n8n-workflow';
+
+import { searchProjects } from '../../nodes/DembraneEcho/methods/listSearch';
+import type { DembraneStandin } from '../standins/dembrane';
+import { startDembraneStandin } from '../standins/dembrane';
+
+let standin: DembraneStandin;
+beforeAll(async () => {
+	standin = await startDembraneStandin({ projects: 430, conversationsPerProject: 1, chunksPerConversation: 1 });
+}, 60_000);
+afterAll(async () => standin.close());
+
+function pickerContext(): ILoadOptionsFunctions {
+	const token = standin.issueAccessToken({ ttlSeconds: 600 });
+	return {
+		getNode: () => ({ id: 'n1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getCredentials: async () => ({ baseUrl: standin.url, authMethod: 'accessToken', accessToken: token }),
+		logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+		helpers: {
+			httpRequestWithAuthentication: async (_type: string, options: IHttpRequestOptions) => {
+				const url = new URL(String(options.url), String(options.baseURL));
+				for (const [key, value] of Object.entries(options.qs ?? {})) url.searchParams.set(key, String(value));
+				const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+				const body = await response.text();
+				if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { response: { status: response.status, headers: {}, data: body } });
+				return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
+			},
+		},
+	} as unknown as ILoadOptionsFunctions;
+}
+
+test('the picker shows every project, 200 per scroll, each once', async () => {
+	const context = pickerContext();
+	const seen: string[] = [];
+	let token: string | undefined;
+	for (let scroll = 0; scroll < 10; scroll++) {
+		const page = await searchProjects.call(context, '', token);
+		expect(page.results.length).toBeLessThanOrEqual(200);
+		seen.push(...page.results.map((result) => String(result.value)));
+		token = page.paginationToken as string | undefined;
+		if (token === undefined) break;
+	}
+	const all = standin.listProjects().map((project) => project.id);
+	expect(all.length).toBeGreaterThan(400);
+	expect(new Set(seen).size).toBe(seen.length);
+	expect([...seen].sort()).toEqual([...all].sort());
+}, 60_000);

@@ -1,6 +1,7 @@
-import type { IDataObject, IExecuteFunctions, INodeParameterResourceLocator } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INode, INodeParameterResourceLocator, NodeApiError } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { apiError } from '../../shared/errors';
 import type { DembraneContext } from '../transport';
 import { apiPath, DEMBRANE_CREDENTIAL, dembraneApiRequest } from '../transport';
 
@@ -69,6 +70,18 @@ export async function listConversations(
 		if (body.length < pageSize || fresh === 0) break;
 	}
 	return rows.slice(0, limit);
+}
+
+/**
+ * dembrane's 404 about the project itself ("Project not found": missing, deleted or out of this account's
+ * reach), for routes whose other 404s mean "nothing there yet" and are accepted.
+ */
+export function projectNotFoundError(node: INode, projectId: string, detail: string, itemIndex: number): NodeApiError {
+	return apiError(node, {
+		message: `dembrane answered 404 for project ${projectId}: ${detail}`,
+		description: 'Check the project ID, and that this account has access to the project.',
+		httpCode: 404,
+	}, itemIndex);
 }
 
 /** `GET /api/v2/projects/{pid}` → `{id, name, workspace_id, ...}`, or undefined when dembrane answers 403/404. */

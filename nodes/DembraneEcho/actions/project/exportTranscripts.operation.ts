@@ -4,7 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { apiError, serverMessage } from '../../../shared/errors';
 import type { ZipLimits } from '../../../shared/zip';
 import { readZipEntries, ZipReadError } from '../../../shared/zip';
-import { dashboardContext, listConversations, projectDetails, projectIdOf } from '../../helpers/api';
+import { dashboardContext, listConversations, projectDetails, projectIdOf, projectNotFoundError } from '../../helpers/api';
 import { dashboardUrl, emailLocalPart, tagTexts } from '../../helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../helpers/transcriptFiles';
 import { apiPath, dembraneApiRequest } from '../../transport';
@@ -229,6 +229,36 @@ async function storedBytes(this: IExecuteFunctions, binary: IBinaryData): Promis
 	return binary.data ? Buffer.from(binary.data, 'base64').length : null;
 }
 
+/**
+ * Joins each zip file to its listing row (`file.row`) by ID prefix and time, and returns the rows the zip
+ * holds. A file whose time does not match its row's (dembrane names a file with the current time when
+ * created_at is empty) still belongs to the one unmatched row with its ID prefix; such rows are in the
+ * zip either way, and fetching them too would give their transcript twice.
+ */
+function matchFilesToRows(files: TranscriptFile[], rows: IDataObject[]): Set<IDataObject> {
+	const byKey = new Map(rows.map((row) => [rowKey(row), row]));
+	const inZip = new Set<IDataObject>();
+	const unmatched: Array<{ file: TranscriptFile; prefix: string }> = [];
+	for (const file of files) {
+		const parsed = parseTranscriptFileName(file.name);
+		file.row = byKey.get(matchKey(parsed.conversationIdPrefix, parsed.recordedAt));
+		if (file.row) inZip.add(file.row);
+		else unmatched.push({ file, prefix: String(parsed.conversationIdPrefix) });
+	}
+	const byPrefix = new Map<string, IDataObject[]>();
+	for (const row of rows) {
+		if (inZip.has(row)) continue;
+		const prefix = String(row.id).slice(0, 8);
+		byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), row]);
+	}
+	for (const { file, prefix } of unmatched) {
+		const candidates = byPrefix.get(prefix) ?? [];
+		if (candidates.length === 1 && !inZip.has(candidates[0])) file.row = candidates[0];
+		for (const row of candidates) inZip.add(row);
+	}
+	return inZip;
+}
+
 /** The whole transcript from `GET /api/conversations/{id}/transcript`; null when gone or empty. */
 async function fetchTranscript(this: IExecuteFunctions, conversationId: string): Promise<Buffer | null> {
 	const response = await dembraneApiRequest.call(this, {
@@ -286,15 +316,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	let emptyDetail: string | undefined;
 	if (response.statusCode === 404) {
 		const detail = serverMessage(response.body) ?? 'Not found';
-		if (!/no (transcripts|conversations)/i.test(detail)) {
-			throw apiError(node, {
-				message: `dembrane answered 404 for project ${projectId}: ${detail}`,
-				description: /project not found/i.test(detail)
-					? 'Check the project ID, and that this account has access to the project.'
-					: 'Check the project ID, and that this account can see it.',
-				httpCode: 404,
-			}, itemIndex);
-		}
+		if (!/no (transcripts|conversations)/i.test(detail)) throw projectNotFoundError(node, projectId, detail, itemIndex);
 		// "No transcripts" judges only what the zip would read: the listing may still show transcripts.
 		if (output === 'zip' || !complete || /no conversations/i.test(detail)) return noTranscripts.call(this, projectId, detail, options.failIfEmpty, itemIndex);
 		emptyDetail = detail;
@@ -337,30 +359,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	// The chunk count and has_transcript of each row tell which files the zip cut short or left out,
 	// so only those conversations are fetched one by one.
 	const rows = await listConversations.call(this, projectId, matchDetails ? { include_tags: true, fields: DETAIL_FIELDS } : { fields: LEAN_FIELDS });
-	const byKey = new Map(rows.map((row) => [rowKey(row), row]));
-	const inZip = new Set<IDataObject>();
-	const unmatchedPrefixes = new Set<string>();
-	for (const file of files) {
-		const parsed = parseTranscriptFileName(file.name);
-		file.row = byKey.get(matchKey(parsed.conversationIdPrefix, parsed.recordedAt));
-		if (file.row) inZip.add(file.row);
-		else unmatchedPrefixes.add(String(parsed.conversationIdPrefix));
-	}
-	// A file whose time does not match its row's (dembrane names a file with the current time when
-	// created_at is empty) still belongs to the one unmatched row with its ID prefix; such a row is in the
-	// zip either way, and fetching it too would give its transcript twice.
-	const unmatchedRows = new Map<string, IDataObject[]>();
-	for (const row of rows) {
-		const prefix = String(row.id).slice(0, 8);
-		if (inZip.has(row) || !unmatchedPrefixes.has(prefix)) continue;
-		unmatchedRows.set(prefix, [...(unmatchedRows.get(prefix) ?? []), row]);
-	}
-	for (const file of files) {
-		if (file.row) continue;
-		const candidates = unmatchedRows.get(String(parseTranscriptFileName(file.name).conversationIdPrefix)) ?? [];
-		if (candidates.length === 1 && !inZip.has(candidates[0])) file.row = candidates[0];
-		for (const row of candidates) inZip.add(row);
-	}
+	const inZip = matchFilesToRows(files, rows);
 	const cut = files.filter((file) => file.row !== undefined && zipFileMayBeCut(file.row, file.data));
 	const missing = rows.filter((row) => !inZip.has(row) && missingFromZip(row, rows.length));
 

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { apiError, serverMessage } from '../../../shared/errors';
-import { projectIdOf, requiredId } from '../../helpers/api';
+import { serverMessage } from '../../../shared/errors';
+import { projectIdOf, projectNotFoundError, requiredId } from '../../helpers/api';
 import { reportTitle } from '../../helpers/conversation';
 import { apiPath, dembraneApiRequest } from '../../transport';
 import { limitField, projectLocator, returnAllField } from '../common.descriptions';
@@ -64,14 +64,9 @@ export async function execute(this: IExecuteFunctions, operation: string, itemIn
 			path: apiPath`/api/projects/${projectId}/reports/latest`,
 			acceptStatuses: [404],
 		});
-		if (statusCode === 404 && /project not found/i.test(serverMessage(body) ?? '')) {
-			// dembrane's answer for a missing, deleted or unreachable project: not "no report yet".
-			throw apiError(this.getNode(), {
-				message: `dembrane answered 404 for project ${projectId}: Project not found`,
-				description: 'Check the project ID, and that this account can see the project.',
-				httpCode: 404,
-			}, itemIndex);
-		}
+		const detail = statusCode === 404 ? serverMessage(body) : undefined;
+		// dembrane's answer for a missing, deleted or unreachable project: not "no report yet".
+		if (detail && /project not found/i.test(detail)) throw projectNotFoundError(this.getNode(), projectId, detail, itemIndex);
 		const latest = body as IDataObject | null;
 		if (statusCode === 404 || !latest || latest.id === undefined || latest.id === null) {
 			this.addExecutionHints({ message: `Project ${projectId} has no report yet`, type: 'info', location: 'outputPane' });

@@ -19,8 +19,15 @@ function conversation(id: string, updatedSeconds: number, messages = 1): IDataOb
 	};
 }
 
-/** Serves scripted pages of 2 from a list filtered on updated_at, recording every query. */
-function scriptedReader(all: () => IDataObject[]): { read: WindowReader; queries: Array<ExportQuery & { cursor?: string }> } {
+/**
+ * Serves scripted pages (2 new conversations each by default) from a list filtered on updated_at,
+ * recording every query. With `repeat`, every page after the first starts with the previous page's last
+ * `repeat` conversations again, as Decagon's duplicates across pages do.
+ */
+function scriptedReader(
+	all: () => IDataObject[],
+	{ pageSize = 2, repeat = 0 }: { pageSize?: number; repeat?: number } = {},
+): { read: WindowReader; queries: Array<ExportQuery & { cursor?: string }> } {
 	const queries: Array<ExportQuery & { cursor?: string }> = [];
 	const read: WindowReader = async (query, startCursor, onPage) => {
 		queries.push({ ...query, cursor: startCursor });
@@ -30,8 +37,9 @@ function scriptedReader(all: () => IDataObject[]): { read: WindowReader; queries
 		});
 		let offset = startCursor ? Number(startCursor) : 0;
 		for (let number = 1; offset < matching.length; number++) {
-			const conversations = matching.slice(offset, offset + 2);
-			offset += 2;
+			const start = startCursor || number > 1 ? Math.max(0, offset - repeat) : offset;
+			const conversations = matching.slice(start, offset + pageSize);
+			offset += pageSize;
 			const nextCursor = offset < matching.length ? String(offset) : undefined;
 			const more = onPage({ number, conversations, cursor: startCursor, nextCursor });
 			if (nextCursor && more === false) return { pages: number, resumeCursor: nextCursor, stoppedByMaxPages: false, truncated: false };
@@ -190,19 +198,7 @@ describe('a backfill read across polls', () => {
 	it('keeps the seen-set to the last page and the lookback, and still emits every conversation once (repeats across pages included)', async () => {
 		// Sparse in time (100 s apart): pages of 3 new conversations after the previous page's last 2.
 		const data = Array.from({ length: 40 }, (_, i) => conversation(`c${i}`, 1_000 + i * 100));
-		const read: WindowReader = async (query, startCursor, onPage) => {
-			const matching = data.filter((c) => updatedSeconds(c) <= (query.max_timestamp ?? Infinity));
-			let offset = startCursor ? Number(startCursor) : 0;
-			for (let number = 1; offset < matching.length; number++) {
-				const start = Math.max(0, offset - (startCursor || number > 1 ? 2 : 0));
-				const conversations = matching.slice(start, offset + 3);
-				offset += 3;
-				const nextCursor = offset < matching.length ? String(offset) : undefined;
-				const more = onPage({ number, conversations, cursor: startCursor, nextCursor });
-				if (nextCursor && more === false) return { pages: number, resumeCursor: nextCursor, stoppedByMaxPages: false, truncated: false };
-			}
-			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false };
-		};
+		const { read } = scriptedReader(() => data, { pageSize: 3, repeat: 2 });
 		const backfill: SyncSettings = { ...settings, startFrom: 'beginning', maxPerPoll: 3, lookbackSeconds: 0 };
 		let state = emptySyncState();
 		const emitted: string[] = [];

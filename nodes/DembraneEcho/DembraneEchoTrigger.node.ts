@@ -225,6 +225,12 @@ export class DembraneEchoTrigger implements INodeType {
 			registration === 'automatic'
 				? (this.getWorkflowStaticData('node') as RegistrationData).secret
 				: (this.getNodeParameter('secret', '') as string);
+		if (registration === 'automatic' && !secret) {
+			// n8n routes the webhook before create() returns and stores its secret, so an event can arrive in
+			// that gap. Refuse it rather than run it unchecked; dembrane retries a 5xx 5–60 s later.
+			this.logger.warn('Dembrane ECHO Trigger: a delivery came before this webhook’s secret was stored; answered 503 so dembrane retries it');
+			return reject(503, 'This webhook is still being registered; try again shortly');
+		}
 		if (secret) {
 			const check = verifySignature(secret, raw, headers['x-webhook-signature'] ?? headers['x-dembrane-signature']);
 			if (check === 'missing' || check === 'invalid') return reject(401, `Signature ${check}`);

@@ -19,16 +19,21 @@ const NODE = 'Dembrane ECHO Trigger';
 const MANUAL_WORKFLOW_ID = 'wfE2eEchoTrigMan';
 const MANUAL_WEBHOOK_ID = '7d2e4f8a-3c5b-4f6a-8d4e-1b2c3d4e5f60';
 const MANUAL_SECRET = 'manual-e2e-secret-4b1d';
+const GAP_WORKFLOW_ID = 'wfE2eEchoTrigGap';
+const GAP_WEBHOOK_ID = '8e3f5a9b-4d6c-4a7b-9e5f-2c3d4e5f6a71';
 
 let standin: DembraneStandin;
 let n8n: N8nInstance;
 let server: N8nServer;
 let projectId: string;
+/** The project of the workflow whose webhook gets an event before n8n has stored its secret. */
+let gapProjectId: string;
+let gapDelivery: Promise<Awaited<ReturnType<DembraneStandin['emit']>>> | undefined;
 
-function workflow(credential: CredentialFixture): WorkflowFixture {
+function workflow(credential: CredentialFixture, { id = WORKFLOW_ID, webhookId = WEBHOOK_ID, project = projectId } = {}): WorkflowFixture {
 	return {
-		id: WORKFLOW_ID,
-		name: 'dembrane: summarized conversations',
+		id,
+		name: id === WORKFLOW_ID ? 'dembrane: summarized conversations' : 'dembrane: events while registering',
 		active: false,
 		settings: { executionOrder: 'v1' },
 		nodes: [
@@ -38,10 +43,10 @@ function workflow(credential: CredentialFixture): WorkflowFixture {
 				type: 'n8n-nodes-conversation-export.dembraneEchoTrigger',
 				typeVersion: 1,
 				position: [0, 0],
-				webhookId: WEBHOOK_ID,
+				webhookId,
 				parameters: {
 					registration: 'automatic',
-					project: { __rl: true, mode: 'id', value: projectId },
+					project: { __rl: true, mode: 'id', value: project },
 					events: ['conversation.summarized', 'conversation.transcribed'],
 					options: {},
 				},
@@ -111,15 +116,31 @@ const executionsOf = async () => await server.executions({ workflowId: WORKFLOW_
 
 beforeAll(async () => {
 	standin = await startDembraneStandin({ conversationsPerProject: 5, webhookRetryDelaysMs: [200, 400, 800] });
-	projectId = standin.listProjects().find((project) => standin.conversations(project.id).length > 0)!.id;
+	[projectId, gapProjectId] = standin
+		.listProjects()
+		.filter((project) => standin.conversations(project.id).length > 0)
+		.map((project) => project.id);
+	// n8n routes a webhook before its create() returns and before it stores the secret create() made;
+	// an event in that gap reaches the node without a secret to check it against.
+	standin.onWebhookCreated(async (hook) => {
+		if (hook.project_id !== gapProjectId) return;
+		standin.onWebhookCreated(undefined);
+		gapDelivery = standin.emit('conversation.summarized', { projectId: gapProjectId, conversationId: standin.conversations(gapProjectId)[0].id });
+		await waitFor('the first attempt of the delivery in the gap', () => standin.stats().deliveries.some((attempt) => attempt.webhookId === hook.id), 30_000);
+	});
 	const credential: CredentialFixture = {
 		id: 'dembraneE2eCred1',
 		name: 'dembrane stand-in',
 		type: 'dembraneEchoApi',
 		data: passwordCredentialData(standin),
 	};
-	n8n = await createN8nInstance({ credentials: [credential], workflows: [workflow(credential), manualWorkflow(credential)] });
-	server = await n8n.start({ publish: [WORKFLOW_ID, MANUAL_WORKFLOW_ID] });
+	n8n = await createN8nInstance({ credentials: [credential], workflows: [
+			workflow(credential),
+			manualWorkflow(credential),
+			workflow(credential, { id: GAP_WORKFLOW_ID, webhookId: GAP_WEBHOOK_ID, project: gapProjectId }),
+		],
+	});
+	server = await n8n.start({ publish: [WORKFLOW_ID, MANUAL_WORKFLOW_ID, GAP_WORKFLOW_ID] });
 	await waitFor('the webhook registration', () => liveHooks().length > 0);
 }, 300_000);
 
@@ -205,6 +226,20 @@ test('a signed delivery runs the workflow once; redeliveries of it, before and a
 	expect(emitted).toHaveLength(1);
 	const handled = runs.flatMap((run) => itemsOf(run, 'Handle delivery'));
 	expect(handled).toEqual([expect.objectContaining({ deliveryId: item.deliveryId, conversationId })]);
+});
+
+test('an event sent while n8n registers the webhook is refused with 503 (not run unchecked), and runs once when dembrane retries', async () => {
+	expect(gapDelivery).toBeDefined();
+	const [delivery] = await gapDelivery!;
+	const attempts = standin.stats().deliveries.filter((attempt) => attempt.webhookId === delivery.webhookId);
+	// The first attempt came before n8n had stored the webhook's secret: refused, and dembrane retries 5xx.
+	expect(attempts[0]).toEqual(expect.objectContaining({ attempt: 1, status: 503 }));
+	expect(delivery).toEqual(expect.objectContaining({ delivered: true, status: 200 }));
+	const runs = await finishedRuns(GAP_WORKFLOW_ID, 1);
+	await new Promise((resolve) => setTimeout(resolve, 1000));
+	expect(await server.executions({ workflowId: GAP_WORKFLOW_ID, includeData: true })).toHaveLength(1);
+	expect(runs[0].status).toBe('success');
+	expect(itemsOf(runs[0], 'Handle delivery')).toEqual([expect.objectContaining({ event: 'conversation.summarized', projectId: gapProjectId })]);
 });
 
 test('a wrong signature is refused with 401 and starts nothing', async () => {

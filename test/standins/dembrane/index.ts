@@ -74,6 +74,8 @@ export interface DembraneStandin {
 	generateReport(projectId: string): Report;
 	/** Delivers an event now to the project's subscribed webhooks; resolves after every attempt of every delivery. */
 	emit(event: WebhookEvent, target: EmitTarget): Promise<DeliveryResult[]>;
+	/** Runs `hook` between creating a webhook and answering the create request (an event in that gap). */
+	onWebhookCreated(hook?: (webhook: Webhook) => Promise<void>): void;
 	/** Resolves when all deliveries started so far (by the helpers too) are done. */
 	idle(): Promise<void>;
 	close(): Promise<void>;
@@ -144,6 +146,7 @@ export async function startDembraneStandin(options: Partial<DembraneStandinOptio
 		summarize: (id, summary) => server.summarize(id, summary),
 		generateReport: (projectId) => server.generateReport(projectId),
 		emit: (event, target) => server.emit(event, target),
+		onWebhookCreated: (hook) => server.onWebhookCreated(hook),
 		idle: () => server.idle(),
 		close: () => server.close(),
 	};

@@ -94,6 +94,7 @@ export class DembraneStandinServer {
 	private readonly dispatcher: WebhookDispatcher;
 	private readonly routes: Route[];
 	private closed = false;
+	private webhookCreatedHook?: (webhook: Webhook) => Promise<void>;
 
 	constructor(partial: Partial<DembraneStandinOptions> = {}) {
 		this.options = mergeOptions(defaultOptions(), partial);
@@ -188,6 +189,14 @@ export class DembraneStandinServer {
 		const report = this.store.addReport(projectId, 'published', Date.now());
 		this.fire('report.generated', { projectId, reportId: report.id });
 		return structuredClone(report);
+	}
+
+	/**
+	 * Runs `hook` after a webhook is created and before the create request is answered: what happens in
+	 * production when an event fires while the caller still waits for the answer. Undefined removes it.
+	 */
+	onWebhookCreated(hook?: (webhook: Webhook) => Promise<void>): void {
+		this.webhookCreatedHook = hook;
 	}
 
 	private fire(event: WebhookEvent, target: EmitTarget): void {
@@ -714,6 +723,7 @@ export class DembraneStandinServer {
 			deleted_at: null,
 		};
 		this.store.webhooks.set(webhook.id, webhook);
+		if (this.webhookCreatedHook) await this.webhookCreatedHook(structuredClone(webhook));
 		sendApiJson(context, 201, webhookView(webhook));
 	}
 

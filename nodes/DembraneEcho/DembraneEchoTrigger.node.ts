@@ -157,7 +157,10 @@ export class DembraneEchoTrigger implements INodeType {
 					acceptStatuses: [404],
 				});
 				if (statusCode === 404 || !Array.isArray(body)) return false;
-				return (body as IDataObject[]).some((hook) => String(hook.id) === String(data.webhookId) && hook.url === url);
+				// A webhook set to draft or archived in dembrane gets no deliveries: create() replaces it.
+				return (body as IDataObject[]).some(
+					(hook) => String(hook.id) === String(data.webhookId) && hook.url === url && (hook.status ?? 'published') === 'published',
+				);
 			},
 
 			async create(this: IHookFunctions): Promise<boolean> {
@@ -166,6 +169,14 @@ export class DembraneEchoTrigger implements INodeType {
 				const url = this.getNodeWebhookUrl('default') as string;
 				const events = selectedEvents.call(this);
 				const secret = randomBytes(32).toString('hex');
+				const data = this.getWorkflowStaticData('node') as RegistrationData;
+				// The one registered before (n8n's URL changed, or it was unpublished in dembrane) would be left
+				// behind, still subscribed; remove it first. Best effort: it may be gone or out of reach.
+				try {
+					await deleteRegisteredWebhook.call(this, data);
+				} catch (error) {
+					this.logger.warn(`Dembrane ECHO Trigger: could not delete the webhook registered before (${(error as Error).message}); creating the new one anyway`);
+				}
 				let created: IDataObject;
 				try {
 					const { body } = await dembraneApiRequest.call(this, {
@@ -187,22 +198,13 @@ export class DembraneEchoTrigger implements INodeType {
 					throw new NodeApiError(this.getNode(), error as JsonObject);
 				}
 				if (created?.id === undefined) throw new NodeOperationError(this.getNode(), 'dembrane created the webhook but sent no ID');
-				const data = this.getWorkflowStaticData('node') as RegistrationData;
 				Object.assign(data, { webhookId: String(created.id), secret, projectId, url });
 				return true;
 			},
 
 			async delete(this: IHookFunctions): Promise<boolean> {
-				const data = this.getWorkflowStaticData('node') as RegistrationData;
-				if (this.getNodeParameter('registration') !== 'automatic' || !data.webhookId || !data.projectId) return true;
-				await dembraneApiRequest.call(this, {
-					method: 'DELETE',
-					path: apiPath`/api/projects/${data.projectId}/webhooks/${data.webhookId}`,
-					acceptStatuses: [404],
-				});
-				delete data.webhookId;
-				delete data.secret;
-				delete data.url;
+				if (this.getNodeParameter('registration') !== 'automatic') return true;
+				await deleteRegisteredWebhook.call(this, this.getWorkflowStaticData('node') as RegistrationData);
 				return true;
 			},
 		},
@@ -288,6 +290,19 @@ function projectIdOfHook(this: IHookFunctions): string {
 	const id = typeof value === 'string' ? value : String(value?.value ?? '');
 	if (!id.trim()) throw new NodeOperationError(this.getNode(), 'No project chosen', { description: 'Pick the project whose events should start this workflow.' });
 	return id.trim();
+}
+
+/** Deletes the webhook this node registered (gone already is fine) and forgets it. */
+async function deleteRegisteredWebhook(this: IHookFunctions, data: RegistrationData): Promise<void> {
+	if (!data.webhookId || !data.projectId) return;
+	await dembraneApiRequest.call(this, {
+		method: 'DELETE',
+		path: apiPath`/api/projects/${data.projectId}/webhooks/${data.webhookId}`,
+		acceptStatuses: [404],
+	});
+	delete data.webhookId;
+	delete data.secret;
+	delete data.url;
 }
 
 function selectedEvents(this: IHookFunctions | IWebhookFunctions): string[] {

@@ -1,13 +1,13 @@
 /**
  * The Project picker (list search) pages past its first 200 projects. n8n's load-options context is
- * stood in by the few members the transport uses, its HTTP helper by fetch against the dembrane stand-in
- * (with the Bearer header n8n's credential `authenticate` would add).
+ * stood in by the few members the transport uses, its HTTP helper by fetch against the dembrane stand-in.
  */
-import type { IHttpRequestOptions, ILoadOptionsFunctions } from 'n8n-workflow';
+import type { ILoadOptionsFunctions } from 'n8n-workflow';
 
 import { searchProjects } from '../../nodes/DembraneEcho/methods/listSearch';
 import type { DembraneStandin } from '../standins/dembrane';
 import { startDembraneStandin } from '../standins/dembrane';
+import { fetchHttpHelper } from '../support/fetch-http-helper';
 
 let standin: DembraneStandin;
 beforeAll(async () => {
@@ -21,16 +21,7 @@ function pickerContext(): ILoadOptionsFunctions {
 		getNode: () => ({ id: 'n1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
 		getCredentials: async () => ({ baseUrl: standin.url, authMethod: 'accessToken', accessToken: token }),
 		logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-		helpers: {
-			httpRequestWithAuthentication: async (_type: string, options: IHttpRequestOptions) => {
-				const url = new URL(String(options.url), String(options.baseURL));
-				for (const [key, value] of Object.entries(options.qs ?? {})) url.searchParams.set(key, String(value));
-				const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-				const body = await response.text();
-				if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { response: { status: response.status, headers: {}, data: body } });
-				return { statusCode: response.status, headers: Object.fromEntries(response.headers), body };
-			},
-		},
+		helpers: { httpRequestWithAuthentication: fetchHttpHelper(token) },
 	} as unknown as ILoadOptionsFunctions;
 }
 

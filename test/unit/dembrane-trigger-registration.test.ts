@@ -1,0 +1,95 @@
+/**
+ * The dembrane ECHO Trigger's webhook registration (Automatic) against the stand-in: what n8n's
+ * activation calls (checkExists, then create when it answers false; delete on deactivation). n8n's hook
+ * context is stood in by the members the node uses; its HTTP helper by fetch. test/e2e/dembrane-trigger
+ * covers create and delete in a real n8n. There n8n 2.41.1 asks checkExists on activation; a restart
+ * does not ask (the stand-in sees no request), so the cases below are checked here.
+ */
+import type { IDataObject, IHookFunctions } from 'n8n-workflow';
+
+import { DembraneEchoTrigger } from '../../nodes/DembraneEcho/DembraneEchoTrigger.node';
+import type { DembraneStandin } from '../standins/dembrane';
+import { startDembraneStandin } from '../standins/dembrane';
+import { fetchHttpHelper } from '../support/fetch-http-helper';
+
+let standin: DembraneStandin;
+let projectId: string;
+let token: string;
+beforeAll(async () => {
+	standin = await startDembraneStandin({ projects: 2, conversationsPerProject: 1, chunksPerConversation: 1 });
+	projectId = standin.listProjects()[0].id;
+	token = standin.issueAccessToken({ ttlSeconds: 600 });
+}, 60_000);
+afterAll(async () => standin.close());
+
+const hooks = new DembraneEchoTrigger().webhookMethods.default;
+
+/** One workflow's trigger node: its static data lives as long as the object, as n8n keeps it. */
+function hookContext(state: { url: string; staticData: IDataObject; warnings: string[] }): IHookFunctions {
+	const parameters: IDataObject = { registration: 'automatic', project: projectId, events: ['conversation.summarized'] };
+	return {
+		getNode: () => ({ id: 'n1', name: 'Dembrane ECHO Trigger', type: 'dembraneEchoTrigger', typeVersion: 1.1, position: [0, 0], parameters }),
+		getNodeParameter: (name: string, fallback?: unknown) => parameters[name] ?? fallback,
+		getWorkflowStaticData: () => state.staticData,
+		getNodeWebhookUrl: () => state.url,
+		getWorkflow: () => ({ id: 'wf1', name: 'registration test', active: true }),
+		getCredentials: async () => ({ baseUrl: standin.url, authMethod: 'accessToken', accessToken: token }),
+		logger: { debug: () => undefined, info: () => undefined, warn: (message: string) => state.warnings.push(message), error: () => undefined },
+		helpers: { httpRequestWithAuthentication: fetchHttpHelper(token) },
+	} as unknown as IHookFunctions;
+}
+
+/** Changes a webhook the way a person does in dembrane's dashboard. */
+async function manage(method: 'PATCH' | 'DELETE', hookId: string, body?: IDataObject): Promise<void> {
+	const response = await fetch(`${standin.url}/api/projects/${projectId}/webhooks/${hookId}`, {
+		method,
+		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+		body: body && JSON.stringify(body),
+	});
+	expect(response.ok).toBe(true);
+	await response.text();
+}
+
+const liveHooks = () => standin.webhooks(projectId).filter((hook) => !hook.deleted_at);
+
+test('checkExists keeps a published webhook; one set to draft, deleted, or at an old URL is replaced, and the one before removed', async () => {
+	const state = { url: 'http://127.0.0.1:5678/webhook/abc/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
+	const context = hookContext(state);
+
+	expect(await hooks.checkExists.call(context)).toBe(false);
+	await hooks.create.call(context);
+	const [first] = liveHooks();
+	expect(first).toEqual(expect.objectContaining({ url: state.url, status: 'published', events: ['conversation.summarized'] }));
+	expect(state.staticData).toEqual({ webhookId: first.id, secret: first.secret, projectId, url: state.url });
+	expect(await hooks.checkExists.call(context)).toBe(true);
+
+	// Set to draft in dembrane: no deliveries come. It is replaced, not left beside the new one.
+	await manage('PATCH', first.id, { status: 'draft' });
+	expect(await hooks.checkExists.call(context)).toBe(false);
+	await hooks.create.call(context);
+	const [second] = liveHooks();
+	expect(liveHooks()).toHaveLength(1);
+	expect(second.id).not.toBe(first.id);
+	expect(second).toEqual(expect.objectContaining({ url: state.url, status: 'published' }));
+	expect(second.secret).not.toBe(first.secret);
+	expect(state.staticData).toEqual(expect.objectContaining({ webhookId: second.id, secret: second.secret }));
+
+	// Deleted in dembrane: registered again.
+	await manage('DELETE', second.id);
+	expect(await hooks.checkExists.call(context)).toBe(false);
+	await hooks.create.call(context);
+	const [third] = liveHooks();
+	expect(liveHooks()).toHaveLength(1);
+	expect(third.id).not.toBe(second.id);
+
+	// n8n's URL changed (WEBHOOK_URL): the webhook at the old URL is removed, not left failing.
+	state.url = 'https://n8n.example.org/webhook/abc/webhook';
+	expect(await hooks.checkExists.call(context)).toBe(false);
+	await hooks.create.call(context);
+	expect(liveHooks()).toEqual([expect.objectContaining({ url: state.url, status: 'published' })]);
+	expect(state.warnings).toEqual([]);
+
+	await hooks.delete.call(context);
+	expect(liveHooks()).toEqual([]);
+	expect(state.staticData).toEqual({ projectId });
+}, 60_000);

@@ -15,6 +15,7 @@ import { pollOnce, readSyncState } from './helpers/incrementalSync';
 import { metadataUserFilters } from './helpers/query';
 import { openDecagonConnection } from './transport';
 import { paginateExport } from './transport/paginator';
+import { numberParameter } from '../shared/parameters';
 import { dateParameterToEpochMs } from '../shared/time';
 
 /** How many recent conversations "Fetch Test Event" shows. */
@@ -123,7 +124,7 @@ export class DecagonTrigger implements INodeType {
 			if (userFilters) extraQuery.user_filters = userFilters;
 		} catch (error) {
 			throw new NodeOperationError(this.getNode(), (error as Error).message, {
-				description: 'Fill in the key or remove that filter.',
+				description: 'Fill in every key, each once, or remove the filter.',
 			});
 		}
 		const connection = await openDecagonConnection.call(this);
@@ -149,9 +150,9 @@ export class DecagonTrigger implements INodeType {
 		const startFrom = this.getNodeParameter('startFrom') as SyncSettings['startFrom'];
 		const settings: SyncSettings = {
 			startFrom,
-			lookbackSeconds: Math.max(0, Number(options.lookbackMinutes ?? 10)) * 60,
-			settleSeconds: Math.max(0, Number(options.settleSeconds ?? 120)),
-			maxPerPoll: Math.max(1, Number(options.maxPerPoll ?? 1000)),
+			lookbackSeconds: numberParameter(this.getNode(), options.lookbackMinutes ?? 10, 'Lookback (Minutes)', { min: 0, whole: false }) * 60,
+			settleSeconds: numberParameter(this.getNode(), options.settleSeconds ?? 120, 'Settle Time (Seconds)', { min: 0, whole: false }),
+			maxPerPoll: numberParameter(this.getNode(), options.maxPerPoll ?? 1000, 'Max Conversations per Poll', { min: 1 }),
 			startKey: startKeyOf(this.getNode().parameters),
 		};
 		if (startFrom === 'date') {

@@ -234,8 +234,17 @@ export class DembraneEchoTrigger implements INodeType {
 			return reject(503, 'This webhook is still being registered; try again shortly');
 		}
 		if (secret) {
-			const check = verifySignature(secret, raw, headers['x-webhook-signature'] ?? headers['x-dembrane-signature']);
-			if (check === 'missing' || check === 'invalid') return reject(401, `Signature ${check}`);
+			const header = headers['x-webhook-signature'] ?? headers['x-dembrane-signature'];
+			let check = verifySignature(secret, raw, header);
+			// A secret pasted with a trailing space or line break: dembrane never retries the 401s it would cause.
+			if (check === 'invalid' && secret.trim() !== secret && secret.trim()) check = verifySignature(secret.trim(), raw, header);
+			if (check === 'missing' || check === 'invalid') {
+				// Every event is lost while the secrets differ (dembrane does not retry a 4xx): say so where the user looks.
+				this.logger.warn(
+					`Dembrane ECHO Trigger: refused a delivery whose signature is ${check}. If it came from dembrane, the webhook's secret there differs from this node's (${registration === 'automatic' ? 'unpublish and publish the workflow to register it again' : 'type the same secret in both'})`,
+				);
+				return reject(401, `Signature ${check}`);
+			}
 		}
 
 		let payload: IDataObject;

@@ -83,24 +83,48 @@ function zoneOffsetMinutes(utcMs: number, timeZone: string): number {
 	return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
 }
 
+/** Whether the fields name a real wall-clock time (Date.UTC would roll 2025-02-30 over to March). */
+function partsInRange(p: DateParts): boolean {
+	const daysInMonth = new Date(Date.UTC(p.year, p.month, 0)).getUTCDate();
+	return p.month >= 1 && p.month <= 12 && p.day >= 1 && p.day <= daysInMonth && p.hour <= 23 && p.minute <= 59 && p.second <= 59;
+}
+
+/** Text other than ISO 8601 is read only when it names its zone: otherwise Date.parse uses the server's. */
+const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|[+-]\d{4}\b/;
+
+/** Epoch numbers: seconds, or milliseconds from 1e11 on. */
+function epochToMs(value: number, shown: unknown): number {
+	if (!Number.isFinite(value) || value < 0) throw new Error(`"${String(shown)}" is not a date and time`);
+	return value > 1e11 ? value : value * 1000;
+}
+
 /**
  * Reads a date-time node parameter to epoch milliseconds. Zone-less text is wall-clock time in
- * `timeZone` (the workflow's), as n8n's date picker means it. Throws a readable Error when unreadable.
+ * `timeZone` (the workflow's), as n8n's date picker means it. Throws a readable Error when unreadable,
+ * never guesses: an impossible date, a bare year or a zone-less free-form text would give a wrong window.
  */
 export function dateParameterToEpochMs(value: unknown, timeZone: string): number {
-	if (value instanceof Date) return value.getTime();
-	if (typeof value === 'number') return value > 1e11 ? value : value * 1000;
+	if (value instanceof Date) {
+		if (Number.isNaN(value.getTime())) throw new Error(`"${String(value)}" is not a date and time`);
+		return value.getTime();
+	}
+	if (typeof value === 'number') return epochToMs(value, value);
 	if (value && typeof value === 'object' && typeof (value as { toMillis?: unknown }).toMillis === 'function') {
 		return (value as { toMillis: () => number }).toMillis();
 	}
 	const text = typeof value === 'string' ? value.trim() : '';
-	if (/^\d+$/.test(text)) return dateParameterToEpochMs(Number(text), timeZone);
+	if (/^\d+$/.test(text)) {
+		// 9–10 digits are epoch seconds, 12–13 milliseconds; "2025" or "20250105" are not.
+		if (!/^(?:\d{9,10}|\d{12,13})$/.test(text)) throw new Error(`"${text}" is neither a date and time nor epoch seconds or milliseconds`);
+		return epochToMs(Number(text), text);
+	}
 	const parts = splitDate(text);
 	if (!parts) {
-		const parsed = Date.parse(text);
+		const parsed = NAMES_ITS_ZONE.test(text) ? Date.parse(text) : NaN;
 		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time`);
 		return parsed;
 	}
+	if (!partsInRange(parts)) throw new Error(`"${text}" is not a valid date and time`);
 	const wallClockAsUtc = partsAsUtc(parts);
 	if (parts.offset) return wallClockAsUtc - offsetToMinutes(parts.offset) * 60_000;
 	// Two passes settle the offset even next to a daylight-saving change.

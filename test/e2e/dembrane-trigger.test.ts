@@ -88,7 +88,8 @@ function manualWorkflow(credential: CredentialFixture): WorkflowFixture {
 				parameters: {
 					registration: 'manual',
 					events: ['conversation.summarized'],
-					secret: MANUAL_SECRET,
+					// As pasted, with a line break: dembrane's secret has none.
+					secret: `${MANUAL_SECRET}\n`,
 					options: { fetchFullTranscript: true },
 				},
 				credentials: { dembraneEchoApi: { id: credential.id, name: credential.name } },
@@ -302,6 +303,8 @@ test('Manual registration (version 1.1): answers at once while the execution fet
 	const wrong = await fetch(url, { method: 'POST', body, headers: { ...headers, 'X-Webhook-Signature': `sha256=${'0'.repeat(64)}` } });
 	expect(wrong.status).toBe(401);
 	await wrong.text();
+	// dembrane does not retry a 401: the refusal must show where the user looks.
+	await waitFor('the refusal in n8n’s log', () => server.logTail().includes('refused a delivery whose signature is invalid'), 10_000);
 
 	const runs = await finishedRuns(MANUAL_WORKFLOW_ID, 2);
 	expect(runs).toHaveLength(2);

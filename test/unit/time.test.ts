@@ -37,4 +37,23 @@ describe('dateParameterToEpochMs', () => {
 	it('rejects junk with a readable message', () => {
 		expect(() => dateParameterToEpochMs('next tuesday', 'UTC')).toThrow('"next tuesday" is not a date and time');
 	});
+	it('never guesses: impossible dates, bare years and zone-less free text are errors, not another window', () => {
+		for (const impossible of ['2025-02-30T00:00:00', '2025-13-45', '2025-01-01T25:99:00', '2025-04-31', '2025-01-01T23:59:60']) {
+			expect(() => dateParameterToEpochMs(impossible, 'Europe/Berlin')).toThrow('is not a valid date and time');
+		}
+		expect(dateParameterToEpochMs('2024-02-29', 'UTC')).toBe(Date.UTC(2024, 1, 29));
+		for (const notEpoch of ['2025', '20250105', '12345678901']) {
+			expect(() => dateParameterToEpochMs(notEpoch, 'UTC')).toThrow('is neither a date and time nor epoch seconds or milliseconds');
+		}
+		// Date.parse would read these in the server's zone (or invent a year): not the workflow's.
+		for (const vague of ['Mar 7', 'Jan 5 2025', '2025/01/05 00:00', '2025-1-5']) {
+			expect(() => dateParameterToEpochMs(vague, 'Europe/Berlin')).toThrow('is not a date and time');
+		}
+		expect(() => dateParameterToEpochMs(Number.NaN, 'UTC')).toThrow('is not a date and time');
+		expect(() => dateParameterToEpochMs(-5, 'UTC')).toThrow('is not a date and time');
+		expect(() => dateParameterToEpochMs(new Date(Number.NaN), 'UTC')).toThrow('is not a date and time');
+		// Free text that names its zone is unambiguous.
+		expect(dateParameterToEpochMs('Mon, 05 Jan 2025 10:00:00 GMT', 'Europe/Berlin')).toBe(Date.UTC(2025, 0, 5, 10));
+		expect(dateParameterToEpochMs('Sun Jan 05 2025 11:00:00 GMT+0100 (Central European Standard Time)', 'UTC')).toBe(Date.UTC(2025, 0, 5, 10));
+	});
 });

@@ -203,6 +203,18 @@ test('Report → Get Latest of a project that does not exist fails with what to 
 	expect(tolerant).toEqual([expect.objectContaining({ json: expect.objectContaining({ error: expect.stringMatching(/Project not found/) }), pairedItem: { item: 0 } })]);
 });
 
+test('wrong input is an error that says what to do: a Report ID that is not a number, an unknown Workspace ID, a Limit of -1', async () => {
+	const { id } = withTranscripts();
+	const report = await run(echo({ resource: 'report', operation: 'get', project: project(id), reportId: 'abc' }));
+	expect(report.error?.message).toBe('Report ID must be a whole number, not "abc"');
+	const workspace = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true, filters: { workspaceId: 'no-such-workspace' } }));
+	expect(workspace.error?.message).toBe('This account has no workspace with ID "no-such-workspace"');
+	expect((workspace.error as { description?: string })?.description).toContain(standin.listWorkspaces()[0].id);
+	// -1 sliced off the last report and 0 gave nothing, both silently.
+	const limit = await run(echo({ resource: 'report', operation: 'getMany', project: project(id), returnAll: false, limit: -1 }));
+	expect(limit.error?.message).toMatch(/^Limit must be a whole number of at least 1/);
+});
+
 describe('authentication', () => {
 	test('an expired token is renewed by logging in again, and the run succeeds', async () => {
 		const expired = standin.issueAccessToken({ ttlSeconds: -10 });

@@ -8,6 +8,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { limitField, returnAllField } from '../../../shared/descriptions';
 import { JsonLinesCollector } from '../../../shared/jsonLines';
+import { nameParameter, numberParameter, resultLimit } from '../../../shared/parameters';
 import { dateParameterToEpochMs } from '../../../shared/time';
 import {
 	conversationKey,
@@ -166,7 +167,7 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
 	} catch (error) {
 		throw new NodeOperationError(node, (error as Error).message, {
 			itemIndex,
-			description: 'Fill in the key or remove that filter.',
+			description: 'Fill in every key, each once, or remove the filter.',
 		});
 	}
 	return query;
@@ -178,8 +179,7 @@ export async function execute(
 	connection: DecagonConnection,
 	itemIndex: number,
 ): Promise<INodeExecutionData[]> {
-	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
-	const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex) as number);
+	const limit = resultLimit.call(this, itemIndex);
 	const output = this.getNodeParameter('output', itemIndex) as OutputMode;
 	const simplify = this.getNodeParameter('simplify', itemIndex) as boolean;
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
@@ -209,7 +209,7 @@ export async function execute(
 		},
 		{
 			startCursor: options.startCursor,
-			maxPages: options.maxPages,
+			maxPages: options.maxPages === undefined ? undefined : numberParameter(this.getNode(), options.maxPages, 'Max Pages', { min: 0, itemIndex }),
 			onWarning: (message) => {
 				this.logger.warn(message);
 				this.addExecutionHints({ message, type: 'warning', location: 'outputPane' });
@@ -231,8 +231,8 @@ export async function execute(
 	const pairedItem = { item: itemIndex };
 
 	if (output === 'jsonl') {
-		const fileName = options.fileName || 'decagon-conversations.jsonl';
-		const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
+		const fileName = options.fileName?.trim() || 'decagon-conversations.jsonl';
+		const binaryPropertyName = nameParameter(this.getNode(), this.getNodeParameter('binaryPropertyName', itemIndex, 'data'), 'Put Output File in Field', itemIndex);
 		const transform = simplify ? (record: unknown) => simplifyConversation(record as IDataObject) : undefined;
 		const binary = await this.helpers.prepareBinaryData(
 			collector.toStream(transform),

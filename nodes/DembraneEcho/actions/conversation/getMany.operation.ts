@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { resultLimit } from '../../../shared/parameters';
 import { dashboardContext, listConversations, projectIdOf } from '../../helpers/api';
 import { dashboardUrl, simplifyConversation } from '../../helpers/conversation';
 import { limitField, projectLocator, returnAllField, simplifyField } from '../common.descriptions';
@@ -53,8 +54,7 @@ export const description: INodeProperties[] = [
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const projectId = projectIdOf.call(this, itemIndex);
-	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
-	const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex) as number);
+	const limit = resultLimit.call(this, itemIndex);
 	const simplify = this.getNodeParameter('simplify', itemIndex, false) as boolean;
 	const sort = this.getNodeParameter('sort', itemIndex, '-created_at') as string;
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;

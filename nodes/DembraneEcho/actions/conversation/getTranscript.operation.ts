@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { nameParameter } from '../../../shared/parameters';
 import { requiredId } from '../../helpers/api';
 import { apiPath, dembraneApiRequest, parseJson } from '../../transport';
 import { conversationIdField } from '../common.descriptions';
@@ -56,7 +57,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const transcript = transcriptText(response.body, response.headers['content-type']);
 	const pairedItem = { item: itemIndex };
 	if (output === 'field') return [{ json: { conversationId, transcript }, pairedItem }];
-	const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
+	const binaryPropertyName = nameParameter(this.getNode(), this.getNodeParameter('binaryPropertyName', itemIndex, 'data'), 'Put Output File in Field', itemIndex);
 	const fileName = `${conversationId}-transcript.${output}`;
 	const binary = await this.helpers.prepareBinaryData(
 		Buffer.from(transcript, 'utf8'),

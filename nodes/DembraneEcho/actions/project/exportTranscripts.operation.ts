@@ -2,6 +2,7 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, I
 import { NodeOperationError } from 'n8n-workflow';
 
 import { apiError, serverMessage } from '../../../shared/errors';
+import { nameParameter, numberParameter } from '../../../shared/parameters';
 import type { ZipLimits } from '../../../shared/zip';
 import { readZipEntries, ZipReadError } from '../../../shared/zip';
 import { dashboardContext, listConversations, projectDetails, projectIdOf, projectNotFoundError } from '../../helpers/api';
@@ -324,7 +325,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	if (output === 'zip') {
 		const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
-		const binaryPropertyName = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
+		const binaryPropertyName = nameParameter(node, this.getNodeParameter('binaryPropertyName', itemIndex, 'data'), 'Put Output File in Field', itemIndex);
 		const binary = await this.helpers.prepareBinaryData(response.body as never, fileName, 'application/zip');
 		return [{ json: { projectId, fileName, bytes: await storedBytes.call(this, binary), fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem: { item: itemIndex } }];
 	}
@@ -332,8 +333,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const files: TranscriptFile[] = [];
 	if (emptyDetail === undefined) {
 		const limits: ZipLimits = {
-			maxEntries: options.maxEntries ?? 100000,
-			maxTotalBytes: (options.maxTotalMegabytes ?? 1024) * 1024 * 1024,
+			maxEntries: numberParameter(node, options.maxEntries ?? 100000, 'Max Files', { min: 1, itemIndex }),
+			maxTotalBytes: numberParameter(node, options.maxTotalMegabytes ?? 1024, 'Max Unzipped Size (MB)', { min: 1, whole: false, itemIndex }) * 1024 * 1024,
 		};
 		try {
 			for await (const entry of readZipEntries(response.body as AsyncIterable<Uint8Array>, limits)) {

@@ -1,5 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
+import { resultLimit } from '../../../shared/parameters';
 import { apiPath, dembraneApiRequest } from '../../transport';
 import type { DembraneContext } from '../../transport';
 import { limitField, returnAllField } from '../common.descriptions';
@@ -28,9 +30,15 @@ export const description: INodeProperties[] = [
 /** Every project the account can see, workspace by workspace, with the workspace's name. */
 export async function listProjects(this: DembraneContext, search: string, limit: number, workspaceId?: string): Promise<IDataObject[]> {
 	const { body } = await dembraneApiRequest.call(this, { path: '/api/v2/workspaces' });
-	const workspaces = (((body as IDataObject)?.workspaces as IDataObject[]) ?? []).filter(
-		(workspace) => !workspaceId || workspace.id === workspaceId,
-	);
+	const all = ((body as IDataObject)?.workspaces as IDataObject[]) ?? [];
+	const workspaces = all.filter((workspace) => !workspaceId || workspace.id === workspaceId);
+	if (workspaceId && workspaces.length === 0) {
+		// A typo would otherwise return no projects, as if the workspace were empty.
+		const known = all.map((workspace) => `${String(workspace.name)} (${String(workspace.id)})`).join(', ');
+		throw new NodeOperationError(this.getNode(), `This account has no workspace with ID "${workspaceId}"`, {
+			description: known ? `Its workspaces: ${known.slice(0, 500)}` : 'This account belongs to no workspace.',
+		});
+	}
 	const projects: IDataObject[] = [];
 	for (const workspace of workspaces) {
 		for (let page = 0; page < MAX_PAGES && projects.length < limit; page++) {
@@ -48,8 +56,7 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 }
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
-	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
-	const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex) as number);
+	const limit = resultLimit.call(this, itemIndex);
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as { search?: string; workspaceId?: string };
 	const projects = await listProjects.call(this, filters.search ?? '', limit, filters.workspaceId?.trim() || undefined);
 	return projects.map((json) => ({ json, pairedItem: { item: itemIndex } }));

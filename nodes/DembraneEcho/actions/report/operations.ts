@@ -1,6 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { serverMessage } from '../../../shared/errors';
+import { resultLimit } from '../../../shared/parameters';
 import { projectIdOf, projectNotFoundError, requiredId } from '../../helpers/api';
 import { reportTitle } from '../../helpers/conversation';
 import { apiPath, dembraneApiRequest } from '../../transport';
@@ -56,6 +58,13 @@ export async function execute(this: IExecuteFunctions, operation: string, itemIn
 	const pairedItem = { item: itemIndex };
 	if (operation === 'get') {
 		const reportId = requiredId.call(this, 'reportId', 'Report ID', itemIndex);
+		// dembrane's report IDs are integers; anything else draws a bare 422 from its route.
+		if (!/^\d+$/.test(reportId)) {
+			throw new NodeOperationError(this.getNode(), `Report ID must be a whole number, not "${reportId}"`, {
+				itemIndex,
+				description: 'Pick the report from Report → Get Many or Get Latest (its "id").',
+			});
+		}
 		return [{ json: await reportDetail.call(this, projectId, reportId), pairedItem }];
 	}
 	if (operation === 'getLatest') {
@@ -74,8 +83,7 @@ export async function execute(this: IExecuteFunctions, operation: string, itemIn
 		}
 		return [{ json: await reportDetail.call(this, projectId, latest.id as number), pairedItem }];
 	}
-	const returnAll = this.getNodeParameter('returnAll', itemIndex) as boolean;
-	const limit = returnAll ? Infinity : (this.getNodeParameter('limit', itemIndex) as number);
+	const limit = resultLimit.call(this, itemIndex);
 	const { body } = await dembraneApiRequest.call(this, { path: apiPath`/api/projects/${projectId}/reports` });
 	const reports = Array.isArray(body) ? (body as IDataObject[]) : (((body as IDataObject)?.reports as IDataObject[]) ?? []);
 	return reports.slice(0, limit).map((report) => ({ json: withTitle(report), pairedItem }));

@@ -1,0 +1,37 @@
+import type { IExecuteFunctions, INode } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+/**
+ * Numbers and names from node parameters, checked. n8n enforces a number field's minValue only in the
+ * editor, and an expression can hand the node any value: NaN or -1 would otherwise mean "no limit" or
+ * "nothing" without a word.
+ */
+export function numberParameter(
+	node: INode,
+	value: unknown,
+	label: string,
+	{ min, whole = true, itemIndex }: { min: number; whole?: boolean; itemIndex?: number },
+): number {
+	const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+	if (typeof number !== 'number' || !Number.isFinite(number) || number < min || (whole && !Number.isInteger(number))) {
+		const shown = JSON.stringify(value) ?? String(value);
+		throw new NodeOperationError(node, `${label} must be ${whole ? 'a whole number' : 'a number'} of at least ${min}, not ${shown.slice(0, 60)}`, {
+			itemIndex,
+			description: `Set ${label} to ${min} or more${whole ? ', without decimals' : ''}.`,
+		});
+	}
+	return number;
+}
+
+/** Return All / Limit, as every list operation has them: Infinity, or a Limit of at least 1. */
+export function resultLimit(this: IExecuteFunctions, itemIndex: number): number {
+	if (this.getNodeParameter('returnAll', itemIndex) as boolean) return Infinity;
+	return numberParameter(this.getNode(), this.getNodeParameter('limit', itemIndex), 'Limit', { min: 1, itemIndex });
+}
+
+/** Text that names something (a binary field, a file): trimmed, and an error when nothing is left. */
+export function nameParameter(node: INode, value: unknown, label: string, itemIndex: number): string {
+	const text = typeof value === 'string' ? value.trim() : '';
+	if (!text) throw new NodeOperationError(node, `${label} is empty`, { itemIndex, description: `Enter a ${label.toLowerCase()}, or leave the default.` });
+	return text;
+}

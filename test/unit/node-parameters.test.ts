@@ -1,0 +1,53 @@
+/**
+ * Parameters as expressions can hand them to a node: n8n checks a number field's minimum only in the
+ * editor. Each wrong value is an error naming the field, never a silent "no limit" or "nothing".
+ */
+import type { IExecuteFunctions, INode } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { metadataUserFilters } from '../../nodes/Decagon/helpers/query';
+import { nameParameter, numberParameter, resultLimit } from '../../nodes/shared/parameters';
+
+const node: INode = { id: 'n1', name: 'Node', type: 'x', typeVersion: 1, position: [0, 0], parameters: {} };
+
+function listContext(parameters: Record<string, unknown>): IExecuteFunctions {
+	return { getNode: () => node, getNodeParameter: (name: string) => parameters[name] } as unknown as IExecuteFunctions;
+}
+
+test('numberParameter: whole numbers from the minimum on; numeric text as typed in an expression', () => {
+	expect(numberParameter(node, 0, 'Max Pages', { min: 0 })).toBe(0);
+	expect(numberParameter(node, '25', 'Max Pages', { min: 0 })).toBe(25);
+	expect(numberParameter(node, 2.5, 'Lookback (Minutes)', { min: 0, whole: false })).toBe(2.5);
+	for (const wrong of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 'x', '', '  ', null, undefined, true, {}]) {
+		expect(() => numberParameter(node, wrong, 'Max Pages', { min: 0, itemIndex: 2 })).toThrow(NodeOperationError);
+	}
+	const error = (() => {
+		try {
+			numberParameter(node, '2 min', 'Settle Time (Seconds)', { min: 0, whole: false });
+		} catch (caught) {
+			return caught as NodeOperationError;
+		}
+	})();
+	expect(error?.message).toBe('Settle Time (Seconds) must be a number of at least 0, not "2 min"');
+});
+
+test('resultLimit: Return All is no limit; a Limit below 1 or not a number is an error, not 0 items or everything', () => {
+	expect(resultLimit.call(listContext({ returnAll: true, limit: -1 }), 0)).toBe(Infinity);
+	expect(resultLimit.call(listContext({ returnAll: false, limit: 7 }), 0)).toBe(7);
+	for (const limit of [0, -1, 'abc', 2.5, Number.NaN]) {
+		expect(() => resultLimit.call(listContext({ returnAll: false, limit }), 0)).toThrow(/^Limit must be a whole number of at least 1/);
+	}
+});
+
+test('nameParameter: trimmed; empty is an error', () => {
+	expect(nameParameter(node, ' data ', 'Put Output File in Field', 0)).toBe('data');
+	expect(() => nameParameter(node, '   ', 'Put Output File in Field', 0)).toThrow('Put Output File in Field is empty');
+	expect(() => nameParameter(node, undefined, 'Put Output File in Field', 0)).toThrow('Put Output File in Field is empty');
+});
+
+test('Decagon metadata filter: a key given twice (after trimming) is an error, not a silently dropped filter', () => {
+	expect(metadataUserFilters({ filter: [{ key: ' plan ', value: 'pro' }, { key: 'region', value: 'eu' }] })).toBe(
+		JSON.stringify({ metadata_filter: { plan: 'pro', region: 'eu' } }),
+	);
+	expect(() => metadataUserFilters({ filter: [{ key: 'a', value: '1' }, { key: 'a ', value: '2' }] })).toThrow('The metadata filter key "a" is given twice');
+});

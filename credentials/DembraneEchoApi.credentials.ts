@@ -11,7 +11,7 @@ import type {
  * dembrane ECHO's API checks a Directus-signed JWT. Production integrations log in to Directus with
  * e-mail and password and get a short-lived access token (minutes); n8n keeps it in the hidden,
  * expirable `sessionToken` field and calls preAuthentication again when it is empty or draws a 401.
- * A pasted access token (self-hosted setups with long-lived JWTs) goes through the same field.
+ * A pasted access token (self-hosted setups with long-lived JWTs) is sent directly.
  */
 export class DembraneEchoApi implements ICredentialType {
 	name = 'dembraneEchoApi';
@@ -128,7 +128,10 @@ export class DembraneEchoApi implements ICredentialType {
 		type: 'generic',
 		properties: {
 			headers: {
-				Authorization: '=Bearer {{$credentials.sessionToken}}',
+				// A pasted token is sent as it is now, not as copied into the session when first used: an edited
+				// token applies at once. A login's session is renewed on a 401 or when empty.
+				Authorization:
+					'=Bearer {{$credentials.authMethod === "accessToken" ? String($credentials.accessToken).replace(/^Bearer\\s+/i, "").trim() : $credentials.sessionToken}}',
 			},
 		},
 	};

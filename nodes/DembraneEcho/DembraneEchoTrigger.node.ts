@@ -170,12 +170,21 @@ export class DembraneEchoTrigger implements INodeType {
 				const events = selectedEvents.call(this);
 				const secret = randomBytes(32).toString('hex');
 				const data = this.getWorkflowStaticData('node') as RegistrationData;
-				// The one registered before (n8n's URL changed, or it was unpublished in dembrane) would be left
-				// behind, still subscribed; remove it first. Best effort: it may be gone or out of reach.
+				// Webhooks left behind would stay subscribed, their deliveries refused (their secret is lost): the one
+				// registered before (n8n's URL changed, or it was unpublished in dembrane), and any at this URL from a
+				// create whose answer never arrived. Best effort: they may be gone or out of reach.
 				try {
 					await deleteRegisteredWebhook.call(this, data);
+					const { statusCode, body } = await dembraneApiRequest.call(this, {
+						path: apiPath`/api/projects/${projectId}/webhooks`,
+						acceptStatuses: [404],
+					});
+					for (const hook of statusCode === 404 || !Array.isArray(body) ? [] : (body as IDataObject[])) {
+						if (hook.url !== url || hook.id === undefined) continue;
+						await deleteRegisteredWebhook.call(this, { webhookId: String(hook.id), projectId });
+					}
 				} catch (error) {
-					this.logger.warn(`Dembrane ECHO Trigger: could not delete the webhook registered before (${(error as Error).message}); creating the new one anyway`);
+					this.logger.warn(`Dembrane ECHO Trigger: could not delete a webhook registered before (${(error as Error).message}); creating the new one anyway`);
 				}
 				let created: IDataObject;
 				try {

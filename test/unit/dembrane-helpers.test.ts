@@ -97,6 +97,10 @@ test('a transcript is the same text as a JSON string (production) or plain text 
 test('ids are single encoded path segments', () => {
 	expect(apiPath`/api/projects/${'../x'}/transcripts`).toBe('/api/projects/..%2Fx/transcripts');
 	expect(apiPath`/api/projects/${'a b'}/reports/${42}/detail`).toBe('/api/projects/a%20b/reports/42/detail');
+	// URL parsing resolves "." and ".." (and %2e%2e) however they are encoded: such an id would reach another route.
+	expect(() => apiPath`/api/conversations/${'..'}/transcript`).toThrow('".." is not an ID');
+	expect(() => apiPath`/api/projects/${'p'}/reports/${'.'}/detail`).toThrow('"." is not an ID');
+	expect(apiPath`/api/conversations/${'...'}/transcript`).toBe('/api/conversations/.../transcript');
 });
 
 test('conversation rows for spreadsheets', () => {

@@ -39,9 +39,9 @@ function hookContext(state: { url: string; staticData: IDataObject; warnings: st
 	} as unknown as IHookFunctions;
 }
 
-/** Changes a webhook the way a person does in dembrane's dashboard. */
-async function manage(method: 'PATCH' | 'DELETE', hookId: string, body?: IDataObject): Promise<void> {
-	const response = await fetch(`${standin.url}/api/projects/${projectId}/webhooks/${hookId}`, {
+/** Changes a webhook the way a person does in dembrane's dashboard (POST: creates one). */
+async function manage(method: 'POST' | 'PATCH' | 'DELETE', hookId: string, body?: IDataObject): Promise<void> {
+	const response = await fetch(`${standin.url}/api/projects/${projectId}/webhooks${hookId ? `/${hookId}` : ''}`, {
 		method,
 		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
 		body: body && JSON.stringify(body),
@@ -56,8 +56,15 @@ test('checkExists keeps a published webhook; one set to draft, deleted, or at an
 	const state = { url: 'http://127.0.0.1:5678/webhook/abc/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
 	const context = hookContext(state);
 
+	// A create whose answer never came (a timeout after dembrane stored it): at this URL, its secret unknown.
+	await manage('POST', '', { name: 'n8n: lost answer', url: state.url, secret: 'lost', events: ['conversation.summarized'] });
+	const other = 'https://elsewhere.example/hook';
+	await manage('POST', '', { name: 'another integration', url: other, events: ['conversation.summarized'] });
 	expect(await hooks.checkExists.call(context)).toBe(false);
 	await hooks.create.call(context);
+	// The one at this URL is replaced; another integration's webhook is left alone.
+	expect(liveHooks().map((hook) => hook.url).sort()).toEqual([other, state.url].sort());
+	await manage('DELETE', liveHooks().find((hook) => hook.url === other)!.id);
 	const [first] = liveHooks();
 	expect(first).toEqual(expect.objectContaining({ url: state.url, status: 'published', events: ['conversation.summarized'] }));
 	expect(state.staticData).toEqual({ webhookId: first.id, secret: first.secret, projectId, url: state.url });

@@ -246,6 +246,18 @@ describe('authentication', () => {
 		expect(JSON.stringify(result.run)).not.toContain(standin.staticToken);
 	});
 
+	test('an edited access token applies at once, not the session copied from the one before', async () => {
+		// The credential was edited: the new token is a static one (refused); the session still holds the old, valid JWT.
+		const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), {
+			baseUrl: standin.url,
+			authMethod: 'accessToken',
+			accessToken: standin.staticToken,
+			sessionToken: standin.issueAccessToken({ ttlSeconds: 600 }),
+		});
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/401/);
+	});
+
 	test('a pasted access token works', async () => {
 		const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), {
 			baseUrl: standin.url,

@@ -20,26 +20,69 @@ export function pythonCanonicalJson(text: string): string {
 	return value;
 }
 
-/** Python's `ensure_ascii` string escaping: everything outside space..`~` escaped, per UTF-16 unit. */
+/** What `ensure_ascii` leaves alone: space..`~` except the quote and the backslash. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const HEX = '0123456789abcdef';
+const SHORT_ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x08: '\\b', 0x0c: '\\f' };
+/** Units escaped per block: bounds the scratch buffer (6 bytes a unit at most) however long the text. */
+const BLOCK_UNITS = 64 * 1024;
+
+/**
+ * Python's `ensure_ascii` string escaping, per UTF-16 unit. Written into a byte buffer block by block:
+ * a character-by-character string build or a replace callback per unit takes seconds on a 16 MB body,
+ * and the signature check runs before the secret can reject anything.
+ */
 export function pythonString(value: string): string {
-	let out = '"';
-	for (let i = 0; i < value.length; i++) {
-		const code = value.charCodeAt(i);
-		if (code === 0x22) out += '\\"';
-		else if (code === 0x5c) out += '\\\\';
-		else if (code >= 0x20 && code <= 0x7e) out += value[i];
-		else if (code === 0x0a) out += '\\n';
-		else if (code === 0x0d) out += '\\r';
-		else if (code === 0x09) out += '\\t';
-		else if (code === 0x08) out += '\\b';
-		else if (code === 0x0c) out += '\\f';
-		else out += `\\u${code.toString(16).padStart(4, '0')}`;
+	if (PLAIN_ASCII.test(value)) return `"${value}"`;
+	const scratch = Buffer.allocUnsafe(Math.min(value.length, BLOCK_UNITS) * 6);
+	const parts: string[] = ['"'];
+	for (let blockStart = 0; blockStart < value.length; blockStart += BLOCK_UNITS) {
+		let length = 0;
+		const blockEnd = Math.min(value.length, blockStart + BLOCK_UNITS);
+		for (let i = blockStart; i < blockEnd; i++) {
+			const code = value.charCodeAt(i);
+			if (code >= 0x20 && code <= 0x7e && code !== 0x22 && code !== 0x5c) {
+				scratch[length++] = code;
+				continue;
+			}
+			const short = SHORT_ESCAPES[code];
+			if (short !== undefined) {
+				scratch[length++] = 0x5c;
+				scratch[length++] = short.charCodeAt(1);
+				continue;
+			}
+			scratch[length++] = 0x5c;
+			scratch[length++] = 0x75;
+			scratch[length++] = HEX.charCodeAt(code >> 12);
+			scratch[length++] = HEX.charCodeAt((code >> 8) & 0xf);
+			scratch[length++] = HEX.charCodeAt((code >> 4) & 0xf);
+			scratch[length++] = HEX.charCodeAt(code & 0xf);
+		}
+		parts.push(scratch.toString('latin1', 0, length));
 	}
-	return `${out}"`;
+	parts.push('"');
+	return parts.join('');
 }
+
+const isSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdfff;
+const SURROGATE = /[\ud800-\udfff]/;
 
 /** Python orders str keys by code point; JS's default sort uses UTF-16 units, which differs above U+FFFF. */
 export function compareCodePoints(a: string, b: string): number {
+	// Unit by unit while that agrees with code points: only a surrogate at the first difference needs more.
+	let i = 0;
+	const shorter = Math.min(a.length, b.length);
+	while (i < shorter && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+	if (i === shorter) return a.length - b.length;
+	const x = a.charCodeAt(i);
+	const y = b.charCodeAt(i);
+	if (!isSurrogate(x) && !isSurrogate(y)) return x - y;
+	// A pair may have started one unit earlier (equal high halves): compare from there, by code point.
+	const from = i > 0 && isSurrogate(a.charCodeAt(i - 1)) ? i - 1 : i;
+	return compareByCodePoint(a.slice(from), b.slice(from));
+}
+
+function compareByCodePoint(a: string, b: string): number {
 	const left = Array.from(a);
 	const right = Array.from(b);
 	for (let i = 0; i < Math.min(left.length, right.length); i++) {
@@ -48,6 +91,13 @@ export function compareCodePoints(a: string, b: string): number {
 	}
 	return left.length - right.length;
 }
+
+/** JSON whitespace, and a run of string characters that need no attention, matched where the reader stands. */
+const SPACE = /[ \t\n\r]*/y;
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
+
+/** The literals Python's json reads, by first character ("-Infinity" starts like a number). */
+const LITERALS: Record<string, string[]> = { t: ['true'], f: ['false'], n: ['null'], N: ['NaN'], I: ['Infinity'], '-': ['-Infinity'] };
 
 /** A JSON number literal, matched where the reader stands. */
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
@@ -68,7 +118,9 @@ class Parser {
 	}
 
 	skipSpace(): void {
-		while (!this.atEnd() && ' \t\n\r'.includes(this.text[this.position])) this.position++;
+		SPACE.lastIndex = this.position;
+		SPACE.test(this.text);
+		this.position = SPACE.lastIndex;
 	}
 
 	value(): string {
@@ -78,7 +130,7 @@ class Parser {
 		if (char === '"') return pythonString(this.string());
 		// Python's json also reads NaN, Infinity and -Infinity, and writes them back the same way; the
 		// literals go first, as "-Infinity" starts like a number.
-		for (const literal of ['true', 'false', 'null', 'NaN', 'Infinity', '-Infinity']) {
+		for (const literal of LITERALS[char] ?? []) {
 			if (this.text.startsWith(literal, this.position)) {
 				this.position += literal.length;
 				return literal;
@@ -118,7 +170,10 @@ class Parser {
 			if (next !== ',') this.fail('expected "," or "}"');
 		}
 		this.depth--;
-		const keys = [...members.keys()].sort(compareCodePoints);
+		const keys = [...members.keys()];
+		// Without surrogates, UTF-16 unit order (the native sort) is code point order.
+		if (keys.some((key) => SURROGATE.test(key))) keys.sort(compareCodePoints);
+		else keys.sort();
 		return `{${keys.map((key) => `${pythonString(key)}:${members.get(key)}`).join(',')}}`;
 	}
 
@@ -157,6 +212,10 @@ class Parser {
 		this.position++; // opening quote
 		let out = '';
 		for (;;) {
+			PLAIN_RUN.lastIndex = this.position;
+			PLAIN_RUN.test(this.text);
+			out += this.text.slice(this.position, PLAIN_RUN.lastIndex);
+			this.position = PLAIN_RUN.lastIndex;
 			if (this.atEnd()) this.fail('unterminated string');
 			const char = this.text[this.position++];
 			if (char === '"') return out;

@@ -37,8 +37,14 @@ export interface DembraneResponse<T = unknown> {
 	body: T;
 }
 
-/** `/api/projects/{id}/transcripts` with every id URL-encoded, so an id like `../x` stays one segment. */
+/**
+ * `/api/projects/{id}/transcripts` with every id URL-encoded, so an id like `../x` stays one segment.
+ * An id that is `.` or `..` (even encoded, URL parsing resolves it) would leave its segment: refused.
+ */
 export function apiPath(strings: TemplateStringsArray, ...ids: Array<string | number>): string {
+	for (const id of ids) {
+		if (/^\.{1,2}$/.test(String(id))) throw new Error(`"${String(id)}" is not an ID`);
+	}
 	return strings.reduce((path, part, i) => path + part + (i < ids.length ? encodeURIComponent(String(ids[i])) : ''), '');
 }
 

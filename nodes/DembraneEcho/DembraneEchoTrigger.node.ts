@@ -98,7 +98,7 @@ export class DembraneEchoTrigger implements INodeType {
 				typeOptions: { password: true },
 				default: '',
 				displayOptions: { show: { registration: ['manual'] } },
-				description: 'The secret you set on the webhook in dembrane. Empty accepts unsigned deliveries (not recommended).',
+				description: 'The secret you set on the webhook in dembrane. Empty accepts unsigned deliveries: anyone who knows this URL can then start the workflow (not recommended).',
 			},
 			{
 				displayName: 'Options',

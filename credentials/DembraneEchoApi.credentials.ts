@@ -1,17 +1,34 @@
+import { createHash } from 'crypto';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
-	IAuthenticateGeneric,
 	IHttpRequestHelper,
+	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
+
+/**
+ * Which login a session belongs to. n8n keeps the session when the credential is edited (it renews it
+ * only when empty or refused), so without this an edited email, password or Directus URL would go on
+ * acting as the old login, and a credential test would pass with a wrong new password.
+ */
+function loginFingerprint(credentials: ICredentialDataDecryptedObject): string {
+	const login = [directusUrlOf(credentials), String(credentials.email ?? ''), String(credentials.password ?? '')];
+	return createHash('sha256').update(JSON.stringify(login)).digest('hex').slice(0, 32);
+}
+
+function directusUrlOf(credentials: ICredentialDataDecryptedObject): string {
+	return String(credentials.directusUrl ?? '').trim().replace(/\/+$/, '');
+}
+
+const bareToken = (value: unknown) => String(value ?? '').replace(/^Bearer\s+/i, '').trim();
 
 /**
  * dembrane ECHO's API checks a Directus-signed JWT. Production integrations log in to Directus with
  * e-mail and password and get a short-lived access token (minutes); n8n keeps it in the hidden,
  * expirable `sessionToken` field and calls preAuthentication again when it is empty or draws a 401.
- * A pasted access token (self-hosted setups with long-lived JWTs) is sent directly.
+ * A pasted access token (self-hosted setups with long-lived JWTs) is sent as it is now.
  */
 export class DembraneEchoApi implements ICredentialType {
 	name = 'dembraneEchoApi';
@@ -95,13 +112,17 @@ export class DembraneEchoApi implements ICredentialType {
 			typeOptions: { expirable: true, password: true },
 			default: '',
 		},
+		{
+			displayName: 'Session Login',
+			name: 'sessionFor',
+			type: 'hidden',
+			default: '',
+		},
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
-		if (credentials.authMethod === 'accessToken') {
-			return { sessionToken: String(credentials.accessToken ?? '').replace(/^Bearer\s+/i, '').trim() };
-		}
-		const directusUrl = String(credentials.directusUrl ?? '').trim().replace(/\/+$/, '');
+		if (credentials.authMethod === 'accessToken') return { sessionToken: bareToken(credentials.accessToken) };
+		const directusUrl = directusUrlOf(credentials);
 		let response: { data?: { access_token?: string } };
 		try {
 			response = (await this.helpers.httpRequest({
@@ -121,20 +142,16 @@ export class DembraneEchoApi implements ICredentialType {
 		}
 		const token = response?.data?.access_token;
 		if (!token) throw new Error(`dembrane login failed: ${directusUrl}/auth/login answered without an access token`);
-		return { sessionToken: token };
+		return { sessionToken: token, sessionFor: loginFingerprint(credentials) };
 	}
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
-			headers: {
-				// A pasted token is sent as it is now, not as copied into the session when first used: an edited
-				// token applies at once. A login's session is renewed on a 401 or when empty.
-				Authorization:
-					'=Bearer {{$credentials.authMethod === "accessToken" ? String($credentials.accessToken).replace(/^Bearer\\s+/i, "").trim() : $credentials.sessionToken}}',
-			},
-		},
-	};
+	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		let token: string;
+		if (credentials.authMethod === 'accessToken') token = bareToken(credentials.accessToken);
+		// A session of another login is not sent: the 401 that follows makes n8n log in again, once.
+		else token = credentials.sessionFor === loginFingerprint(credentials) ? String(credentials.sessionToken ?? '') : '';
+		return { ...requestOptions, headers: { ...requestOptions.headers, Authorization: `Bearer ${token}` } };
+	}
 
 	test: ICredentialTestRequest = {
 		request: {

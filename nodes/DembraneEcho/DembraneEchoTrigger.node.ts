@@ -168,8 +168,10 @@ export class DembraneEchoTrigger implements INodeType {
 				const projectId = projectIdOfHook.call(this);
 				const url = this.getNodeWebhookUrl('default') as string;
 				const events = selectedEvents.call(this);
-				const secret = randomBytes(32).toString('hex');
 				const data = this.getWorkflowStaticData('node') as RegistrationData;
+				// Re-registering keeps the secret: n8n stores the new one only after every webhook of the workflow is
+				// created, and a delivery in between, checked against the stored secret, would be refused for good.
+				const secret = data.secret || randomBytes(32).toString('hex');
 				// Webhooks left behind would stay subscribed, their deliveries refused (their secret is lost): the one
 				// registered before (n8n's URL changed, or it was unpublished in dembrane), and any at this URL from a
 				// create whose answer never arrived. Best effort: they may be gone or out of reach.

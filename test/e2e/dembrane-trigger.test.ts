@@ -143,6 +143,7 @@ beforeAll(async () => {
 	});
 	server = await n8n.start({ publish: [WORKFLOW_ID, MANUAL_WORKFLOW_ID, GAP_WORKFLOW_ID] });
 	await waitFor('the webhook registration', () => liveHooks().length > 0);
+	await waitFor('the registration of the workflow that gets an event while registering', () => gapDelivery);
 }, 300_000);
 
 afterAll(async () => {
@@ -325,6 +326,29 @@ test('Manual registration (version 1.1): answers at once while the execution fet
 	const stored = await server.api<{ staticData?: Record<string, unknown> | null }>(`/workflows/${MANUAL_WORKFLOW_ID}`);
 	expect(stored).toHaveProperty('staticData');
 	expect(Object.keys(stored.staticData ?? {}).filter((key) => key.startsWith('node:'))).toEqual([]);
+});
+
+test("the credential test checks the login as edited, not the session n8n keeps from the one before", async () => {
+	// What the editor sends for fields it shows redacted: n8n puts the stored values back (the stored session is valid).
+	const REDACTED = '__n8n_BLANK_VALUE_e5362baf-c777-4d57-a609-6eaf1f9e87f6';
+	const credentialTest = async (password: string) => {
+		const answer = await server.rest<{ status?: string; message?: string; data?: { status: string; message: string } }>('/credentials/test', {
+			method: 'POST',
+			body: {
+				credentials: {
+					id: 'dembraneE2eCred1',
+					name: 'dembrane stand-in',
+					type: 'dembraneEchoApi',
+					data: { ...passwordCredentialData(standin), password, sessionToken: REDACTED, sessionFor: REDACTED },
+				},
+			},
+		});
+		return answer.data ?? answer;
+	};
+	const wrong = await credentialTest('edited-to-a-wrong-one');
+	expect(wrong.status).toBe('Error');
+	expect(wrong.message).toMatch(/wrong email or password/);
+	expect(await credentialTest(standin.password)).toEqual(expect.objectContaining({ status: 'OK' }));
 });
 
 test('unpublishing deletes the webhook in dembrane', async () => {

@@ -78,7 +78,8 @@ test('checkExists keeps a published webhook; one set to draft, deleted, or at an
 	expect(liveHooks()).toHaveLength(1);
 	expect(second.id).not.toBe(first.id);
 	expect(second).toEqual(expect.objectContaining({ url: state.url, status: 'published' }));
-	expect(second.secret).not.toBe(first.secret);
+	// The same secret: until n8n saves the new registration, deliveries are checked against the stored one.
+	expect(second.secret).toBe(first.secret);
 	expect(state.staticData).toEqual(expect.objectContaining({ webhookId: second.id, secret: second.secret }));
 
 	// Deleted in dembrane: registered again.
@@ -99,4 +100,8 @@ test('checkExists keeps a published webhook; one set to draft, deleted, or at an
 	await hooks.delete.call(context);
 	expect(liveHooks()).toEqual([]);
 	expect(state.staticData).toEqual({ projectId });
+	// Deactivated and activated again: a fresh secret.
+	await hooks.create.call(context);
+	expect(liveHooks()[0].secret).not.toBe(first.secret);
+	await hooks.delete.call(context);
 }, 60_000);

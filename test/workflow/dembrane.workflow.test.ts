@@ -246,6 +246,17 @@ describe('authentication', () => {
 		expect(JSON.stringify(result.run)).not.toContain(standin.staticToken);
 	});
 
+	test('an edited login applies at once: the session of the login before is not used', async () => {
+		// Still valid, but it belongs to the login before the credential was edited.
+		const stale = { sessionToken: standin.issueAccessToken({ ttlSeconds: 600 }), sessionFor: 'another login' };
+		const wrong = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), passwordCredential({ ...stale, password: 'edited-to-a-wrong-one' }));
+		expect(wrong.status).toBe('error');
+		expect(wrong.error?.message).toMatch(/wrong email or password/);
+		const right = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), passwordCredential(stale));
+		expect(right.error).toBeUndefined();
+		expect(right.outputOf('ECHO').length).toBeGreaterThan(0);
+	});
+
 	test('an edited access token applies at once, not the session copied from the one before', async () => {
 		// The credential was edited: the new token is a static one (refused); the session still holds the old, valid JWT.
 		const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), {

@@ -116,12 +116,15 @@ export class DembraneEchoApi implements ICredentialType {
 			displayName: 'Session Login',
 			name: 'sessionFor',
 			type: 'hidden',
+			// Derived from the password: redacted like it wherever n8n shows credential data.
+			typeOptions: { password: true },
 			default: '',
 		},
 	];
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
-		if (credentials.authMethod === 'accessToken') return { sessionToken: bareToken(credentials.accessToken) };
+		// No login behind a pasted token: a fingerprint left from one would vouch for it after a switch back.
+		if (credentials.authMethod === 'accessToken') return { sessionToken: bareToken(credentials.accessToken), sessionFor: '' };
 		const directusUrl = directusUrlOf(credentials);
 		let response: { data?: { access_token?: string } };
 		try {

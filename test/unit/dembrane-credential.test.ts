@@ -1,0 +1,68 @@
+/**
+ * The dembrane ECHO API credential's own logic: which token a request carries. n8n keeps the session
+ * when the credential is edited and renews it only when empty or refused (test/workflow and
+ * test/e2e/dembrane-trigger cover that loop in n8n's engine and in a real n8n's credential test).
+ */
+import type { ICredentialDataDecryptedObject, IHttpRequestHelper, IHttpRequestOptions } from 'n8n-workflow';
+
+import { DembraneEchoApi } from '../../credentials/DembraneEchoApi.credentials';
+import type { DembraneStandin } from '../standins/dembrane';
+import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
+
+let standin: DembraneStandin;
+beforeAll(async () => {
+	standin = await startDembraneStandin({ projects: 1, conversationsPerProject: 1, chunksPerConversation: 1 });
+}, 60_000);
+afterAll(async () => standin.close());
+
+const credential = new DembraneEchoApi();
+
+/** What n8n gives preAuthentication: a plain httpRequest helper (JSON body, throws on non-2xx). */
+const loginHelper = {
+	helpers: {
+		httpRequest: async (options: IHttpRequestOptions) => {
+			const response = await fetch(String(options.url), {
+				method: options.method,
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(options.body),
+			});
+			const body = (await response.json()) as unknown;
+			if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { response: { status: response.status } });
+			return body;
+		},
+	},
+} as unknown as IHttpRequestHelper;
+
+async function authorization(credentials: ICredentialDataDecryptedObject): Promise<string> {
+	const options = await credential.authenticate(credentials, { url: '/api/v2/me', headers: { accept: 'application/json' } });
+	expect(options.headers?.accept).toBe('application/json');
+	return String(options.headers?.Authorization);
+}
+
+test('a login session is sent only for the login it belongs to; an edited email, password or Directus URL sends none (n8n then logs in again)', async () => {
+	const login = passwordCredentialData(standin) as ICredentialDataDecryptedObject;
+	const session = await credential.preAuthentication!.call(loginHelper, login);
+	expect(session.sessionToken).toEqual(expect.any(String));
+	expect(session.sessionFor).toMatch(/^[0-9a-f]{32}$/);
+	expect(JSON.stringify(session)).not.toContain(String(login.password));
+	const stored = { ...login, ...session };
+	expect(await authorization(stored)).toBe(`Bearer ${String(session.sessionToken)}`);
+	for (const edit of [{ password: 'another' }, { email: 'someone@else.example' }, { directusUrl: 'https://directus.example.org' }, { sessionFor: '' }]) {
+		expect(await authorization({ ...stored, ...edit })).toBe('Bearer ');
+	}
+	// The same login written differently (a trailing slash on the URL) is the same login.
+	expect(await authorization({ ...stored, directusUrl: `${String(login.directusUrl)}/` })).toBe(`Bearer ${String(session.sessionToken)}`);
+});
+
+test('an access token is sent as it is now, and leaves no login fingerprint behind', async () => {
+	const token = standin.issueAccessToken({ ttlSeconds: 600 });
+	const pasted = { authMethod: 'accessToken', accessToken: `Bearer ${token} `, sessionToken: 'old-session', sessionFor: 'fingerprint-of-a-login' };
+	expect(await authorization(pasted)).toBe(`Bearer ${token}`);
+	expect(await credential.preAuthentication!.call(loginHelper, pasted)).toEqual({ sessionToken: token, sessionFor: '' });
+});
+
+test('the session fields are redacted wherever n8n shows credential data', () => {
+	for (const name of ['sessionToken', 'sessionFor']) {
+		expect(credential.properties.find((property) => property.name === name)?.typeOptions?.password).toBe(true);
+	}
+});

@@ -47,7 +47,8 @@ test('a login session is sent only for the login it belongs to; an edited email,
 	expect(JSON.stringify(session)).not.toContain(String(login.password));
 	const stored = { ...login, ...session };
 	expect(await authorization(stored)).toBe(`Bearer ${String(session.sessionToken)}`);
-	for (const edit of [{ password: 'another' }, { email: 'someone@else.example' }, { directusUrl: 'https://directus.example.org' }, { sessionFor: '' }]) {
+	const edits: ICredentialDataDecryptedObject[] = [{ password: 'another' }, { email: 'someone@else.example' }, { directusUrl: 'https://directus.example.org' }, { sessionFor: '' }];
+	for (const edit of edits) {
 		expect(await authorization({ ...stored, ...edit })).toBe('Bearer ');
 	}
 	// The same login written differently (a trailing slash on the URL) is the same login.

@@ -119,14 +119,8 @@ export class DecagonTrigger implements INodeType {
 		const filters = this.getNodeParameter('filters', {}) as IDataObject;
 		const options = this.getNodeParameter('options', {}) as IDataObject;
 		const extraQuery: IDataObject = {};
-		try {
-			const userFilters = metadataUserFilters(filters.metadata as IDataObject | undefined);
-			if (userFilters) extraQuery.user_filters = userFilters;
-		} catch (error) {
-			throw new NodeOperationError(this.getNode(), (error as Error).message, {
-				description: 'Fill in every key, each once, or remove the filter.',
-			});
-		}
+		const userFilters = metadataUserFilters(this.getNode(), filters.metadata as IDataObject | undefined);
+		if (userFilters) extraQuery.user_filters = userFilters;
 		const connection = await openDecagonConnection.call(this);
 		const nowSeconds = Date.now() / 1000;
 

@@ -152,13 +152,8 @@ export class DembraneEchoTrigger implements INodeType {
 				const projectId = projectIdOfHook.call(this);
 				const url = this.getNodeWebhookUrl('default');
 				if (!data.webhookId || data.projectId !== projectId || data.url !== url || !data.secret) return false;
-				const { statusCode, body } = await dembraneApiRequest.call(this, {
-					path: apiPath`/api/projects/${projectId}/webhooks`,
-					acceptStatuses: [404],
-				});
-				if (statusCode === 404 || !Array.isArray(body)) return false;
 				// A webhook set to draft or archived in dembrane gets no deliveries: create() replaces it.
-				return (body as IDataObject[]).some(
+				return (await projectWebhooks.call(this, projectId)).some(
 					(hook) => String(hook.id) === String(data.webhookId) && hook.url === url && (hook.status ?? 'published') === 'published',
 				);
 			},
@@ -177,11 +172,7 @@ export class DembraneEchoTrigger implements INodeType {
 				// create whose answer never arrived. Best effort: they may be gone or out of reach.
 				try {
 					await deleteRegisteredWebhook.call(this, data);
-					const { statusCode, body } = await dembraneApiRequest.call(this, {
-						path: apiPath`/api/projects/${projectId}/webhooks`,
-						acceptStatuses: [404],
-					});
-					for (const hook of statusCode === 404 || !Array.isArray(body) ? [] : (body as IDataObject[])) {
+					for (const hook of await projectWebhooks.call(this, projectId)) {
 						if (hook.url !== url || hook.id === undefined) continue;
 						await deleteRegisteredWebhook.call(this, { webhookId: String(hook.id), projectId });
 					}
@@ -310,6 +301,12 @@ function projectIdOfHook(this: IHookFunctions): string {
 	const id = typeof value === 'string' ? value : String(value?.value ?? '');
 	if (!id.trim()) throw new NodeOperationError(this.getNode(), 'No project chosen', { description: 'Pick the project whose events should start this workflow.' });
 	return id.trim();
+}
+
+/** The project's webhooks; none when the project is not found (or out of this account's reach). */
+async function projectWebhooks(this: IHookFunctions, projectId: string): Promise<IDataObject[]> {
+	const { statusCode, body } = await dembraneApiRequest.call(this, { path: apiPath`/api/projects/${projectId}/webhooks`, acceptStatuses: [404] });
+	return statusCode === 404 || !Array.isArray(body) ? [] : (body as IDataObject[]);
 }
 
 /** Deletes the webhook this node registered (gone already is fine) and forgets it. */

@@ -29,9 +29,15 @@ export function resultLimit(this: IExecuteFunctions, itemIndex: number): number 
 	return numberParameter(this.getNode(), this.getNodeParameter('limit', itemIndex), 'Limit', { min: 1, itemIndex });
 }
 
-/** Text that names something (a binary field, a file): trimmed, and an error when nothing is left. */
-export function nameParameter(node: INode, value: unknown, label: string, itemIndex: number): string {
+/** "Put Output File in Field", as every file-producing operation has it: trimmed, and an error when empty. */
+export function outputBinaryField(this: IExecuteFunctions, itemIndex: number): string {
+	const value = this.getNodeParameter('binaryPropertyName', itemIndex, 'data');
 	const text = typeof value === 'string' ? value.trim() : '';
-	if (!text) throw new NodeOperationError(node, `${label} is empty`, { itemIndex, description: `Enter a ${label.toLowerCase()}, or leave the default.` });
+	if (!text) {
+		throw new NodeOperationError(this.getNode(), 'Put Output File in Field is empty', {
+			itemIndex,
+			description: 'Enter a put output file in field, or leave the default.',
+		});
+	}
 	return text;
 }

@@ -6,7 +6,7 @@ import type { IExecuteFunctions, INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { metadataUserFilters } from '../../nodes/Decagon/helpers/query';
-import { nameParameter, numberParameter, resultLimit } from '../../nodes/shared/parameters';
+import { numberParameter, outputBinaryField, resultLimit } from '../../nodes/shared/parameters';
 
 const node: INode = { id: 'n1', name: 'Node', type: 'x', typeVersion: 1, position: [0, 0], parameters: {} };
 
@@ -34,15 +34,15 @@ test('resultLimit: Return All is no limit; a Limit below 1 or not a number is an
 	}
 });
 
-test('nameParameter: trimmed; empty is an error', () => {
-	expect(nameParameter(node, ' data ', 'Put Output File in Field', 0)).toBe('data');
-	expect(() => nameParameter(node, '   ', 'Put Output File in Field', 0)).toThrow('Put Output File in Field is empty');
-	expect(() => nameParameter(node, undefined, 'Put Output File in Field', 0)).toThrow('Put Output File in Field is empty');
+test('outputBinaryField: trimmed; empty is an error', () => {
+	expect(outputBinaryField.call(listContext({ binaryPropertyName: ' data ' }), 0)).toBe('data');
+	expect(() => outputBinaryField.call(listContext({ binaryPropertyName: '   ' }), 0)).toThrow('Put Output File in Field is empty');
+	expect(() => outputBinaryField.call(listContext({ binaryPropertyName: 42 }), 0)).toThrow('Put Output File in Field is empty');
 });
 
 test('Decagon metadata filter: a key given twice (after trimming) is an error, not a silently dropped filter', () => {
-	expect(metadataUserFilters({ filter: [{ key: ' plan ', value: 'pro' }, { key: 'region', value: 'eu' }] })).toBe(
+	expect(metadataUserFilters(node, { filter: [{ key: ' plan ', value: 'pro' }, { key: 'region', value: 'eu' }] })).toBe(
 		JSON.stringify({ metadata_filter: { plan: 'pro', region: 'eu' } }),
 	);
-	expect(() => metadataUserFilters({ filter: [{ key: 'a', value: '1' }, { key: 'a ', value: '2' }] })).toThrow('The metadata filter key "a" is given twice');
+	expect(() => metadataUserFilters(node, { filter: [{ key: 'a', value: '1' }, { key: 'a ', value: '2' }] })).toThrow('The metadata filter key "a" is given twice');
 });

@@ -8,7 +8,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { limitField, returnAllField } from '../../../shared/descriptions';
 import { JsonLinesCollector } from '../../../shared/jsonLines';
-import { nameParameter, numberParameter, resultLimit } from '../../../shared/parameters';
+import { numberParameter, outputBinaryField, resultLimit } from '../../../shared/parameters';
 import { dateParameterToEpochMs } from '../../../shared/time';
 import {
 	conversationKey,
@@ -162,14 +162,7 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
 	if (after !== undefined) query.min_timestamp = Math.floor(after / 1000);
 	if (before !== undefined) query.max_timestamp = Math.ceil(before / 1000);
 
-	try {
-		query.user_filters = metadataUserFilters(filters.metadata as IDataObject | undefined);
-	} catch (error) {
-		throw new NodeOperationError(node, (error as Error).message, {
-			itemIndex,
-			description: 'Fill in every key, each once, or remove the filter.',
-		});
-	}
+	query.user_filters = metadataUserFilters(node, filters.metadata as IDataObject | undefined, itemIndex);
 	return query;
 }
 
@@ -232,7 +225,7 @@ export async function execute(
 
 	if (output === 'jsonl') {
 		const fileName = options.fileName?.trim() || 'decagon-conversations.jsonl';
-		const binaryPropertyName = nameParameter(this.getNode(), this.getNodeParameter('binaryPropertyName', itemIndex, 'data'), 'Put Output File in Field', itemIndex);
+		const binaryPropertyName = outputBinaryField.call(this, itemIndex);
 		const transform = simplify ? (record: unknown) => simplifyConversation(record as IDataObject) : undefined;
 		const binary = await this.helpers.prepareBinaryData(
 			collector.toStream(transform),

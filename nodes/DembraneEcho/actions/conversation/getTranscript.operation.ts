@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { nameParameter } from '../../../shared/parameters';
+import { outputBinaryField } from '../../../shared/parameters';
 import { requiredId } from '../../helpers/api';
 import { apiPath, dembraneApiRequest, parseJson } from '../../transport';
 import { conversationIdField } from '../common.descriptions';
@@ -57,7 +57,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const transcript = transcriptText(response.body, response.headers['content-type']);
 	const pairedItem = { item: itemIndex };
 	if (output === 'field') return [{ json: { conversationId, transcript }, pairedItem }];
-	const binaryPropertyName = nameParameter(this.getNode(), this.getNodeParameter('binaryPropertyName', itemIndex, 'data'), 'Put Output File in Field', itemIndex);
+	const binaryPropertyName = outputBinaryField.call(this, itemIndex);
 	const fileName = `${conversationId}-transcript.${output}`;
 	const binary = await this.helpers.prepareBinaryData(
 		Buffer.from(transcript, 'utf8'),

@@ -2,7 +2,7 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, I
 import { NodeOperationError } from 'n8n-workflow';
 
 import { apiError, serverMessage } from '../../../shared/errors';
-import { nameParameter, numberParameter } from '../../../shared/parameters';
+import { numberParameter, outputBinaryField } from '../../../shared/parameters';
 import type { ZipLimits } from '../../../shared/zip';
 import { readZipEntries, ZipReadError } from '../../../shared/zip';
 import { dashboardContext, listConversations, projectDetails, projectIdOf, projectNotFoundError } from '../../helpers/api';
@@ -325,7 +325,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	if (output === 'zip') {
 		const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
-		const binaryPropertyName = nameParameter(node, this.getNodeParameter('binaryPropertyName', itemIndex, 'data'), 'Put Output File in Field', itemIndex);
+		const binaryPropertyName = outputBinaryField.call(this, itemIndex);
 		const binary = await this.helpers.prepareBinaryData(response.body as never, fileName, 'application/zip');
 		return [{ json: { projectId, fileName, bytes: await storedBytes.call(this, binary), fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem: { item: itemIndex } }];
 	}

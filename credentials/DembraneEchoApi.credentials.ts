@@ -113,8 +113,8 @@ export class DembraneEchoApi implements ICredentialType {
 			default: '',
 		},
 		{
-			displayName: 'Session Login',
-			name: 'sessionFor',
+			displayName: 'Session Password Fingerprint',
+			name: 'sessionPasswordFingerprint',
 			type: 'hidden',
 			// Derived from the password: redacted like it wherever n8n shows credential data.
 			typeOptions: { password: true },
@@ -124,7 +124,7 @@ export class DembraneEchoApi implements ICredentialType {
 
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
 		// No login behind a pasted token: a fingerprint left from one would vouch for it after a switch back.
-		if (credentials.authMethod === 'accessToken') return { sessionToken: bareToken(credentials.accessToken), sessionFor: '' };
+		if (credentials.authMethod === 'accessToken') return { sessionToken: bareToken(credentials.accessToken), sessionPasswordFingerprint: '' };
 		const directusUrl = directusUrlOf(credentials);
 		let response: { data?: { access_token?: string } };
 		try {
@@ -145,14 +145,14 @@ export class DembraneEchoApi implements ICredentialType {
 		}
 		const token = response?.data?.access_token;
 		if (!token) throw new Error(`dembrane login failed: ${directusUrl}/auth/login answered without an access token`);
-		return { sessionToken: token, sessionFor: loginFingerprint(credentials) };
+		return { sessionToken: token, sessionPasswordFingerprint: loginFingerprint(credentials) };
 	}
 
 	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
 		let token: string;
 		if (credentials.authMethod === 'accessToken') token = bareToken(credentials.accessToken);
 		// A session of another login is not sent: the 401 that follows makes n8n log in again, once.
-		else token = credentials.sessionFor === loginFingerprint(credentials) ? String(credentials.sessionToken ?? '') : '';
+		else token = credentials.sessionPasswordFingerprint === loginFingerprint(credentials) ? String(credentials.sessionToken ?? '') : '';
 		return { ...requestOptions, headers: { ...requestOptions.headers, Authorization: `Bearer ${token}` } };
 	}
 

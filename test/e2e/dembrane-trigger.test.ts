@@ -339,7 +339,7 @@ test("the credential test checks the login as edited, not the session n8n keeps 
 					id: 'dembraneE2eCred1',
 					name: 'dembrane stand-in',
 					type: 'dembraneEchoApi',
-					data: { ...passwordCredentialData(standin), password, sessionToken: REDACTED, sessionFor: REDACTED },
+					data: { ...passwordCredentialData(standin), password, sessionToken: REDACTED, sessionPasswordFingerprint: REDACTED },
 				},
 			},
 		});

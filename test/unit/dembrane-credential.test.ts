@@ -43,11 +43,11 @@ test('a login session is sent only for the login it belongs to; an edited email,
 	const login = passwordCredentialData(standin) as ICredentialDataDecryptedObject;
 	const session = await credential.preAuthentication!.call(loginHelper, login);
 	expect(session.sessionToken).toEqual(expect.any(String));
-	expect(session.sessionFor).toMatch(/^[0-9a-f]{32}$/);
+	expect(session.sessionPasswordFingerprint).toMatch(/^[0-9a-f]{32}$/);
 	expect(JSON.stringify(session)).not.toContain(String(login.password));
 	const stored = { ...login, ...session };
 	expect(await authorization(stored)).toBe(`Bearer ${String(session.sessionToken)}`);
-	const edits: ICredentialDataDecryptedObject[] = [{ password: 'another' }, { email: 'someone@else.example' }, { directusUrl: 'https://directus.example.org' }, { sessionFor: '' }];
+	const edits: ICredentialDataDecryptedObject[] = [{ password: 'another' }, { email: 'someone@else.example' }, { directusUrl: 'https://directus.example.org' }, { sessionPasswordFingerprint: '' }];
 	for (const edit of edits) {
 		expect(await authorization({ ...stored, ...edit })).toBe('Bearer ');
 	}
@@ -57,13 +57,13 @@ test('a login session is sent only for the login it belongs to; an edited email,
 
 test('an access token is sent as it is now, and leaves no login fingerprint behind', async () => {
 	const token = standin.issueAccessToken({ ttlSeconds: 600 });
-	const pasted = { authMethod: 'accessToken', accessToken: `Bearer ${token} `, sessionToken: 'old-session', sessionFor: 'fingerprint-of-a-login' };
+	const pasted = { authMethod: 'accessToken', accessToken: `Bearer ${token} `, sessionToken: 'old-session', sessionPasswordFingerprint: 'fingerprint-of-a-login' };
 	expect(await authorization(pasted)).toBe(`Bearer ${token}`);
-	expect(await credential.preAuthentication!.call(loginHelper, pasted)).toEqual({ sessionToken: token, sessionFor: '' });
+	expect(await credential.preAuthentication!.call(loginHelper, pasted)).toEqual({ sessionToken: token, sessionPasswordFingerprint: '' });
 });
 
 test('the session fields are redacted wherever n8n shows credential data', () => {
-	for (const name of ['sessionToken', 'sessionFor']) {
+	for (const name of ['sessionToken', 'sessionPasswordFingerprint']) {
 		expect(credential.properties.find((property) => property.name === name)?.typeOptions?.password).toBe(true);
 	}
 });

@@ -248,7 +248,7 @@ describe('authentication', () => {
 
 	test('an edited login applies at once: the session of the login before is not used', async () => {
 		// Still valid, but it belongs to the login before the credential was edited.
-		const stale = { sessionToken: standin.issueAccessToken({ ttlSeconds: 600 }), sessionFor: 'another login' };
+		const stale = { sessionToken: standin.issueAccessToken({ ttlSeconds: 600 }), sessionPasswordFingerprint: 'another login' };
 		const wrong = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true }), passwordCredential({ ...stale, password: 'edited-to-a-wrong-one' }));
 		expect(wrong.status).toBe('error');
 		expect(wrong.error?.message).toMatch(/wrong email or password/);

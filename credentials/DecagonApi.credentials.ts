@@ -1,7 +1,8 @@
 import type {
-	IAuthenticateGeneric,
+	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
+	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
 
@@ -55,14 +56,13 @@ export class DecagonApi implements ICredentialType {
 		},
 	];
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
-			headers: {
-				Authorization: '=Bearer {{$credentials.apiKey}}',
-			},
-		},
-	};
+	// A function, not a generic `=Bearer {{$credentials.apiKey}}`: n8n would evaluate that expression for
+	// every request (a thousand times in a 100,000-conversation export). A pasted key's stray spaces or
+	// line break are dropped (a line break in a header fails the request).
+	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		const apiKey = String(credentials.apiKey ?? '').trim();
+		return { ...requestOptions, headers: { ...requestOptions.headers, Authorization: `Bearer ${apiKey}` } };
+	}
 
 	test: ICredentialTestRequest = {
 		request: {

@@ -70,6 +70,15 @@ describe('Decagon conversation helpers', () => {
 		expect(conversationKey(conversation)).toBe(conversation.conversation_id);
 		expect(conversationKey({})).toBeUndefined();
 	});
+	it('leaves out message entries that are not objects instead of failing', () => {
+		for (const odd of [null, 'text', 7, ['x']]) {
+			const withOdd = { ...conversation, messages: [odd, ...conversation.messages, odd] } as unknown as typeof conversation;
+			expect(conversationVersion(withOdd)).toBe(conversationVersion(conversation));
+			expect(simplifyConversation(withOdd)).toEqual(simplifyConversation(conversation));
+			expect(messageRows(withOdd, true)).toEqual(messageRows(conversation, true));
+			expect(messageRows(withOdd, false)).toHaveLength(2);
+		}
+	});
 });
 
 describe('readNextCursor', () => {

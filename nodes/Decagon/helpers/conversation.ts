@@ -27,8 +27,12 @@ export function conversationVersion(conversation: IDataObject): number {
 	return time * 1000 + Math.min(messages.length, 999);
 }
 
+/** The conversation's messages; an entry that is not an object (null, say) is no message and is left out. */
 export function messagesOf(conversation: IDataObject): DecagonMessage[] {
-	return Array.isArray(conversation.messages) ? (conversation.messages as DecagonMessage[]) : [];
+	if (!Array.isArray(conversation.messages)) return [];
+	return (conversation.messages as unknown[]).filter(
+		(message): message is DecagonMessage => message !== null && typeof message === 'object' && !Array.isArray(message),
+	);
 }
 
 function tagName(tag: unknown): string | undefined {

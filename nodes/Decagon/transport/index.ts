@@ -63,7 +63,8 @@ export async function openDecagonConnection(
 		baseUrl,
 		pacer: RequestPacer.perSecond(Number(credentials.requestsPerSecond ?? 1)),
 		retryPolicy: overrides.retryPolicy ?? DEFAULT_RETRY_POLICY,
-		apiKey: String(credentials.apiKey ?? ''),
+		// Trimmed as the credential sends it, so that errors are redacted of what was sent.
+		apiKey: String(credentials.apiKey ?? '').trim(),
 		requestTimeoutMs: overrides.requestTimeoutMs ?? 120_000,
 		credentials: {
 			id: reference?.id ?? '',

@@ -1,0 +1,42 @@
+/**
+ * The Decagon API credential's own logic: the header every request carries. Requests through n8n's
+ * engine with this credential are covered in test/workflow and test/e2e.
+ */
+import type { IHttpRequestOptions } from 'n8n-workflow';
+
+import { DecagonApi } from '../../credentials/DecagonApi.credentials';
+import type { DecagonStandin } from '../standins/decagon';
+import { startDecagonStandin } from '../standins/decagon';
+
+let standin: DecagonStandin;
+beforeAll(async () => {
+	standin = await startDecagonStandin({ count: 3, rateLimitPerSecond: 0 });
+});
+afterAll(async () => standin.close());
+
+const credential = new DecagonApi();
+
+/** The export's status when asked with the headers the credential adds for `apiKey`. */
+async function exportStatus(apiKey: string): Promise<number> {
+	const request: IHttpRequestOptions = { url: '/conversation/export', headers: { accept: 'application/json' } };
+	const options = await credential.authenticate(
+		{ region: 'custom', baseUrl: standin.url, apiKey, requestsPerSecond: 1 },
+		request,
+	);
+	expect(options.headers?.accept).toBe('application/json');
+	expect(request.headers).toEqual({ accept: 'application/json' }); // the caller's options are not changed
+	const response = await fetch(new URL('/conversation/export', standin.url), { headers: options.headers as Record<string, string> });
+	return response.status;
+}
+
+test('sends the API key as a Bearer token', async () => {
+	expect(await exportStatus(standin.apiKey)).toBe(200);
+	expect(await exportStatus('not-the-key')).toBe(401);
+	expect(await exportStatus('')).toBe(401);
+});
+
+test('drops the spaces and line break a pasted key often carries (a line break in a header fails the request)', async () => {
+	expect(await exportStatus(` ${standin.apiKey}\n`)).toBe(200);
+	const options = await credential.authenticate({ apiKey: `${standin.apiKey}\r\n` }, { url: '/' });
+	expect(options.headers?.Authorization).toBe(`Bearer ${standin.apiKey}`);
+});

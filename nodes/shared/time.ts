@@ -48,7 +48,7 @@ function partsAsUtc(p: DateParts): number {
 
 /** Parses an API timestamp to epoch milliseconds; zone-less values are UTC. NaN when unreadable. */
 export function parseApiTimestamp(value: unknown): number {
-	if (typeof value === 'number') return value > 1e11 ? value : value * 1000;
+	if (typeof value === 'number') return secondsOrMsToMs(value);
 	if (typeof value !== 'string' || value.trim() === '') return NaN;
 	const parts = splitDate(value);
 	if (!parts) return Date.parse(value);
@@ -95,6 +95,11 @@ const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|[+-]\d{4}\b/;
 /** Epoch numbers: seconds, or milliseconds from 1e11 on. */
 function epochToMs(value: number, shown: unknown): number {
 	if (!Number.isFinite(value) || value < 0) throw new Error(`"${String(shown)}" is not a date and time`);
+	return secondsOrMsToMs(value);
+}
+
+/** Epoch seconds or milliseconds: above 1e11 it can only be milliseconds (1e11 seconds is the year 5138). */
+function secondsOrMsToMs(value: number): number {
 	return value > 1e11 ? value : value * 1000;
 }
 

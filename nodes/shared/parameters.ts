@@ -36,7 +36,7 @@ export function outputBinaryField(this: IExecuteFunctions, itemIndex: number): s
 	if (!text) {
 		throw new NodeOperationError(this.getNode(), 'Put Output File in Field is empty', {
 			itemIndex,
-			description: 'Enter a put output file in field, or leave the default.',
+			description: 'Enter the name of the field to put the file in, such as data (the default).',
 		});
 	}
 	return text;

@@ -111,7 +111,7 @@ export const dembraneZip: Benchmark = {
 		const recordServing = (label: string) => {
 			const requests = dembrane.stats().requests;
 			const zip = requests.find((request) => request.path.endsWith('/transcripts'));
-			const singles = requests.filter((request) => request.path.endsWith('/transcript')).length;
+			const singles = requests.filter((request) => /\/conversations\/[^/]+\/(transcript|chunks)$/.test(request.path)).length;
 			const text = `${zip?.durationMs === undefined ? '?' : fmtMs(zip.durationMs)}${singles ? ` + ${fmtInt(singles)} single transcript requests` : ''}`;
 			serving.set(label, [...(serving.get(label) ?? []), text]);
 		};

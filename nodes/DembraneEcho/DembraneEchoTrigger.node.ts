@@ -15,7 +15,7 @@ import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workf
 import { apiError, toNodeError } from '../shared/errors';
 import { runPerItem } from '../shared/perItem';
 import { projectLocator } from './actions/common.descriptions';
-import { transcriptText } from './actions/conversation/getTranscript.operation';
+import { readTranscript } from './helpers/api';
 import { eventItem, reportTitle } from './helpers/conversation';
 import { verifySignature } from './helpers/signature';
 import { searchProjects } from './methods/listSearch';
@@ -363,11 +363,7 @@ async function forgetDelivery(this: IExecuteFunctions, json: IDataObject, option
 async function enrich(this: IExecuteFunctions, item: IDataObject, options: IDataObject): Promise<void> {
 	const projectId = item.projectId as string | null;
 	if (options.fetchFullTranscript && item.conversationId && /transcribed|summarized/.test(String(item.event))) {
-		const response = await dembraneApiRequest.call(this, {
-			path: apiPath`/api/conversations/${String(item.conversationId)}/transcript`,
-			responseType: 'text',
-		});
-		item.transcript = transcriptText(response.body, response.headers['content-type']);
+		item.transcript = await readTranscript.call(this, String(item.conversationId));
 	}
 	if (options.fetchReportContent && item.reportId !== null && projectId) {
 		const { body } = await dembraneApiRequest.call(this, {

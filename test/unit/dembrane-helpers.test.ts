@@ -6,7 +6,7 @@ import {
 	zipDownloadName,
 	zipFileMayBeCut,
 } from '../../nodes/DembraneEcho/actions/project/exportTranscripts.operation';
-import { transcriptText } from '../../nodes/DembraneEcho/actions/conversation/getTranscript.operation';
+import { transcriptText } from '../../nodes/DembraneEcho/helpers/api';
 import { dashboardUrl, emailLocalPart, reportTitle, simplifyConversation, tagTexts } from '../../nodes/DembraneEcho/helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../nodes/DembraneEcho/helpers/transcriptFiles';
 import { apiPath } from '../../nodes/DembraneEcho/transport';

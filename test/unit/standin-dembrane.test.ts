@@ -300,6 +300,36 @@ describe('one transcript', () => {
 	});
 });
 
+describe('chunk list', () => {
+	const firstId = () => standin.conversations(unicodeProject())[0].id;
+	afterEach(() => standin.configure({ chunkListing: true, lockedConversationIds: [] }));
+
+	test('a bare array in time order: 10 by default, limit 1–1000, offset, -timestamp, a field list', async () => {
+		const id = firstId();
+		const all = standin.chunks(id);
+		const first = await call(`/api/v2/bff/conversations/${id}/chunks`);
+		expect(first.json()).toEqual(all.slice(0, 10).map(({ id: chunkId, conversation_id, transcript, path, timestamp, error, source, created_at }) => ({ id: chunkId, conversation_id, transcript, path, timestamp, error, source, created_at })));
+		const page = await call(`/api/v2/bff/conversations/${id}/chunks?fields=id,transcript&limit=2&offset=1`);
+		expect(page.json()).toEqual(all.slice(1, 3).map((chunk) => ({ id: chunk.id, transcript: chunk.transcript })));
+		const newest = await call(`/api/v2/bff/conversations/${id}/chunks?fields=id&sort=-timestamp&limit=1`);
+		expect(newest.json()).toEqual([{ id: all.at(-1)!.id }]);
+		for (const limit of ['0', '1001']) expect((await call(`/api/v2/bff/conversations/${id}/chunks?limit=${limit}`)).status).toBe(422);
+		expect((await call('/api/v2/bff/conversations/nope/chunks')).json()).toEqual({ detail: 'Conversation not found' });
+	});
+
+	test('a locked conversation\'s transcripts are held back; an older dembrane has no chunk list', async () => {
+		const id = firstId();
+		standin.configure({ lockedConversationIds: [id] });
+		const locked = (await call(`/api/v2/bff/conversations/${id}/chunks?fields=id,transcript`)).json();
+		expect(locked.length).toBeGreaterThan(0);
+		for (const chunk of locked) expect(chunk).toEqual({ id: expect.any(String), transcript: null, transcript_locked: true });
+		expect((await call(`/api/v2/bff/conversations/${id}`)).json()).toEqual(expect.objectContaining({ locked: true, lock_reason: 'hours_cap', summary: null }));
+		standin.configure({ lockedConversationIds: [], chunkListing: false });
+		const missing = await call(`/api/v2/bff/conversations/${id}/chunks`);
+		expect([missing.status, missing.json()]).toEqual([404, { detail: 'Not Found' }]);
+	});
+});
+
 describe('reports', () => {
 	test('list (no content; draft and published; error left out), latest (content null) and detail', async () => {
 		const pid = unicodeProject();

@@ -35,7 +35,7 @@ beforeAll(async () => {
 	projects = projects.sort((a, b) => (b.zip?.length ?? 0) - (a.zip?.length ?? 0));
 });
 afterAll(async () => standin.close());
-beforeEach(() => standin.configure({ zipQuirk: null, transcriptMediaType: 'json-string', faults: [] }));
+beforeEach(() => standin.configure({ zipQuirk: null, transcriptMediaType: 'json-string', chunkListing: true, faults: [] }));
 
 const withTranscripts = () => projects.find((p) => p.zip)!;
 
@@ -147,17 +147,22 @@ describe('Project → Export Transcripts', () => {
 });
 
 describe('Conversation', () => {
-	test('Get Transcript gives the same text for the JSON-string and the plain-text answer', async () => {
+	test('Get Transcript: the transcript route\'s text, also where it answers with a JSON string or plain text', async () => {
 		const { id } = withTranscripts();
 		const listing = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}&transcript_required=true`);
 		const conversationId = String(listing[0].id);
 		const node = echo({ resource: 'conversation', operation: 'getTranscript', conversationId });
+		const fromChunks = (await run(node)).outputOf('ECHO')[0].json.transcript;
+		expect(fromChunks).toBe(standin.transcript(conversationId));
+		expect((fromChunks as string).length).toBeGreaterThan(0);
+		// An older dembrane without the chunk list: the transcript route, in either media type.
+		standin.configure({ chunkListing: false });
 		const production = (await run(node)).outputOf('ECHO')[0].json.transcript;
 		standin.configure({ transcriptMediaType: 'text' });
 		const docs = (await run(node)).outputOf('ECHO')[0].json.transcript;
-		expect(production).toEqual(expect.any(String));
-		expect((production as string).length).toBeGreaterThan(0);
-		expect(docs).toBe(production);
+		standin.configure({ chunkListing: true });
+		expect(production).toBe(fromChunks);
+		expect(docs).toBe(fromChunks);
 		const file = (await run(echo({ resource: 'conversation', operation: 'getTranscript', conversationId, output: 'md' }))).outputOf('ECHO')[0];
 		expect((await readBinary(file.binary!.data)).toString('utf8')).toBe(production);
 		expect(file.binary!.data.fileName).toBe(`${conversationId}-transcript.md`);
@@ -178,6 +183,60 @@ describe('Conversation', () => {
 		const [first] = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}`);
 		const result = await run(echo({ resource: 'conversation', operation: 'get', conversationId: String(first.id) }));
 		expect(result.outputOf('ECHO')[0].json.id).toBe(first.id);
+	});
+});
+
+describe('a conversation longer than the transcript route serves (1,500 chunks)', () => {
+	let long: Standin;
+	const longRun = (node: INode) =>
+		runWorkflow({
+			nodes: [trigger, node],
+			connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
+			credentials: { dembraneEchoApi: passwordCredentialData(long) as ICredentialDataDecryptedObject },
+			timeoutMs: 50_000,
+		});
+	const everyChunk = (conversationId: string) =>
+		long
+			.chunks(conversationId)
+			.filter((chunk) => chunk.transcript)
+			.map((chunk) => chunk.transcript)
+			.join('\n');
+	beforeAll(async () => {
+		long = await startDembraneStandin({ projects: 1, conversationsPerProject: 3, chunksPerConversation: 1600, chunkTextBytes: 40 });
+	});
+	afterAll(async () => long?.close());
+	beforeEach(() => long.configure({ chunkListing: true, lockedConversationIds: [] }));
+	const transcribed = () => long.conversations(long.listProjects()[0].id).filter((c) => everyChunk(c.id) !== '');
+
+	test('Get Transcript and Export Transcripts read every chunk, 1,000 a request', async () => {
+		const [conversation] = transcribed();
+		const whole = everyChunk(conversation.id);
+		expect(whole.length).toBeGreaterThan(long.transcript(conversation.id).length);
+		long.resetStats();
+		const got = await longRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
+		expect(got.outputOf('ECHO')[0].json.transcript).toBe(whole);
+		const chunkPages = long.stats().requests.filter((request) => request.path.endsWith('/chunks'));
+		expect(chunkPages.map((request) => [request.query.offset, request.query.limit])).toEqual([['0', '1000'], ['1000', '1000']]);
+		const exported = await longRun(echo({ resource: 'project', operation: 'exportTranscripts', project: project(long.listProjects()[0].id) }));
+		expect(exported.error).toBeUndefined();
+		const items = exported.outputOf('ECHO');
+		expect(items.map((item) => item.json.conversationId).sort()).toEqual(transcribed().map((c) => c.id).sort());
+		for (const item of items) expect(item.json.transcript).toBe(`${everyChunk(item.json.conversationId as string)}\n`);
+	});
+
+	test('where the chunk list is missing (an older dembrane) or locked (the plan\'s hours cap), the transcript route answers', async () => {
+		const [conversation] = transcribed();
+		const node = echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id });
+		long.configure({ chunkListing: false });
+		expect((await longRun(node)).outputOf('ECHO')[0].json.transcript).toBe(long.transcript(conversation.id));
+		long.configure({ chunkListing: true, lockedConversationIds: [conversation.id] });
+		expect((await longRun(node)).outputOf('ECHO')[0].json.transcript).toBe(long.transcript(conversation.id));
+	});
+
+	test('an unknown conversation is 404 Conversation not found', async () => {
+		const result = await longRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: '00000000-0000-4000-8000-000000000000' }));
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/Conversation not found/);
 	});
 });
 
@@ -363,6 +422,8 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		});
 	}
 	const requestsTo = (pattern: RegExp) => limits.stats().requests.filter((r) => pattern.test(r.path));
+	/** Conversations whose transcript was read one by one (the chunk list, or the transcript route). */
+	const transcriptsRead = () => requestsTo(/\/conversations\/[^/]+\/(transcript|chunks)$/).map((r) => r.path.split('/').at(-2));
 	const transcribed = (projectId: string) => limits.conversations(projectId).filter((c) => limits.transcript(c.id) !== '');
 
 	test('a conversation of 150 chunks comes whole, one with no transcript in its first 100 chunks is there, and only those two are fetched', async () => {
@@ -388,7 +449,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 			expect(json.source).toBe('zip');
 			expect(json.transcript).toBe(limits.zipFileBody(String(json.conversationId)));
 		}
-		expect(requestsTo(/\/transcript$/).map((r) => r.path).sort()).toEqual([`/api/conversations/${late}/transcript`, `/api/conversations/${long}/transcript`].sort());
+		expect(transcriptsRead().sort()).toEqual([late, long].sort());
 	});
 
 	test('a zip of "No transcripts" when the only transcript starts after chunk 100: that transcript is fetched', async () => {
@@ -401,7 +462,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		const result = await runOn({ project: project(awaiting), options: { failIfEmpty: true } });
 		expect(result.error).toBeUndefined();
 		expect(result.outputOf('ECHO').map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: lone, transcript: 'Finally transcribed.\n', source: 'transcript', fileName: null })]);
-		expect(requestsTo(/\/transcript$/)).toHaveLength(1);
+		expect(transcriptsRead()).toEqual([lone]);
 	});
 
 	test('a file named by a time other than its row\'s (created_at with an offset) is matched by its ID prefix, not fetched again', async () => {
@@ -413,7 +474,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		expect(result.error).toBeUndefined();
 		const mine = result.outputOf('ECHO').filter((i) => String(i.json.conversationIdPrefix) === shifted.slice(0, 8));
 		expect(mine.map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: shifted, matched: true, source: 'zip', transcript: 'Said at noon, local time.\n' })]);
-		expect(requestsTo(new RegExp(`/api/conversations/${shifted}/transcript$`))).toHaveLength(0);
+		expect(transcriptsRead()).not.toContain(shifted);
 	});
 
 	test('a project whose conversations the zip holds whole: no transcript is fetched', async () => {
@@ -421,7 +482,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		expect(result.error).toBeUndefined();
 		expect(result.outputOf('ECHO')).toHaveLength(transcribed(plain).length);
 		expect(result.outputOf('ECHO').every((i) => i.json.source === 'zip')).toBe(true);
-		expect(requestsTo(/\/transcript$/)).toEqual([]);
+		expect(transcriptsRead()).toEqual([]);
 		// The listing says how many chunks each conversation has, which is how the node knows.
 		const listings = requestsTo(/^\/api\/v2\/bff\/conversations$/);
 		expect(listings).toHaveLength(1);
@@ -438,7 +499,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		expect(hints).toMatch(/1 transcript may be cut short/);
 		expect(hints).toMatch(/1 conversation with a transcript may be missing/);
 		expect(hints).toMatch(/Match Conversation Details.*Fetch Transcripts Beyond the Zip Limit/);
-		expect(requestsTo(/\/transcript$/)).toEqual([]);
+		expect(transcriptsRead()).toEqual([]);
 		expect(result.outputOf('ECHO').find((i) => i.json.fileName === limits.zipEntryName(long))!.json.transcript).toBe(limits.zipFileBody(long));
 	});
 

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { apiError } from '../../shared/errors';
 import type { DembraneContext } from '../transport';
-import { apiPath, DEMBRANE_CREDENTIAL, dembraneApiRequest } from '../transport';
+import { apiPath, DEMBRANE_CREDENTIAL, dembraneApiRequest, parseJson } from '../transport';
 
 /** The listing's page-size maximum. */
 export const LISTING_PAGE_SIZE = 1000;
@@ -31,8 +31,33 @@ export function requiredId(this: IExecuteFunctions, name: string, label: string,
 }
 
 /**
- * Reads the conversation listing with offset paging until `limit` rows or a short page. The route
- * answers a bare JSON array.
+ * dembrane's offset paging over a route that answers a bare JSON array: pages of `pageSize()` rows from
+ * `offset` 0 on, until a short page, a page with nothing new (a server that ignored `offset`) or
+ * MAX_LISTING_PAGES. Yields each page's rows not seen before (rows shift when others arrive during paging).
+ * With `onNotFound`, a 404 calls it and ends the paging instead of failing.
+ */
+async function* offsetPages(
+	this: DembraneContext,
+	request: { path: string; qs: IDataObject; what: string; onNotFound?: () => void },
+	pageSize: () => number,
+): AsyncGenerator<IDataObject[]> {
+	const { path, qs, what, onNotFound } = request;
+	const seen = new Set<unknown>();
+	let offset = 0;
+	for (let page = 0; page < MAX_LISTING_PAGES; page++) {
+		const limit = pageSize();
+		const { statusCode, body } = await dembraneApiRequest.call(this, { path, qs: { ...qs, limit, offset }, acceptStatuses: onNotFound ? [404] : [] });
+		if (statusCode === 404) return onNotFound?.();
+		if (!Array.isArray(body)) throw new NodeOperationError(this.getNode(), `dembrane sent an unexpected ${what} (not a list)`);
+		offset += limit;
+		const fresh = (body as IDataObject[]).filter((row) => !seen.has(row.id) && seen.add(row.id));
+		yield fresh;
+		if (body.length < limit || fresh.length === 0) return;
+	}
+}
+
+/**
+ * Reads the conversation listing until `limit` rows or its end.
  *
  * `transcriptRequired` is applied here, to the `has_transcript` dembrane adds to every row, not sent as
  * `transcript_required`: the route drops rows without a transcript AFTER limit/offset, so its pages come
@@ -46,30 +71,65 @@ export async function listConversations(
 	options: { transcriptRequired?: boolean } = {},
 ): Promise<IDataObject[]> {
 	const rows: IDataObject[] = [];
-	const seen = new Set<unknown>();
-	let offset = 0;
-	for (let page = 0; page < MAX_LISTING_PAGES && rows.length < limit; page++) {
-		const pageSize = options.transcriptRequired ? LISTING_PAGE_SIZE : Math.min(LISTING_PAGE_SIZE, limit - rows.length);
-		const { body } = await dembraneApiRequest.call(this, {
-			path: '/api/v2/bff/conversations',
-			qs: { ...query, project_id: projectId, limit: pageSize, offset },
-		});
-		if (!Array.isArray(body)) {
-			throw new NodeOperationError(this.getNode(), 'dembrane sent an unexpected conversation listing (not a list)');
-		}
-		offset += pageSize;
-		let fresh = 0;
-		for (const row of body as IDataObject[]) {
-			if (seen.has(row.id)) continue; // rows shift when conversations arrive during paging
-			seen.add(row.id);
-			fresh++;
-			// A server that does not say (has_transcript missing) keeps its rows.
-			if (options.transcriptRequired && row.has_transcript === false) continue;
-			rows.push(row);
-		}
-		if (body.length < pageSize || fresh === 0) break;
+	const pageSize = () => (options.transcriptRequired ? LISTING_PAGE_SIZE : Math.min(LISTING_PAGE_SIZE, limit - rows.length));
+	const request = { path: '/api/v2/bff/conversations', qs: { ...query, project_id: projectId }, what: 'conversation listing' };
+	for await (const page of offsetPages.call(this, request, pageSize)) {
+		// A server that does not say (has_transcript missing) keeps its rows.
+		rows.push(...(options.transcriptRequired ? page.filter((row) => row.has_transcript !== false) : page));
+		if (rows.length >= limit) break;
 	}
 	return rows.slice(0, limit);
+}
+
+/**
+ * The docs promise plain text from the transcript route; production answers `application/json` whose body
+ * is a JSON string. Both give the same text.
+ */
+export function transcriptText(body: unknown, contentType: unknown): string {
+	const type = String(Array.isArray(contentType) ? contentType[0] : (contentType ?? ''));
+	const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : JSON.stringify(body ?? '');
+	if (/json/i.test(type)) {
+		const parsed = parseJson(text);
+		if (typeof parsed === 'string') return parsed;
+		if (parsed === null || parsed === undefined) return '';
+		return typeof parsed === 'object' ? JSON.stringify(parsed) : String(parsed);
+	}
+	return text;
+}
+
+/**
+ * A conversation's whole transcript: its chunks' transcripts in time order, joined with "\n". That is what
+ * `GET /api/conversations/{id}/transcript` answers, but that route stops at the first 1,500 chunks, so the
+ * chunks are read from the dashboard's chunk list (1,000 a request; one request for most conversations).
+ * The transcript route answers instead where the chunk list is missing (404: an older dembrane, or a
+ * conversation it cannot find, which that route then reports) or holds transcripts back (a conversation
+ * over the plan's recording-hours cap). Null when the conversation is not found and `acceptNotFound`.
+ */
+export async function readTranscript(this: DembraneContext, conversationId: string, options: { acceptNotFound?: boolean } = {}): Promise<string | null> {
+	let complete = true;
+	const request = {
+		path: apiPath`/api/v2/bff/conversations/${conversationId}/chunks`,
+		qs: { fields: 'id,transcript', sort: 'timestamp' },
+		what: 'chunk list',
+		onNotFound: () => {
+			complete = false;
+		},
+	};
+	const parts: string[] = [];
+	for await (const page of offsetPages.call(this, request, () => LISTING_PAGE_SIZE)) {
+		if (page.some((chunk) => chunk.transcript_locked === true)) {
+			complete = false;
+			break;
+		}
+		for (const chunk of page) if (typeof chunk.transcript === 'string' && chunk.transcript !== '') parts.push(chunk.transcript);
+	}
+	if (complete) return parts.join('\n');
+	const response = await dembraneApiRequest.call(this, {
+		path: apiPath`/api/conversations/${conversationId}/transcript`,
+		responseType: 'text',
+		acceptStatuses: options.acceptNotFound ? [404] : [],
+	});
+	return response.statusCode === 404 ? null : transcriptText(response.body, response.headers['content-type']);
 }
 
 /**

@@ -41,6 +41,8 @@ export function defaultOptions(): DembraneStandinOptions {
 		transcriptMediaType: 'json-string',
 		durationLiterals: 'float',
 		nonLatin1FileName: 'error-500',
+		chunkListing: true,
+		lockedConversationIds: [],
 		dashboardBaseUrl: 'https://dashboard.dembrane.com',
 		zipQuirk: null,
 		zipLayout: 'python',
@@ -143,6 +145,10 @@ function validate(o: DembraneStandinOptions): void {
 	oneOf('transcriptMediaType', o.transcriptMediaType, TRANSCRIPT_MEDIA_TYPES);
 	oneOf('durationLiterals', o.durationLiterals, DURATION_LITERALS);
 	oneOf('nonLatin1FileName', o.nonLatin1FileName, NON_LATIN1_FILE_NAMES);
+	if (typeof o.chunkListing !== 'boolean') throw new Error('option "chunkListing" must be true or false');
+	if (!Array.isArray(o.lockedConversationIds) || o.lockedConversationIds.some((id) => typeof id !== 'string')) {
+		throw new Error('option "lockedConversationIds" must be a list of strings');
+	}
 	text('dashboardBaseUrl', o.dashboardBaseUrl);
 	if (o.zipQuirk !== null) oneOf('zipQuirk', o.zipQuirk, ZIP_QUIRKS);
 	oneOf('zipLayout', o.zipLayout, ZIP_LAYOUTS);

@@ -384,6 +384,7 @@ export class DembraneStandinServer {
 			route('GET', '/api/v2/bff/conversations', (c) => this.listConversations(c)),
 			route('GET', '/api/v2/bff/conversations/count', (c) => this.countConversations(c)),
 			route('GET', `/api/v2/bff/conversations/${id}`, (c, [cid]) => this.conversationDetail(c, cid)),
+			route('GET', `/api/v2/bff/conversations/${id}/chunks`, (c, [cid]) => this.listChunks(c, cid)),
 			route('GET', `/api/projects/${id}/transcripts`, (c, [pid]) => this.transcriptZip(c, pid)),
 			route('GET', `/api/conversations/${id}/transcript`, (c, [cid]) => this.transcript(c, cid)),
 			route('GET', `/api/projects/${id}/reports`, (c, [pid]) => this.listReports(c, pid)),
@@ -608,10 +609,48 @@ export class DembraneStandinServer {
 		const includeTags = reader.boolean('include_tags', false);
 		reader.check();
 		const record = this.conversationFor(caller, conversationId);
-		const row: Record<string, unknown> = { ...fullRow(this.store, record, { durationLiterals: this.options.durationLiterals }), locked: false, lock_reason: null };
-		if (includeChunks) row.chunks = this.store.chunksOf(record).map((chunk) => ({ ...chunk }));
+		const locked = this.isLocked(record);
+		const row: Record<string, unknown> = {
+			...fullRow(this.store, record, { durationLiterals: this.options.durationLiterals }),
+			locked,
+			lock_reason: locked ? 'hours_cap' : null,
+		};
+		if (locked) Object.assign(row, { summary: null, summary_locked: true });
+		if (includeChunks) row.chunks = this.store.chunksOf(record).map((chunk) => this.chunkView(record, { ...chunk }));
 		if (includeTags) row.tags = tagRows(this.store, record, false);
 		sendApiJson(context, 200, row);
+	}
+
+	private isLocked(record: ConversationRecord): boolean {
+		return this.options.lockedConversationIds.includes(record.row.id);
+	}
+
+	/** A locked conversation's chunk has its transcript scrubbed, as production's `_scrub_chunk_transcript`. */
+	private chunkView(record: ConversationRecord, chunk: Record<string, unknown>): Record<string, unknown> {
+		return this.isLocked(record) ? { ...chunk, transcript: null, transcript_locked: true } : chunk;
+	}
+
+	/**
+	 * `GET /api/v2/bff/conversations/{id}/chunks?limit=(1–1000, default 10)&offset=&sort=±timestamp&fields=`:
+	 * a bare array of chunk rows. Unknown fields are left out, as Directus does for a field list.
+	 */
+	private listChunks(context: RequestContext, conversationId: string): void {
+		if (!this.options.chunkListing) throw new HttpProblem(404, 'Not Found');
+		const caller = this.authenticate(context);
+		const reader = new ParamReader(context.url.searchParams);
+		const limit = reader.integer('limit', 10, { ge: 1, le: 1000 })!;
+		const offset = reader.integer('offset', 0, { ge: 0 })!;
+		const sort = reader.literal('sort', ['timestamp', '-timestamp'] as const, 'timestamp');
+		const fields = reader.string('fields');
+		reader.check();
+		const record = this.conversationFor(caller, conversationId);
+		const fieldList = fields
+			? fields.split(',').map((field) => field.trim()).filter(Boolean)
+			: ['id', 'conversation_id', 'transcript', 'path', 'timestamp', 'error', 'source', 'created_at'];
+		const chunks = this.store.chunksOf(record);
+		if (sort === '-timestamp') chunks.reverse();
+		const page = chunks.slice(offset, offset + limit).map((chunk) => this.chunkView(record, pickFields({ ...chunk }, fieldList)));
+		sendApiJson(context, 200, page);
 	}
 
 	private transcript(context: RequestContext, conversationId: string): void {

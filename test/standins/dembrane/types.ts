@@ -123,6 +123,16 @@ export interface DembraneStandinOptions {
 	transcriptMediaType: TranscriptMediaType;
 	durationLiterals: DurationLiterals;
 	nonLatin1FileName: NonLatin1FileName;
+	/**
+	 * Whether `GET /api/v2/bff/conversations/{id}/chunks` (the dashboard's paginated chunk list) exists;
+	 * false models an older dembrane, where it answers FastAPI's 404 `Not Found`. Default true.
+	 */
+	chunkListing: boolean;
+	/**
+	 * Conversations over the plan's recording-hours cap: the chunk list (and the detail route's chunks)
+	 * answer them with `transcript: null, transcript_locked: true`, and the detail row says `locked: true`. Default [].
+	 */
+	lockedConversationIds: string[];
 	/** Dashboard base of `dashboardUrl` in webhook payloads. Default `https://dashboard.dembrane.com`. */
 	dashboardBaseUrl: string;
 

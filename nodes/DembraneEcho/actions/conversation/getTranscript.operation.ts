@@ -1,8 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { outputBinaryField } from '../../../shared/parameters';
-import { requiredId } from '../../helpers/api';
-import { apiPath, dembraneApiRequest, parseJson } from '../../transport';
+import { readTranscript, requiredId } from '../../helpers/api';
 import { conversationIdField } from '../common.descriptions';
 
 const showFor = { resource: ['conversation'], operation: ['getTranscript'] };
@@ -31,30 +30,10 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-/**
- * The docs promise plain text; production answers `application/json` whose body is a JSON string.
- * Both give the same text.
- */
-export function transcriptText(body: unknown, contentType: unknown): string {
-	const type = String(Array.isArray(contentType) ? contentType[0] : (contentType ?? ''));
-	const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : JSON.stringify(body ?? '');
-	if (/json/i.test(type)) {
-		const parsed = parseJson(text);
-		if (typeof parsed === 'string') return parsed;
-		if (parsed === null || parsed === undefined) return '';
-		return typeof parsed === 'object' ? JSON.stringify(parsed) : String(parsed);
-	}
-	return text;
-}
-
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const conversationId = requiredId.call(this, 'conversationId', 'Conversation ID', itemIndex);
 	const output = this.getNodeParameter('output', itemIndex, 'field') as 'field' | 'md' | 'txt';
-	const response = await dembraneApiRequest.call(this, {
-		path: apiPath`/api/conversations/${conversationId}/transcript`,
-		responseType: 'text',
-	});
-	const transcript = transcriptText(response.body, response.headers['content-type']);
+	const transcript = (await readTranscript.call(this, conversationId)) ?? '';
 	const pairedItem = { item: itemIndex };
 	if (output === 'field') return [{ json: { conversationId, transcript }, pairedItem }];
 	const binaryPropertyName = outputBinaryField.call(this, itemIndex);

@@ -5,11 +5,10 @@ import { apiError, serverMessage } from '../../../shared/errors';
 import { numberParameter, outputBinaryField } from '../../../shared/parameters';
 import type { ZipLimits } from '../../../shared/zip';
 import { readZipEntries, ZipReadError } from '../../../shared/zip';
-import { dashboardContext, listConversations, projectDetails, projectIdOf, projectNotFoundError } from '../../helpers/api';
+import { dashboardContext, listConversations, projectDetails, projectIdOf, projectNotFoundError, readTranscript } from '../../helpers/api';
 import { dashboardUrl, emailLocalPart, tagTexts } from '../../helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../helpers/transcriptFiles';
 import { apiPath, dembraneApiRequest } from '../../transport';
-import { transcriptText } from '../conversation/getTranscript.operation';
 import { projectLocator } from '../common.descriptions';
 
 const showFor = { resource: ['project'], operation: ['exportTranscripts'] };
@@ -260,15 +259,10 @@ function matchFilesToRows(files: TranscriptFile[], rows: IDataObject[]): Set<IDa
 	return inZip;
 }
 
-/** The whole transcript from `GET /api/conversations/{id}/transcript`; null when gone or empty. */
+/** A conversation's whole transcript as the zip would hold it; null when gone or empty. */
 async function fetchTranscript(this: IExecuteFunctions, conversationId: string): Promise<Buffer | null> {
-	const response = await dembraneApiRequest.call(this, {
-		path: apiPath`/api/conversations/${conversationId}/transcript`,
-		responseType: 'text',
-		acceptStatuses: [404],
-	});
-	if (response.statusCode === 404) return null;
-	const text = transcriptText(response.body, response.headers['content-type']);
+	const text = await readTranscript.call(this, conversationId, { acceptNotFound: true });
+	if (text === null) return null;
 	// The zip ends every chunk with a newline, the transcript route joins chunks with one: one more
 	// newline makes the same text either way.
 	return text === '' ? null : Buffer.from(`${text}\n`, 'utf8');

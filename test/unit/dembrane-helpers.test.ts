@@ -39,6 +39,9 @@ test('Content-Disposition file names', () => {
 	expect(fileNameFromDisposition("attachment; filename*=UTF-8''St%C3%A4dte_transcripts.zip", 'x.zip')).toBe('Städte_transcripts.zip');
 	expect(fileNameFromDisposition('attachment; filename=plain.zip', 'x.zip')).toBe('plain.zip');
 	expect(fileNameFromDisposition(undefined, 'x.zip')).toBe('x.zip');
+	// A project named 'Workshop "Future City"': Starlette does not escape the quotes.
+	expect(fileNameFromDisposition('attachment; filename="Workshop_"Future_City"_transcripts.zip"', 'x.zip')).toBe('Workshop_"Future_City"_transcripts.zip');
+	expect(fileNameFromDisposition('attachment; filename="a"b.zip"; size=3', 'x.zip')).toBe('a"b.zip');
 });
 
 describe("what the zip holds of a conversation (first 1,000 conversations, first 100 chunks)", () => {

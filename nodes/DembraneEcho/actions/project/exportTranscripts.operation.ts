@@ -148,7 +148,9 @@ export function fileNameFromDisposition(header: unknown, fallback: string): stri
 			// fall through to the plain form
 		}
 	}
-	const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/i.exec(value);
+	// Starlette puts the name between quotes without escaping, so a quote in a project name is part of the
+	// name: it runs to the last quote before the end of the header (or the next parameter).
+	const plain = /filename\s*=\s*"(.*)"\s*(?:;\s*[\w*-]+\s*=|$)|filename\s*=\s*([^;]+)/i.exec(value);
 	const name = (plain?.[1] ?? plain?.[2] ?? '').trim();
 	return name || fallback;
 }

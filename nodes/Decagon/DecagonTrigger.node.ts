@@ -148,6 +148,7 @@ export class DecagonTrigger implements INodeType {
 			settleSeconds: numberParameter(this.getNode(), options.settleSeconds ?? 120, 'Settle Time (Seconds)', { min: 0, whole: false }),
 			maxPerPoll: numberParameter(this.getNode(), options.maxPerPoll ?? 1000, 'Max Conversations per Poll', { min: 1 }),
 			startKey: startKeyOf(this.getNode().parameters),
+			outOfTime: outOfTimeAfter(pollBudgetMs.call(this)),
 		};
 		if (startFrom === 'date') {
 			try {
@@ -163,16 +164,44 @@ export class DecagonTrigger implements INodeType {
 			settings,
 			nowSeconds,
 			async (query, startCursor, onPage) =>
-				await paginateExport.call(this, connection, query, onPage, { startCursor }),
+				await paginateExport.call(this, connection, query, onPage, { startCursor, resumeHint: pollResumeHint }),
 			extraQuery,
 		);
 		// Stored only now that the poll has succeeded: a failed poll leaves the last checkpoint in place.
 		staticData.sync = state as unknown as IDataObject;
 		for (const notice of notices) this.logger.info(notice);
 		for (const warning of warnings) this.logger.warn(warning);
-		if (emitted.length === 0) return null;
-		return [toItems(emitted, output, simplify)];
+		const items = toItems(emitted, output, simplify);
+		// Changes that give no items (conversations without messages, as one item per message) start nothing.
+		return items.length === 0 ? null : [items];
 	}
+}
+
+/** A failed poll stores nothing: the next one starts from the same checkpoint. */
+function pollResumeHint(cursor: string | undefined): string {
+	return cursor === undefined
+		? 'The next poll tries again.'
+		: 'The next poll tries again from the same place. If Decagon keeps refusing it, change Start From (to Now, say) to start the sync over.';
+}
+
+/**
+ * How long this poll may take: n8n 2.x's durable poll scheduler abandons a poll that runs past its budget
+ * (36 s by default) and keeps none of its progress. Older n8n versions set no budget.
+ */
+function pollBudgetMs(this: IPollFunctions): number | undefined {
+	const context = this as IPollFunctions & { getPollBudgetMs?: () => number };
+	const budget = typeof context.getPollBudgetMs === 'function' ? context.getPollBudgetMs() : undefined;
+	return typeof budget === 'number' && Number.isFinite(budget) && budget > 0 ? budget : undefined;
+}
+
+/**
+ * Stop asking for pages once half the budget is spent: a page takes about a second at Decagon's rate
+ * limit, but a retried one can take tens of seconds, and what was read must still be emitted in time.
+ */
+function outOfTimeAfter(budgetMs: number | undefined): (() => boolean) | undefined {
+	if (budgetMs === undefined) return undefined;
+	const stopAt = Date.now() + budgetMs / 2;
+	return () => Date.now() >= stopAt;
 }
 
 /** What decides where the sync starts, as typed in the node (see SyncSettings.startKey). */

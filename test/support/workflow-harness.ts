@@ -584,8 +584,10 @@ export interface PollResult {
 /**
  * One poll of a polling trigger, as n8n's active workflow runs it: n8n-core's PollContext in `trigger`
  * mode. Like n8n 2.41's poll staging, static data changes are kept only when poll() succeeds.
+ * `pollBudgetMs` is the time budget n8n 2.x's durable poll scheduler hands the node (n8n-core's own
+ * default otherwise).
  */
-export async function runPoll(opts: RunWorkflowOptions & { nodeName: string; manual?: boolean }): Promise<PollResult> {
+export async function runPoll(opts: RunWorkflowOptions & { nodeName: string; manual?: boolean; pollBudgetMs?: number }): Promise<PollResult> {
 	const { nodeTypes, workflow, additionalData } = await prepareRun({ ...opts, mode: opts.manual ? 'manual' : 'trigger' });
 	const node = workflow.getNode(opts.nodeName);
 	if (!node) throw new Error(`No node ${opts.nodeName}`);
@@ -593,7 +595,11 @@ export async function runPoll(opts: RunWorkflowOptions & { nodeName: string; man
 	if (!nodeType.poll) throw new Error(`${node.type} is not a polling trigger`);
 	const before = JSON.parse(JSON.stringify(workflow.staticData ?? {})) as IDataObject;
 	const mode = opts.manual ? 'manual' : 'trigger';
-	const context = new PollContext(workflow, node, additionalData, mode, opts.manual ? 'manual' : 'activate');
+	const budget = opts.pollBudgetMs;
+	const context =
+		budget === undefined
+			? new PollContext(workflow, node, additionalData, mode, opts.manual ? 'manual' : 'activate')
+			: new PollContext(workflow, node, additionalData, mode, 'activate', undefined, undefined, undefined, undefined, undefined, () => budget);
 	let timer: NodeJS.Timeout | undefined;
 	const timeoutMs = opts.timeoutMs ?? 30_000;
 	// As n8n's PollTriggerExecutor does: expressions (credentials included) need the workflow's isolate.

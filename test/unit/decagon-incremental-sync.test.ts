@@ -214,6 +214,33 @@ describe('a backfill read across polls', () => {
 	});
 });
 
+describe("n8n's poll budget", () => {
+	it('out of time: stops after the page in hand, checkpoints, and the next polls go on from there; every conversation once', async () => {
+		const data = Array.from({ length: 9 }, (_, i) => conversation(`c${i}`, 1_000 + i * 10));
+		const { read, queries } = scriptedReader(() => data, { pageSize: 2 });
+		const timed: SyncSettings = { ...settings, startFrom: 'beginning', outOfTime: () => true };
+		let state = emptySyncState();
+		const perPoll: string[][] = [];
+		for (let poll = 0; poll < 10 && perPoll.flat().length < 9; poll++) {
+			const result = await pollOnce(state, timed, 10_000 + poll, read);
+			perPoll.push(result.emitted.map((e) => String(e.conversation.conversation_id)));
+			state = result.state;
+		}
+		expect(perPoll).toEqual([['c0', 'c1'], ['c2', 'c3'], ['c4', 'c5'], ['c6', 'c7'], ['c8']]);
+		expect(queries.map((q) => q.cursor)).toEqual([undefined, '2', '4', '6', '8']);
+		expect(state.pending).toBeUndefined();
+	});
+});
+
+describe('a fractional Lookback (Minutes)', () => {
+	it('asks with a whole-second min_timestamp (Decagon refuses any other)', async () => {
+		const { read, queries } = scriptedReader(() => [conversation('a', 9_800)]);
+		await pollOnce({ seen: {}, watermark: 9_000 }, { ...settings, lookbackSeconds: 0.33 * 60 }, 10_000, read);
+		expect(queries[0].min_timestamp).toBe(Math.floor(9_000 - 19.8));
+		expect(Number.isInteger(queries[0].min_timestamp)).toBe(true);
+	});
+});
+
 describe('reading on by time only when it is safe', () => {
 	/** Serves one full page without a cursor, as `arrange` orders and filters it. */
 	function oddReader(arrange: (query: ExportQuery) => IDataObject[]): { read: WindowReader; queries: ExportQuery[] } {

@@ -33,8 +33,8 @@ function triggerNode(options: INodeParameters, startFrom = 'beginning'): INode {
 	};
 }
 
-function poll(node: INode, staticData: IDataObject, manual = false) {
-	return runPoll({
+function pollOptions(node: INode, staticData: IDataObject, manual = false) {
+	return {
 		nodes: [node],
 		connections: {},
 		nodeName: node.name,
@@ -42,7 +42,11 @@ function poll(node: INode, staticData: IDataObject, manual = false) {
 		manual,
 		credentials: { decagonApi: { region: 'custom', baseUrl: standin.url, apiKey: 'test-decagon-key', requestsPerSecond: RATE } },
 		timeoutMs: 60_000,
-	});
+	};
+}
+
+function poll(node: INode, staticData: IDataObject, manual = false) {
+	return runPoll(pollOptions(node, staticData, manual));
 }
 
 /** What identifies one version of a conversation: its updated_at in µs plus its message count. */
@@ -142,6 +146,51 @@ test('full pages without a cursor: the trigger reads on by time and emits every 
 		expect(new Set(ids)).toEqual(new Set(standin.conversations().map((c) => c.conversation_id)));
 	} finally {
 		standin.configure({ fullPageWithoutCursor: false });
+	}
+});
+
+test("n8n's poll budget: a poll out of time stops after its page and checkpoints; the next polls go on, every conversation once", async () => {
+	standin.configure({ seed: 10, count: 250, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
+	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
+	let staticData: IDataObject = {};
+	const perPoll: number[] = [];
+	const ids: string[] = [];
+	for (let round = 0; round < 6 && ids.length < 250; round++) {
+		// A budget of 1 ms: spent by the time the first page is in.
+		const result = await runPoll({ ...pollOptions(node, staticData), pollBudgetMs: 1 });
+		expect(result.error).toBeUndefined();
+		staticData = result.staticData;
+		const items = result.items?.[0] ?? [];
+		perPoll.push(items.length);
+		ids.push(...items.map((item) => String(item.json.conversation_id)));
+	}
+	expect(perPoll).toEqual([100, 100, 50]);
+	expect(new Set(ids)).toEqual(new Set(standin.conversations().map((c) => c.conversation_id)));
+	expect(ids).toHaveLength(250);
+});
+
+test('a poll that fails on a later page says the next poll tries again, and how to start over (the trigger has no Start Cursor)', async () => {
+	standin.configure({ seed: 11, count: 250, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
+	standin.resetStats();
+	standin.configure({ faults: [{ request: 2, kind: '401' }] });
+	const result = await poll(triggerNode({ lookbackMinutes: 1, settleSeconds: 0 }), {});
+	expect(result.error).toBeDefined();
+	const description = String((result.error as { description?: string }).description);
+	expect(description).toMatch(/next poll tries again from the same place.*change Start From/);
+	expect(description).not.toMatch(/Start Cursor/);
+	standin.configure({ faults: [] });
+});
+
+test('One Item per Message: changes that have no messages start no execution', async () => {
+	standin.configure({ seed: 12, count: 5, messagesPerConversation: 0, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
+	try {
+		const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
+		node.parameters.output = 'message';
+		const result = await poll(node, {});
+		expect(result.error).toBeUndefined();
+		expect(result.items).toBeNull();
+	} finally {
+		standin.configure({ messagesPerConversation: 6 });
 	}
 });
 

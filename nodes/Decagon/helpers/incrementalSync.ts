@@ -44,6 +44,11 @@ export interface SyncSettings {
 	/** Epoch seconds, for startFrom 'date'. */
 	startDate?: number;
 	/**
+	 * Whether the poll should stop asking for pages now (n8n's poll budget is running out): it then
+	 * checkpoints where it is, as at Max Conversations per Poll, and the next poll goes on from there.
+	 */
+	outOfTime?: () => boolean;
+	/**
 	 * Start From, Start Date and the filter as the user typed them (expressions not evaluated), when known:
 	 * editing them starts over, an expression such as `$today.minus(…)` that moves with time does not.
 	 */
@@ -168,6 +173,7 @@ export async function pollOnce(
 	const emitted: SyncEmission[] = [];
 	const state = startingState(stored, startFingerprint(settings, extraQuery), notices);
 	const done = () => ({ emitted, state, notices, warnings });
+	const pollFull = () => emitted.length >= settings.maxPerPoll || settings.outOfTime?.() === true;
 	const windowEnd = Math.floor(nowSeconds - settings.settleSeconds);
 
 	if (state.watermark === undefined) {
@@ -192,7 +198,8 @@ export async function pollOnce(
 		state.pending ??
 		(windowEnd > state.watermark
 			? {
-					min: Math.max(0, state.watermark - settings.lookbackSeconds, state.floor ?? 0),
+					// Whole seconds: Decagon refuses a fractional min_timestamp (a Lookback of 0.5 minutes is 30 s, 0.33 is not whole).
+					min: Math.max(0, Math.floor(state.watermark - settings.lookbackSeconds), state.floor ?? 0),
 					max: windowEnd,
 					cursor: null,
 				}
@@ -241,7 +248,7 @@ export async function pollOnce(
 				rememberUndated(state, id, Number.isNaN(updatedMs) ? windowMax : undefined);
 				emitted.push({ conversation, change });
 			}
-			return emitted.length < settings.maxPerPoll;
+			return !pollFull();
 		});
 
 		if (result.resumeCursor !== undefined) {
@@ -271,7 +278,7 @@ export async function pollOnce(
 			break;
 		}
 		window = { min: resumeFrom, max: window.max, cursor: null };
-		if (emitted.length >= settings.maxPerPoll) {
+		if (pollFull()) {
 			state.pending = window;
 			forgetBehindBackfill(state, order, lastPage.firstSecond, settings.lookbackSeconds);
 			return done();

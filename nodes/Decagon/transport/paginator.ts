@@ -49,6 +49,11 @@ export interface PaginationOptions {
 	/** 0 = no limit of our own (the hard limit still applies). */
 	maxPages?: number;
 	onWarning?: (message: string) => void;
+	/**
+	 * What an error says about going on from `cursor`, the last page that worked (undefined before the
+	 * first). Default: Export's Start Cursor option; the trigger, which has none, says its own.
+	 */
+	resumeHint?: (cursor: string | undefined) => string;
 }
 
 export interface PaginationResult {
@@ -73,6 +78,7 @@ export async function paginateExport(
 	options: PaginationOptions = {},
 ): Promise<PaginationResult> {
 	const node = this.getNode();
+	const resumeText = options.resumeHint ?? startCursorHint;
 	const seenCursors = new Set<string>();
 	const maxPages = options.maxPages && options.maxPages > 0 ? Math.min(options.maxPages, HARD_PAGE_LIMIT) : HARD_PAGE_LIMIT;
 	let cursor = options.startCursor?.trim() || undefined;
@@ -82,7 +88,7 @@ export async function paginateExport(
 		if (number > maxPages) {
 			if (maxPages === HARD_PAGE_LIMIT) {
 				throw new NodeOperationError(node, `The export passed ${HARD_PAGE_LIMIT} pages without ending`, {
-					description: `Narrow the time range with After and Before. Resume with Start Cursor "${cursor}".`,
+					description: `Narrow the time range. ${resumeText(cursor)}`,
 				});
 			}
 			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false };
@@ -93,7 +99,7 @@ export async function paginateExport(
 		try {
 			body = await decagonApiRequest.call(this, connection, EXPORT_PATH, qs);
 		} catch (error) {
-			throw withResumeHint(node, error, number, cursor);
+			throw withResumeHint(error, `Failed on page ${number}. ${resumeText(cursor)}`);
 		}
 		const conversations = body.conversations;
 		if (!Array.isArray(conversations)) {
@@ -124,7 +130,7 @@ export async function paginateExport(
 		if (conversations.length === 0) {
 			throw apiError(node, {
 				message: `Decagon returned an empty page ${number} that still has a next cursor`,
-				description: `Stopped to avoid an endless export. Resume with Start Cursor "${nextCursor}" or narrow the time range.`,
+				description: `Stopped to avoid an endless export. ${resumeText(nextCursor)}`,
 			});
 		}
 		seenCursors.add(nextCursor);
@@ -133,17 +139,15 @@ export async function paginateExport(
 	}
 }
 
-function resumeText(cursor: string | undefined): string {
+function startCursorHint(cursor: string | undefined): string {
 	return cursor === undefined
 		? 'No page was read yet; run the node again.'
 		: `To resume where it stopped, set Options > Start Cursor to "${cursor}".`;
 }
 
-function withResumeHint(node: ReturnType<DecagonContext['getNode']>, error: unknown, page: number, cursor: string | undefined) {
+function withResumeHint(error: unknown, hint: string) {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
-		const hint = `Failed on page ${page}. ${resumeText(cursor)}`;
 		error.description = error.description ? `${error.description} ${hint}` : hint;
-		return error;
 	}
 	return error;
 }

@@ -26,7 +26,11 @@ const showForExport = { resource: ['conversation'], operation: ['export'] };
 
 export const description: INodeProperties[] = [
 	{ ...returnAllField, displayOptions: { show: showForExport } },
-	{ ...limitField, displayOptions: { show: { ...showForExport, returnAll: [false] } } },
+	{
+		...limitField,
+		displayOptions: { show: { ...showForExport, returnAll: [false] } },
+		hint: 'Counts conversations: One Item per Message gives every message of each',
+	},
 	{
 		displayName: 'Output',
 		name: 'output',

@@ -92,6 +92,47 @@ test('Return All exports every conversation once, with pairedItem, paced under t
 	expect(standin.stats().rateLimited).toBe(0);
 });
 
+test('full pages without a cursor: Return All reads on by time, every conversation once, Deduplicate on or off', async () => {
+	standin.configure({ fullPageWithoutCursor: true });
+	const ids = standin.conversations().map((c) => c.conversation_id).sort();
+	for (const filterOn of ['updated_at', 'created_at']) {
+		for (const deduplicate of [true, false]) {
+			standin.resetStats();
+			const result = await run(decagon({ returnAll: true, filters: { filterOn }, options: { deduplicate } }));
+			expect(result.error).toBeUndefined();
+			expect(result.outputOf('Decagon').map((i) => String(i.json.conversation_id)).sort()).toEqual(ids);
+			expect(JSON.stringify(result.runData.Decagon[0].hints ?? [])).not.toMatch(/cut the export short/);
+			const reads = exportRequests().map((r) => r.query);
+			expect(reads[0]).toEqual({ timestamp_filter: filterOn });
+			// Each later read starts later, at a whole second (the second of the last conversation before it).
+			const starts = reads.slice(1).map((query) => Number(query.min_timestamp));
+			expect(starts.length).toBeGreaterThanOrEqual(2);
+			for (const [i, start] of starts.entries()) {
+				expect(Number.isInteger(start)).toBe(true);
+				if (i > 0) expect(start).toBeGreaterThan(starts[i - 1]);
+			}
+		}
+	}
+	// Ordered by last message, which a conversation does not carry as a field: no reading on, a warning.
+	const byLastMessage = await run(decagon({ returnAll: true, filters: { filterOn: 'last_message_time' } }));
+	expect(byLastMessage.outputOf('Decagon')).toHaveLength(100);
+	expect(JSON.stringify(byLastMessage.runData.Decagon[0].hints)).toMatch(/cut the export short/);
+});
+
+test('full pages without a cursor and Max Pages: the hint says to resume with After, and resuming there gives the rest', async () => {
+	standin.configure({ fullPageWithoutCursor: true });
+	const first = await run(decagon({ returnAll: true, options: { maxPages: 2 } }));
+	const firstIds = first.outputOf('Decagon').map((i) => String(i.json.conversation_id));
+	expect(new Set(firstIds).size).toBe(firstIds.length);
+	expect(firstIds.length).toBeGreaterThan(100);
+	expect(firstIds.length).toBeLessThanOrEqual(200);
+	const after = /Filters > After to (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(JSON.stringify(first.runData.Decagon[0].hints))?.[1];
+	expect(after).toBeDefined();
+	const rest = await run(decagon({ returnAll: true, filters: { after } }));
+	const all = new Set([...firstIds, ...rest.outputOf('Decagon').map((i) => String(i.json.conversation_id))]);
+	expect(all).toEqual(new Set(standin.conversations().map((c) => c.conversation_id)));
+});
+
 test('Limit stops paging once it has enough', async () => {
 	const result = await run(decagon({ returnAll: false, limit: 30 }));
 	expect(result.outputOf('Decagon')).toHaveLength(30);

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { ExportPage, ExportQuery, PaginationResult } from '../transport/paginator';
-import { FULL_PAGE } from '../transport/paginator';
+import { FULL_PAGE, readOnDecision } from '../transport/paginator';
 import { conversationKey, conversationVersion } from './conversation';
 import { parseApiTimestamp } from '../../shared/time';
 
@@ -261,23 +261,16 @@ export async function pollOnce(
 
 		// A full last page without a cursor: the rest of the window is unread. Read on from the second of
 		// the last conversation; those served again in that second are removed by the seen-set.
-		const resumeFrom = lastPage.updatedSecond;
-		const cannotReadOn = order.broken
-			? 'the conversations did not come in updated_at order, so reading on by time could skip some'
-			: resumeFrom === undefined || (window.min !== null && resumeFrom <= window.min)
-				? `reading on by time would not move forward (more than ${FULL_PAGE} conversations changed within one second, or they have no updated_at)`
-				: resumeFrom > window.max
-					? 'the last conversation changed after the end of the window asked for, so reading on by time would leave the window'
-					: undefined;
-		if (cannotReadOn !== undefined || resumeFrom === undefined) {
+		const decision = readOnDecision({ outOfOrder: order.broken, lastSecond: lastPage.updatedSecond, min: window.min, max: window.max }, 'updated_at');
+		if ('reason' in decision) {
 			warnings.push(
-				`Decagon Trigger: Decagon ended a full page of ${FULL_PAGE} conversations without a next cursor, and ${cannotReadOn}. ` +
+				`Decagon Trigger: Decagon ended a full page of ${FULL_PAGE} conversations without a next cursor, and ${decision.reason}. ` +
 					`Conversations changed from ${window.min === null ? 'the beginning' : isoSeconds(window.min)} to ${isoSeconds(window.max)} may have been missed. ` +
 					'A shorter poll interval or a lower Settle Time keeps each poll to fewer conversations.',
 			);
 			break;
 		}
-		window = { min: resumeFrom, max: window.max, cursor: null };
+		window = { min: decision.from, max: window.max, cursor: null };
 		if (pollFull()) {
 			state.pending = window;
 			forgetBehindBackfill(state, order, lastPage.firstSecond, settings.lookbackSeconds);

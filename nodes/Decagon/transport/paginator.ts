@@ -2,6 +2,8 @@ import type { IDataObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { apiError } from '../../shared/errors';
+import { parseApiTimestamp } from '../../shared/time';
+import { conversationKey, conversationVersion } from '../helpers/conversation';
 import type { DecagonConnection, DecagonContext } from './index';
 import { decagonApiRequest } from './index';
 
@@ -53,7 +55,13 @@ export interface PaginationOptions {
 	 * What an error says about going on from `cursor`, the last page that worked (undefined before the
 	 * first). Default: Export's Start Cursor option; the trigger, which has none, says its own.
 	 */
-	resumeHint?: (cursor: string | undefined) => string;
+	resumeHint?: (cursor: string | undefined, readOnFrom: number | undefined) => string;
+	/**
+	 * The time the export is ordered by (`timestamp_filter`, ascending). When a full page comes without a
+	 * cursor, the export goes on from the second of the last conversation (see readOnDecision); repeats of
+	 * that second are left out. Without it, such a page ends the export with a warning.
+	 */
+	readOnBy?: 'updated_at' | 'created_at';
 }
 
 export interface PaginationResult {
@@ -63,6 +71,41 @@ export interface PaginationResult {
 	stoppedByMaxPages: boolean;
 	/** The read ended on a full page without a next cursor: Decagon probably cut the export short. */
 	truncated: boolean;
+	/** The min_timestamp of the last read on by time, if there was one: resumeCursor belongs to it. */
+	readOnFrom?: number;
+}
+
+/** Where reading on by time stands after a read that ended on a full page without a cursor. */
+export interface ReadOnCheck {
+	/** The conversations did not come in ascending order of the time read on by. */
+	outOfOrder: boolean;
+	/** The second of the last conversation with a readable time. */
+	lastSecond: number | undefined;
+	/** min_timestamp and max_timestamp of the read (null/undefined: open). */
+	min: number | null | undefined;
+	max: number | undefined;
+}
+
+/**
+ * Whether a read cut short (a full page without a cursor) can go on from the second of its last
+ * conversation, and if not, why: reading on by time is only safe in ascending order, and must move forward.
+ */
+export function readOnDecision(check: ReadOnCheck, field: string): { from: number } | { reason: string } {
+	if (check.outOfOrder) return { reason: `the conversations did not come in ${field} order, so reading on by time could skip some` };
+	const from = check.lastSecond;
+	if (from === undefined || (check.min !== null && check.min !== undefined && from <= check.min)) {
+		return { reason: `reading on by time would not move forward (more than ${FULL_PAGE} conversations within one second, or they have no ${field})` };
+	}
+	if (check.max !== undefined && from > check.max) {
+		return { reason: 'the last conversation lies after the end of the window asked for, so reading on by time would leave the window' };
+	}
+	return { from };
+}
+
+/** The whole second of a conversation's time field, if readable. */
+export function secondOf(conversation: IDataObject, field: string): number | undefined {
+	const ms = parseApiTimestamp(conversation[field]);
+	return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
 
 /**
@@ -78,11 +121,19 @@ export async function paginateExport(
 	options: PaginationOptions = {},
 ): Promise<PaginationResult> {
 	const node = this.getNode();
-	const resumeText = options.resumeHint ?? startCursorHint;
+	const hint = options.resumeHint ?? startCursorHint;
+	let readOnFrom: number | undefined;
+	const resumeText = (at: string | undefined) => hint(at, readOnFrom);
 	const seenCursors = new Set<string>();
 	const maxPages = options.maxPages && options.maxPages > 0 ? Math.min(options.maxPages, HARD_PAGE_LIMIT) : HARD_PAGE_LIMIT;
 	let cursor = options.startCursor?.trim() || undefined;
 	if (cursor) seenCursors.add(cursor);
+	const field = options.readOnBy;
+	// Reading on by time: the order seen in this read, and the conversations of its last second (sent
+	// again by the next read, so left out there unless they changed).
+	let order = { lastSecond: -Infinity, outOfOrder: false, lastKnownSecond: undefined as number | undefined };
+	let atLastSecond = new Map<string, number>();
+	let repeats = new Map<string, number>();
 
 	for (let number = 1; ; number++) {
 		if (number > maxPages) {
@@ -91,9 +142,10 @@ export async function paginateExport(
 					description: `Narrow the time range. ${resumeText(cursor)}`,
 				});
 			}
-			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false };
+			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false, readOnFrom };
 		}
 		const qs: IDataObject = { ...query };
+		if (readOnFrom !== undefined) qs.min_timestamp = readOnFrom;
 		if (cursor !== undefined) qs.cursor = cursor;
 		let body: IDataObject;
 		try {
@@ -109,17 +161,54 @@ export async function paginateExport(
 			});
 		}
 		const nextCursor = readNextCursor(body);
-		const page: ExportPage = { number, conversations: conversations as IDataObject[], cursor, nextCursor };
+		let delivered = conversations as IDataObject[];
+		if (field) {
+			delivered = delivered.filter((conversation) => {
+				const key = conversationKey(conversation);
+				const version = key === undefined ? undefined : repeats.get(key);
+				return version === undefined || conversationVersion(conversation) > version;
+			});
+			for (const conversation of conversations as IDataObject[]) {
+				const second = secondOf(conversation, field);
+				if (second === undefined) continue;
+				if (second < order.lastSecond) order.outOfOrder = true;
+				if (second > order.lastSecond) atLastSecond = new Map();
+				order.lastSecond = Math.max(order.lastSecond, second);
+				order.lastKnownSecond = order.lastSecond;
+				const key = conversationKey(conversation);
+				if (key !== undefined && second === order.lastSecond) atLastSecond.set(key, conversationVersion(conversation));
+			}
+		}
+		const page: ExportPage = { number, conversations: delivered, cursor, nextCursor };
 		const keepGoing = await onPage(page);
 
 		if (nextCursor === undefined) {
 			const truncated = conversations.length >= FULL_PAGE;
-			if (truncated) {
+			if (truncated && field && keepGoing !== false) {
+				const decision = readOnDecision(
+					{ outOfOrder: order.outOfOrder, lastSecond: order.lastKnownSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp },
+					field,
+				);
+				if ('from' in decision) {
+					readOnFrom = decision.from;
+					repeats = atLastSecond;
+					order = { lastSecond: -Infinity, outOfOrder: false, lastKnownSecond: undefined };
+					atLastSecond = new Map();
+					cursor = undefined;
+					seenCursors.clear();
+					continue;
+				}
+				options.onWarning?.(
+					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor, and ${decision.reason}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
+				);
+				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, readOnFrom };
+			}
+			if (truncated && keepGoing !== false) {
 				options.onWarning?.(
 					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
 				);
 			}
-			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated };
+			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, readOnFrom };
 		}
 		if (nextCursor === cursor || seenCursors.has(nextCursor)) {
 			throw apiError(node, {
@@ -135,14 +224,17 @@ export async function paginateExport(
 		}
 		seenCursors.add(nextCursor);
 		cursor = nextCursor;
-		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false };
+		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false, readOnFrom };
 	}
 }
 
-function startCursorHint(cursor: string | undefined): string {
-	return cursor === undefined
-		? 'No page was read yet; run the node again.'
-		: `To resume where it stopped, set Options > Start Cursor to "${cursor}".`;
+/** Export's way back in: its Start Cursor option, and After when the export had read on by time. */
+export function startCursorHint(cursor: string | undefined, readOnFrom: number | undefined): string {
+	const after = readOnFrom === undefined ? '' : `Filters > After to ${new Date(readOnFrom * 1000).toISOString()} and `;
+	if (cursor === undefined) {
+		return readOnFrom === undefined ? 'No page was read yet; run the node again.' : `To resume where it stopped, set ${after.replace(/ and $/, '')}.`;
+	}
+	return `To resume where it stopped, set ${after}Options > Start Cursor to "${cursor}".`;
 }
 
 function withResumeHint(error: unknown, hint: string) {

@@ -18,7 +18,7 @@ import {
 } from '../../helpers/conversation';
 import type { DecagonConnection } from '../../transport';
 import type { ExportQuery } from '../../transport/paginator';
-import { paginateExport } from '../../transport/paginator';
+import { paginateExport, startCursorHint } from '../../transport/paginator';
 import { metadataUserFilters } from '../../helpers/query';
 import { exportOutputOptions, metadataFilterField, simplifyField } from '../common.descriptions';
 
@@ -206,6 +206,8 @@ export async function execute(
 		},
 		{
 			startCursor: options.startCursor,
+			// Ascending by the filtered time, so a cut-short export can read on from its last second.
+			readOnBy: query.timestamp_filter === 'updated_at' || query.timestamp_filter === 'created_at' ? query.timestamp_filter : undefined,
 			maxPages: options.maxPages === undefined ? undefined : numberParameter(this.getNode(), options.maxPages, 'Max Pages', { min: 0, itemIndex }),
 			onWarning: (message) => {
 				this.logger.warn(message);
@@ -220,7 +222,7 @@ export async function execute(
 	const resumeCursor = cutShort ? lastPageCursor : result.resumeCursor;
 	if (result.stoppedByMaxPages) {
 		this.addExecutionHints({
-			message: `Stopped after ${result.pages} pages (Max Pages). To continue, set Start Cursor to "${result.resumeCursor}".`,
+			message: `Stopped after ${result.pages} pages (Max Pages). ${startCursorHint(result.resumeCursor, result.readOnFrom).replace('To resume where it stopped', 'To continue')}`,
 			type: 'info',
 			location: 'outputPane',
 		});
@@ -245,6 +247,8 @@ export async function execute(
 					fileName,
 					complete: !cutShort && result.resumeCursor === undefined && !result.truncated,
 					resumeCursor: resumeCursor ?? null,
+					// Set when Decagon cut the export short and it read on by time: resume with After = this.
+					resumeAfter: result.readOnFrom === undefined ? null : new Date(result.readOnFrom * 1000).toISOString(),
 				},
 				binary: { [binaryPropertyName]: binary },
 				pairedItem,

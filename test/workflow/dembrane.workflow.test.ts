@@ -195,22 +195,16 @@ describe('a conversation longer than the transcript route serves (1,500 chunks)'
 			credentials: { dembraneEchoApi: passwordCredentialData(long) as ICredentialDataDecryptedObject },
 			timeoutMs: 50_000,
 		});
-	const everyChunk = (conversationId: string) =>
-		long
-			.chunks(conversationId)
-			.filter((chunk) => chunk.transcript)
-			.map((chunk) => chunk.transcript)
-			.join('\n');
 	beforeAll(async () => {
 		long = await startDembraneStandin({ projects: 1, conversationsPerProject: 3, chunksPerConversation: 1600, chunkTextBytes: 40 });
 	});
 	afterAll(async () => long?.close());
 	beforeEach(() => long.configure({ chunkListing: true, lockedConversationIds: [] }));
-	const transcribed = () => long.conversations(long.listProjects()[0].id).filter((c) => everyChunk(c.id) !== '');
+	const transcribed = () => long.conversations(long.listProjects()[0].id).filter((c) => long.wholeTranscript(c.id) !== '');
 
 	test('Get Transcript and Export Transcripts read every chunk, 1,000 a request', async () => {
 		const [conversation] = transcribed();
-		const whole = everyChunk(conversation.id);
+		const whole = long.wholeTranscript(conversation.id);
 		expect(whole.length).toBeGreaterThan(long.transcript(conversation.id).length);
 		long.resetStats();
 		const got = await longRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
@@ -221,7 +215,7 @@ describe('a conversation longer than the transcript route serves (1,500 chunks)'
 		expect(exported.error).toBeUndefined();
 		const items = exported.outputOf('ECHO');
 		expect(items.map((item) => item.json.conversationId).sort()).toEqual(transcribed().map((c) => c.id).sort());
-		for (const item of items) expect(item.json.transcript).toBe(`${everyChunk(item.json.conversationId as string)}\n`);
+		for (const item of items) expect(item.json.transcript).toBe(`${long.wholeTranscript(item.json.conversationId as string)}\n`);
 	});
 
 	test('where the chunk list is missing (an older dembrane) or locked (the plan\'s hours cap), the transcript route answers', async () => {

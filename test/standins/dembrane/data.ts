@@ -406,10 +406,10 @@ export class DembraneStore {
 		return lines.length > 0 ? lines.join('') : null;
 	}
 
-	/** `GET /conversations/{id}/transcript`: first 1,500 chunks, transcripts joined with "\n" (not stripped). */
-	transcriptText(record: ConversationRecord): string {
+	/** `GET /conversations/{id}/transcript`: first 1,500 chunks (or all), transcripts joined with "\n" (not stripped). */
+	transcriptText(record: ConversationRecord, { wholeConversation = false } = {}): string {
 		return this.chunksOf(record)
-			.slice(0, 1500)
+			.slice(0, wholeConversation ? undefined : 1500)
 			.filter((chunk) => chunk.transcript)
 			.map((chunk) => chunk.transcript)
 			.join('\n');

@@ -53,8 +53,10 @@ export interface DembraneStandin {
 	conversation(conversationId: string): Conversation | undefined;
 	/** Every chunk in time order, failed ones included. */
 	chunks(conversationId: string): Chunk[];
-	/** The text `GET /api/conversations/{id}/transcript` serves. */
+	/** The text `GET /api/conversations/{id}/transcript` serves (its first 1,500 chunks). */
 	transcript(conversationId: string): string;
+	/** The whole transcript: every chunk's transcript in time order, joined with "\n" (what the chunk list gives). */
+	wholeTranscript(conversationId: string): string;
 	/** The file body of the conversation in the zip, null when it has no transcribed chunk (not in the zip). */
 	zipFileBody(conversationId: string): string | null;
 	/** The conversation's zip entry name. */
@@ -137,6 +139,7 @@ export async function startDembraneStandin(options: Partial<DembraneStandinOptio
 		},
 		chunks: (id) => structuredClone(store.chunksOf(record(id))),
 		transcript: (id) => store.transcriptText(record(id)),
+		wholeTranscript: (id) => store.transcriptText(record(id), { wholeConversation: true }),
 		zipFileBody: (id) => store.zipBody(record(id), server.currentOptions().zipChunkLimit),
 		zipEntryName: (id) => transcriptEntryName(record(id).row),
 		reports: (projectId) => structuredClone(store.reportsOf(projectId)),

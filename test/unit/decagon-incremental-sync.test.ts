@@ -42,9 +42,9 @@ function scriptedReader(
 			offset += pageSize;
 			const nextCursor = offset < matching.length ? String(offset) : undefined;
 			const more = onPage({ number, conversations, cursor: startCursor, nextCursor });
-			if (nextCursor && more === false) return { pages: number, resumeCursor: nextCursor, stoppedByMaxPages: false, truncated: false };
+			if (nextCursor && more === false) return { pages: number, resumeCursor: nextCursor, stoppedByMaxPages: false, truncated: false, complete: false };
 		}
-		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false };
+		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true };
 	};
 	return { read, queries };
 }
@@ -64,7 +64,7 @@ function cursorlessReader(all: () => IDataObject[]): { read: WindowReader; queri
 			.sort((a, b) => updatedSeconds(a) - updatedSeconds(b))
 			.slice(0, 100);
 		onPage({ number: 1, conversations, cursor: undefined, nextCursor: undefined });
-		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: conversations.length === 100 };
+		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: conversations.length === 100, complete: conversations.length < 100 };
 	};
 	return { read, queries };
 }
@@ -249,7 +249,7 @@ describe('reading on by time only when it is safe', () => {
 			queries.push({ ...query });
 			const conversations = arrange(query).slice(0, 100);
 			onPage({ number: 1, conversations, cursor: undefined, nextCursor: undefined });
-			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: conversations.length === 100 };
+			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: conversations.length === 100, complete: conversations.length < 100 };
 		};
 		return { read, queries };
 	}
@@ -361,7 +361,7 @@ describe('conversations without a readable updated_at', () => {
 			served.push(query);
 			const inWindow = 9_900 >= (query.min_timestamp ?? -Infinity) && 9_900 <= (query.max_timestamp ?? Infinity);
 			onPage({ number: 1, conversations: inWindow ? [undated] : [], cursor: undefined, nextCursor: undefined });
-			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false };
+			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true };
 		};
 		let state: SyncState = { watermark: 9_880, seen: {} };
 		const emittedPerPoll: number[] = [];

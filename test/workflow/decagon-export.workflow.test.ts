@@ -133,6 +133,20 @@ test('full pages without a cursor and Max Pages: the hint says to resume with Af
 	expect(all).toEqual(new Set(standin.conversations().map((c) => c.conversation_id)));
 });
 
+test('full pages without a cursor, JSON Lines: complete only when the end was read; resumeAfter only when it was not', async () => {
+	standin.configure({ fullPageWithoutCursor: true });
+	const summary = async (options: INodeParameters) =>
+		(await run(decagon({ returnAll: true, output: 'jsonl', options }))).outputOf('Decagon')[0].json;
+	const whole = await summary({});
+	expect(whole).toEqual(expect.objectContaining({ conversations: 250, complete: true, resumeCursor: null, resumeAfter: null }));
+	// Max Pages reached right where the next read by time would begin: there is no cursor to report.
+	for (const maxPages of [1, 2]) {
+		const stopped = await summary({ maxPages });
+		expect(stopped.complete).toBe(false);
+		expect(stopped.resumeAfter).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/));
+	}
+});
+
 test('Limit stops paging once it has enough', async () => {
 	const result = await run(decagon({ returnAll: false, limit: 30 }));
 	expect(result.outputOf('Decagon')).toHaveLength(30);

@@ -71,9 +71,18 @@ export interface PaginationResult {
 	stoppedByMaxPages: boolean;
 	/** The read ended on a full page without a next cursor: Decagon probably cut the export short. */
 	truncated: boolean;
-	/** The min_timestamp of the last read on by time, if there was one: resumeCursor belongs to it. */
+	/**
+	 * Read to the end: not stopped (Max Pages, the consumer) before it, nor cut short. A stop right where
+	 * a read on by time would begin leaves no cursor, so resumeCursor alone does not say it.
+	 */
+	complete: boolean;
+	/**
+	 * The min_timestamp of the last read on by time, if there was one: resumeCursor belongs to it (no
+	 * resumeCursor: the export resumes from this second).
+	 */
 	readOnFrom?: number;
 }
+
 
 /** Where reading on by time stands after a read that ended on a full page without a cursor. */
 export interface ReadOnCheck {
@@ -142,7 +151,7 @@ export async function paginateExport(
 					description: `Narrow the time range. ${resumeText(cursor)}`,
 				});
 			}
-			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false, readOnFrom };
+			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false, complete: false, readOnFrom };
 		}
 		const qs: IDataObject = { ...query };
 		if (readOnFrom !== undefined) qs.min_timestamp = readOnFrom;
@@ -184,11 +193,15 @@ export async function paginateExport(
 
 		if (nextCursor === undefined) {
 			const truncated = conversations.length >= FULL_PAGE;
-			if (truncated && field && keepGoing !== false) {
-				const decision = readOnDecision(
-					{ outOfOrder: order.outOfOrder, lastSecond: order.lastKnownSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp },
-					field,
-				);
+			const decision =
+				truncated && field
+					? readOnDecision({ outOfOrder: order.outOfOrder, lastSecond: order.lastKnownSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp }, field)
+					: undefined;
+			if (decision && 'from' in decision && keepGoing === false) {
+				// Stopped by the consumer (Limit) where the next read would begin: resume there, by time.
+				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom: decision.from };
+			}
+			if (decision && keepGoing !== false) {
 				if ('from' in decision) {
 					readOnFrom = decision.from;
 					repeats = atLastSecond;
@@ -201,14 +214,14 @@ export async function paginateExport(
 				options.onWarning?.(
 					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor, and ${decision.reason}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
 				);
-				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, readOnFrom };
+				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom };
 			}
 			if (truncated && keepGoing !== false) {
 				options.onWarning?.(
 					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
 				);
 			}
-			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, readOnFrom };
+			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom };
 		}
 		if (nextCursor === cursor || seenCursors.has(nextCursor)) {
 			throw apiError(node, {
@@ -224,17 +237,21 @@ export async function paginateExport(
 		}
 		seenCursors.add(nextCursor);
 		cursor = nextCursor;
-		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false, readOnFrom };
+		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom };
 	}
 }
 
 /** Export's way back in: its Start Cursor option, and After when the export had read on by time. */
 export function startCursorHint(cursor: string | undefined, readOnFrom: number | undefined): string {
-	const after = readOnFrom === undefined ? '' : `Filters > After to ${new Date(readOnFrom * 1000).toISOString()} and `;
-	if (cursor === undefined) {
-		return readOnFrom === undefined ? 'No page was read yet; run the node again.' : `To resume where it stopped, set ${after.replace(/ and $/, '')}.`;
+	if (readOnFrom === undefined) {
+		return cursor === undefined
+			? 'No page was read yet; run the node again.'
+			: `To resume where it stopped, set Options > Start Cursor to "${cursor}".`;
 	}
-	return `To resume where it stopped, set ${after}Options > Start Cursor to "${cursor}".`;
+	const after = `Filters > After to ${new Date(readOnFrom * 1000).toISOString()}`;
+	const what = cursor === undefined ? after : `${after} and Options > Start Cursor to "${cursor}"`;
+	// Decagon takes whole seconds: that second is read again.
+	return `To resume where it stopped, set ${what} (conversations of that second that this run returned come again).`;
 }
 
 function withResumeHint(error: unknown, hint: string) {

@@ -220,6 +220,7 @@ export async function execute(
 	const cutShort = collector.size > limit;
 	if (cutShort) collector.truncate(limit);
 	const resumeCursor = cutShort ? lastPageCursor : result.resumeCursor;
+	const complete = !cutShort && result.complete;
 	if (result.stoppedByMaxPages) {
 		this.addExecutionHints({
 			message: `Stopped after ${result.pages} pages (Max Pages). ${startCursorHint(result.resumeCursor, result.readOnFrom).replace('To resume where it stopped', 'To continue')}`,
@@ -245,10 +246,10 @@ export async function execute(
 					received,
 					pages: result.pages,
 					fileName,
-					complete: !cutShort && result.resumeCursor === undefined && !result.truncated,
-					resumeCursor: resumeCursor ?? null,
-					// Set when Decagon cut the export short and it read on by time: resume with After = this.
-					resumeAfter: result.readOnFrom === undefined ? null : new Date(result.readOnFrom * 1000).toISOString(),
+					complete,
+					resumeCursor: complete ? null : (resumeCursor ?? null),
+					// When it stopped after reading on by time (Decagon sent no cursor): resume with After = this too.
+					resumeAfter: complete || result.readOnFrom === undefined ? null : new Date(result.readOnFrom * 1000).toISOString(),
 				},
 				binary: { [binaryPropertyName]: binary },
 				pairedItem,

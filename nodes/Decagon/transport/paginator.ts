@@ -83,7 +83,6 @@ export interface PaginationResult {
 	readOnFrom?: number;
 }
 
-
 /** Where reading on by time stands after a read that ended on a full page without a cursor. */
 export interface ReadOnCheck {
 	/** The conversations did not come in ascending order of the time read on by. */

@@ -145,6 +145,11 @@ test('full pages without a cursor, JSON Lines: complete only when the end was re
 		expect(stopped.complete).toBe(false);
 		expect(stopped.resumeAfter).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/));
 	}
+	// Limit reached with the first full page: resume from that page's last second.
+	const limited = (await run(decagon({ returnAll: false, limit: 100, output: 'jsonl' }))).outputOf('Decagon')[0].json;
+	const firstPage = standin.conversations().slice().sort((a, b) => seconds(a.updated_at) - seconds(b.updated_at)).slice(0, 100);
+	expect(limited).toEqual(expect.objectContaining({ conversations: 100, complete: false, resumeCursor: null }));
+	expect(limited.resumeAfter).toBe(new Date(Math.floor(seconds(firstPage[99].updated_at)) * 1000).toISOString());
 });
 
 test('Limit stops paging once it has enough', async () => {

@@ -139,7 +139,7 @@ export async function paginateExport(
 	const field = options.readOnBy;
 	// Reading on by time: the order seen in this read, and the conversations of its last second (sent
 	// again by the next read, so left out there unless they changed).
-	let order = { lastSecond: -Infinity, outOfOrder: false, lastKnownSecond: undefined as number | undefined };
+	let order = { lastSecond: -Infinity, outOfOrder: false };
 	let atLastSecond = new Map<string, number>();
 	let repeats = new Map<string, number>();
 
@@ -182,7 +182,6 @@ export async function paginateExport(
 				if (second < order.lastSecond) order.outOfOrder = true;
 				if (second > order.lastSecond) atLastSecond = new Map();
 				order.lastSecond = Math.max(order.lastSecond, second);
-				order.lastKnownSecond = order.lastSecond;
 				const key = conversationKey(conversation);
 				if (key !== undefined && second === order.lastSecond) atLastSecond.set(key, conversationVersion(conversation));
 			}
@@ -194,30 +193,24 @@ export async function paginateExport(
 			const truncated = conversations.length >= FULL_PAGE;
 			const decision =
 				truncated && field
-					? readOnDecision({ outOfOrder: order.outOfOrder, lastSecond: order.lastKnownSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp }, field)
+					? readOnDecision({ outOfOrder: order.outOfOrder, lastSecond: order.lastSecond === -Infinity ? undefined : order.lastSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp }, field)
 					: undefined;
-			if (decision && 'from' in decision && keepGoing === false) {
+			if (decision && 'from' in decision) {
 				// Stopped by the consumer (Limit) where the next read would begin: resume there, by time.
-				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom: decision.from };
-			}
-			if (decision && keepGoing !== false) {
-				if ('from' in decision) {
-					readOnFrom = decision.from;
-					repeats = atLastSecond;
-					order = { lastSecond: -Infinity, outOfOrder: false, lastKnownSecond: undefined };
-					atLastSecond = new Map();
-					cursor = undefined;
-					seenCursors.clear();
-					continue;
+				if (keepGoing === false) {
+					return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom: decision.from };
 				}
-				options.onWarning?.(
-					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor, and ${decision.reason}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
-				);
-				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom };
+				readOnFrom = decision.from;
+				repeats = atLastSecond;
+				order = { lastSecond: -Infinity, outOfOrder: false };
+				atLastSecond = new Map();
+				cursor = undefined;
+				seenCursors.clear();
+				continue;
 			}
 			if (truncated && keepGoing !== false) {
 				options.onWarning?.(
-					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
+					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor${decision ? `, and ${decision.reason}` : ''}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
 				);
 			}
 			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom };

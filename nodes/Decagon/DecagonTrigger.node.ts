@@ -164,7 +164,7 @@ export class DecagonTrigger implements INodeType {
 			settings,
 			nowSeconds,
 			async (query, startCursor, onPage) =>
-				await paginateExport.call(this, connection, query, onPage, { startCursor, resumeHint: pollResumeHint }),
+				await paginateExport.call(this, connection, query, onPage, { startCursor, resumeHint: pollResumeHint, readOnBy: 'updated_at' }),
 			extraQuery,
 		);
 		// Stored only now that the poll has succeeded: a failed poll leaves the last checkpoint in place.

@@ -1,9 +1,13 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { conversationVersion as conversationVersionOf } from '../../nodes/Decagon/helpers/conversation';
 import type { SyncSettings, SyncState, WindowReader } from '../../nodes/Decagon/helpers/incrementalSync';
 import { emptySyncState, pollOnce, readSyncState } from '../../nodes/Decagon/helpers/incrementalSync';
+import type { DecagonConnection, DecagonContext } from '../../nodes/Decagon/transport';
 import type { ExportQuery } from '../../nodes/Decagon/transport/paginator';
+import { paginateExport } from '../../nodes/Decagon/transport/paginator';
+import { RequestPacer } from '../../nodes/shared/pacer';
+import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/retry';
 
 const updatedSeconds = (c: IDataObject) => Date.parse(String(c.updated_at)) / 1000;
 
@@ -50,22 +54,53 @@ function scriptedReader(
 }
 
 /**
- * Decagon as a production client saw it: one page of up to 100, oldest change first, and never a cursor.
- * Stops the test after 50 reads, should the sync loop.
+ * The trigger's real reader: paginateExport reading on by updated_at, over `serve` in place of Decagon's
+ * export route (it gets each request's query, cursor included, and returns the response body).
  */
-function cursorlessReader(all: () => IDataObject[]): { read: WindowReader; queries: ExportQuery[] } {
-	const queries: ExportQuery[] = [];
-	const read: WindowReader = async (query, startCursor, onPage) => {
-		expect(startCursor).toBeUndefined();
-		queries.push({ ...query });
+function paginatorReader(serve: (qs: IDataObject) => IDataObject): WindowReader {
+	const node = { id: '1', name: 'Decagon Trigger', type: 'decagonTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+	const context = {
+		getNode: () => node,
+		logger: { debug: () => undefined },
+		helpers: {
+			httpRequestWithAuthentication: async (_credential: string, options: IHttpRequestOptions) => ({
+				statusCode: 200,
+				headers: {},
+				body: Buffer.from(JSON.stringify(serve({ ...(options.qs as IDataObject) }))),
+			}),
+		},
+	} as unknown as DecagonContext;
+	const connection: DecagonConnection = {
+		baseUrl: 'http://decagon.invalid',
+		pacer: new RequestPacer(0),
+		retryPolicy: DEFAULT_RETRY_POLICY,
+		apiKey: 'key',
+		requestTimeoutMs: 1000,
+		credentials: { id: '', name: '', type: 'decagonApi', data: {} },
+	};
+	return async (query, startCursor, onPage) =>
+		await paginateExport.call(context, connection, query, onPage, { startCursor, readOnBy: 'updated_at' });
+}
+
+const inWindow = (c: IDataObject, query: IDataObject) =>
+	updatedSeconds(c) >= Number(query.min_timestamp ?? -Infinity) && updatedSeconds(c) <= Number(query.max_timestamp ?? Infinity);
+
+/**
+ * Decagon as a production client saw it: one page of up to 100, oldest change first, and never a cursor.
+ * Stops the test after 50 requests, should the sync loop.
+ */
+function cursorlessReader(all: () => IDataObject[]): { read: WindowReader; queries: IDataObject[] } {
+	const queries: IDataObject[] = [];
+	const read = paginatorReader((qs) => {
+		expect(qs.cursor).toBeUndefined();
+		queries.push(qs);
 		if (queries.length > 50) throw new Error('the sync kept reading');
 		const conversations = all()
-			.filter((c) => updatedSeconds(c) >= (query.min_timestamp ?? -Infinity) && updatedSeconds(c) <= (query.max_timestamp ?? Infinity))
+			.filter((c) => inWindow(c, qs))
 			.sort((a, b) => updatedSeconds(a) - updatedSeconds(b))
 			.slice(0, 100);
-		onPage({ number: 1, conversations, cursor: undefined, nextCursor: undefined });
-		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: conversations.length === 100, complete: conversations.length < 100 };
-	};
+		return { conversations };
+	});
 	return { read, queries };
 }
 
@@ -180,6 +215,30 @@ describe('a full page without a cursor (Decagon cut the window short)', () => {
 		expect(warnings).toEqual([[], [], []]);
 	});
 
+	it('a cap reached inside a read on by time keeps the start and cursor of that read, and the next poll goes on from both', async () => {
+		// The first read comes without a cursor; the read on by time from its last second is paged by cursor.
+		const queries: IDataObject[] = [];
+		const read = paginatorReader((qs) => {
+			queries.push(qs);
+			if (queries.length > 50) throw new Error('the sync kept reading');
+			const matching = backlog.filter((c) => inWindow(c, qs));
+			if (qs.min_timestamp === 9_280) return { conversations: matching.slice(0, 100) };
+			const offset = Number(qs.cursor ?? 0);
+			const next = offset + 100 < matching.length ? String(offset + 100) : null;
+			return { conversations: matching.slice(offset, offset + 100), next_page_cursor: next };
+		});
+		const capped = { ...settings, maxPerPoll: 150 };
+		const first = await pollOnce({ watermark: 9_880, seen: {} }, capped, 10_300, read);
+		expect(first.state.pending).toEqual({ min: 9_349, max: 10_180, cursor: '100' });
+		const second = await pollOnce(first.state, capped, 20_000, read);
+		expect(queries[2]).toMatchObject({ min_timestamp: 9_349, max_timestamp: 10_180, cursor: '100' });
+		const ids = [...first.emitted, ...second.emitted].map((e) => e.conversation.conversation_id);
+		expect(ids).toEqual(backlog.map((c) => c.conversation_id));
+		expect(second.state.pending).toBeUndefined();
+		expect(second.state.watermark).toBe(10_180);
+		expect([...first.warnings, ...second.warnings]).toEqual([]);
+	});
+
 	it('ends the window with a warning when more than a page changed within one second', async () => {
 		const sameSecond = Array.from({ length: 150 }, (_, i) => conversation(`s${i}`, 9_500));
 		const { read, queries } = cursorlessReader(() => sameSecond);
@@ -242,15 +301,14 @@ describe('a fractional Lookback (Minutes)', () => {
 });
 
 describe('reading on by time only when it is safe', () => {
-	/** Serves one full page without a cursor, as `arrange` orders and filters it. */
-	function oddReader(arrange: (query: ExportQuery) => IDataObject[]): { read: WindowReader; queries: ExportQuery[] } {
-		const queries: ExportQuery[] = [];
-		const read: WindowReader = async (query, _startCursor, onPage) => {
-			queries.push({ ...query });
-			const conversations = arrange(query).slice(0, 100);
-			onPage({ number: 1, conversations, cursor: undefined, nextCursor: undefined });
-			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: conversations.length === 100, complete: conversations.length < 100 };
-		};
+	/** Serves one page of up to 100 without a cursor, as `arrange` orders and filters it. */
+	function oddReader(arrange: (query: IDataObject) => IDataObject[]): { read: WindowReader; queries: IDataObject[] } {
+		const queries: IDataObject[] = [];
+		const read = paginatorReader((qs) => {
+			queries.push(qs);
+			if (queries.length > 50) throw new Error('the sync kept reading');
+			return { conversations: arrange(qs).slice(0, 100) };
+		});
 		return { read, queries };
 	}
 
@@ -267,7 +325,7 @@ describe('reading on by time only when it is safe', () => {
 
 	it('does not read on past the end of the window (a server that ignores max_timestamp)', async () => {
 		const data = Array.from({ length: 150 }, (_, i) => conversation(`c${i}`, 9_300 + i * 10));
-		const { read, queries } = oddReader((query) => data.filter((c) => updatedSeconds(c) >= (query.min_timestamp ?? 0)));
+		const { read, queries } = oddReader((query) => data.filter((c) => updatedSeconds(c) >= Number(query.min_timestamp ?? 0)));
 		const capped = { ...settings, maxPerPoll: 100 };
 		const { state, warnings } = await pollOnce({ watermark: 9_880, seen: {} }, capped, 10_300, read);
 		expect(queries).toHaveLength(1);

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { ExportPage, ExportQuery, PaginationResult } from '../transport/paginator';
-import { FULL_PAGE, readOnDecision } from '../transport/paginator';
+import { FULL_PAGE } from '../transport/paginator';
 import { conversationKey, conversationVersion } from './conversation';
 import { parseApiTimestamp } from '../../shared/time';
 
@@ -13,8 +13,8 @@ import { parseApiTimestamp } from '../../shared/time';
  * the overlap and Decagon's own re-sends bring twice. It only has to cover the overlap, so entries older
  * than the next window's start are dropped. All of it lives in workflow static data.
  *
- * Decagon sometimes ends a full page without a cursor. The export is ascending on the filtered
- * timestamp, so the window is then read on by time from the last conversation's second.
+ * Decagon sometimes ends a full page without a cursor; the paginator then reads the window on by time
+ * (readOnBy), and a poll that stops there keeps the second to read on from as its pending window's start.
  */
 
 export interface SyncState {
@@ -71,7 +71,10 @@ export interface PollResult {
 	warnings: string[];
 }
 
-/** Reads one window page by page, like paginateExport: onPage returns false to stop after that page. */
+/**
+ * Reads one window with paginateExport, reading on by updated_at where Decagon cuts it short: onPage
+ * returns false to stop after that page.
+ */
 export type WindowReader = (
 	query: ExportQuery,
 	startCursor: string | undefined,
@@ -194,7 +197,7 @@ export async function pollOnce(
 		}
 	}
 
-	let window =
+	const window =
 		state.pending ??
 		(windowEnd > state.watermark
 			? {
@@ -213,69 +216,56 @@ export async function pollOnce(
 	}
 
 	const watermarkBefore = state.watermark;
-	// Reading on by time (below) is right only if the export comes in updated_at order, as it should on
-	// timestamp_filter=updated_at: checked on what arrives, across the reads of this window.
+	const windowMax = window.max;
+	const query: ExportQuery = { ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: window.max };
+	if (window.min !== null) query.min_timestamp = window.min;
+	// What the seen-set may forget mid-window (see forgetBehindBackfill): only safe in updated_at order.
 	const order = { lastSecond: -Infinity, broken: false };
-	for (;;) {
-		const query: ExportQuery = { ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: window.max };
-		if (window.min !== null) query.min_timestamp = window.min;
-		const windowMax = window.max;
-		// Held in an object: a plain variable assigned in the callback would be narrowed to undefined below.
-		const lastPage = { updatedSecond: undefined as number | undefined, firstSecond: undefined as number | undefined };
+	// Held in an object: a plain variable assigned in the callback would be narrowed to undefined below.
+	const lastPage = { firstSecond: undefined as number | undefined };
 
-		const result = await readWindow(query, window.cursor ?? undefined, (page) => {
-			lastPage.updatedSecond = undefined;
-			lastPage.firstSecond = undefined;
-			for (const conversation of page.conversations) {
-				const updatedMs = parseApiTimestamp(conversation.updated_at);
-				if (!Number.isNaN(updatedMs)) {
-					lastPage.updatedSecond = Math.floor(updatedMs / 1000);
-					lastPage.firstSecond ??= lastPage.updatedSecond;
-					if (lastPage.updatedSecond < order.lastSecond) order.broken = true;
-					order.lastSecond = Math.max(order.lastSecond, lastPage.updatedSecond);
-				}
-				const id = conversationKey(conversation);
-				if (id === undefined) continue;
-				const version = conversationVersion(conversation);
-				const previous = state.seen[id];
-				if (previous !== undefined && previous >= version) continue;
-				const createdMs = parseApiTimestamp(conversation.created_at);
-				const change: ChangeType =
-					previous !== undefined || (!Number.isNaN(createdMs) && createdMs <= watermarkBefore * 1000)
-						? 'updated'
-						: 'new';
-				state.seen[id] = version;
-				rememberUndated(state, id, Number.isNaN(updatedMs) ? windowMax : undefined);
-				emitted.push({ conversation, change });
+	const result = await readWindow(query, window.cursor ?? undefined, (page) => {
+		lastPage.firstSecond = undefined;
+		for (const conversation of page.conversations) {
+			const updatedMs = parseApiTimestamp(conversation.updated_at);
+			if (!Number.isNaN(updatedMs)) {
+				const second = Math.floor(updatedMs / 1000);
+				lastPage.firstSecond ??= second;
+				if (second < order.lastSecond) order.broken = true;
+				order.lastSecond = Math.max(order.lastSecond, second);
 			}
-			return !pollFull();
-		});
+			const id = conversationKey(conversation);
+			if (id === undefined) continue;
+			const version = conversationVersion(conversation);
+			const previous = state.seen[id];
+			if (previous !== undefined && previous >= version) continue;
+			const createdMs = parseApiTimestamp(conversation.created_at);
+			const change: ChangeType =
+				previous !== undefined || (!Number.isNaN(createdMs) && createdMs <= watermarkBefore * 1000)
+					? 'updated'
+					: 'new';
+			state.seen[id] = version;
+			rememberUndated(state, id, Number.isNaN(updatedMs) ? windowMax : undefined);
+			emitted.push({ conversation, change });
+		}
+		return !pollFull();
+	});
 
-		if (result.resumeCursor !== undefined) {
-			// Cap reached: checkpoint the window and where we are in it; the next poll resumes right here.
-			state.pending = { min: window.min, max: window.max, cursor: result.resumeCursor };
-			forgetBehindBackfill(state, order, lastPage.firstSecond, settings.lookbackSeconds);
-			return done();
-		}
-		if (!result.truncated) break;
-
-		// A full last page without a cursor: the rest of the window is unread. Read on from the second of
-		// the last conversation; those served again in that second are removed by the seen-set.
-		const decision = readOnDecision({ outOfOrder: order.broken, lastSecond: lastPage.updatedSecond, min: window.min, max: window.max }, 'updated_at');
-		if ('reason' in decision) {
-			warnings.push(
-				`Decagon Trigger: Decagon ended a full page of ${FULL_PAGE} conversations without a next cursor, and ${decision.reason}. ` +
-					`Conversations changed from ${window.min === null ? 'the beginning' : isoSeconds(window.min)} to ${isoSeconds(window.max)} may have been missed. ` +
-					'A shorter poll interval or a lower Settle Time keeps each poll to fewer conversations.',
-			);
-			break;
-		}
-		window = { min: decision.from, max: window.max, cursor: null };
-		if (pollFull()) {
-			state.pending = window;
-			forgetBehindBackfill(state, order, lastPage.firstSecond, settings.lookbackSeconds);
-			return done();
-		}
+	if (!result.complete && !result.truncated) {
+		// Cap or budget reached: checkpoint the window and where the read stands in it (a cursor, or the
+		// second a read on by time begins at); the next poll resumes right there.
+		state.pending = { min: result.readOnFrom ?? window.min, max: window.max, cursor: result.resumeCursor ?? null };
+		forgetBehindBackfill(state, order, lastPage.firstSecond, settings.lookbackSeconds);
+		return done();
+	}
+	if (result.truncated) {
+		const from = result.readOnFrom ?? window.min;
+		warnings.push(
+			`Decagon Trigger: Decagon ended a full page of ${FULL_PAGE} conversations without a next cursor` +
+				`${result.readOnRefusal ? `, and ${result.readOnRefusal}` : ''}. ` +
+				`Conversations changed from ${from === null ? 'the beginning' : isoSeconds(from)} to ${isoSeconds(window.max)} may have been missed. ` +
+				'A shorter poll interval or a lower Settle Time keeps each poll to fewer conversations.',
+		);
 	}
 
 	state.pending = undefined;

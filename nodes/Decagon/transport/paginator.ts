@@ -71,6 +71,8 @@ export interface PaginationResult {
 	stoppedByMaxPages: boolean;
 	/** The read ended on a full page without a next cursor: Decagon probably cut the export short. */
 	truncated: boolean;
+	/** Why a truncated read did not read on by time (readOnBy was given but it was unsafe). */
+	readOnRefusal?: string;
 	/**
 	 * Read to the end: not stopped (Max Pages, the consumer) before it, nor cut short. A stop right where
 	 * a read on by time would begin leaves no cursor, so resumeCursor alone does not say it.
@@ -98,7 +100,7 @@ export interface ReadOnCheck {
  * Whether a read cut short (a full page without a cursor) can go on from the second of its last
  * conversation, and if not, why: reading on by time is only safe in ascending order, and must move forward.
  */
-export function readOnDecision(check: ReadOnCheck, field: string): { from: number } | { reason: string } {
+function readOnDecision(check: ReadOnCheck, field: string): { from: number } | { reason: string } {
 	if (check.outOfOrder) return { reason: `the conversations did not come in ${field} order, so reading on by time could skip some` };
 	const from = check.lastSecond;
 	if (from === undefined || (check.min !== null && check.min !== undefined && from <= check.min)) {
@@ -111,7 +113,7 @@ export function readOnDecision(check: ReadOnCheck, field: string): { from: numbe
 }
 
 /** The whole second of a conversation's time field, if readable. */
-export function secondOf(conversation: IDataObject, field: string): number | undefined {
+function secondOf(conversation: IDataObject, field: string): number | undefined {
 	const ms = parseApiTimestamp(conversation[field]);
 	return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
@@ -208,12 +210,13 @@ export async function paginateExport(
 				seenCursors.clear();
 				continue;
 			}
+			const readOnRefusal = decision?.reason;
 			if (truncated && keepGoing !== false) {
 				options.onWarning?.(
-					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor${decision ? `, and ${decision.reason}` : ''}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
+					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor${readOnRefusal ? `, and ${readOnRefusal}` : ''}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
 				);
 			}
-			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom };
+			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom, readOnRefusal };
 		}
 		if (nextCursor === cursor || seenCursors.has(nextCursor)) {
 			throw apiError(node, {
@@ -233,17 +236,18 @@ export async function paginateExport(
 	}
 }
 
-/** Export's way back in: its Start Cursor option, and After when the export had read on by time. */
-export function startCursorHint(cursor: string | undefined, readOnFrom: number | undefined): string {
+/**
+ * Export's way back in: its Start Cursor option, and After when the export had read on by time. `lead`
+ * says why one would (after a failure: to resume; after Max Pages: to continue).
+ */
+export function startCursorHint(cursor: string | undefined, readOnFrom: number | undefined, lead = 'To resume where it stopped'): string {
 	if (readOnFrom === undefined) {
-		return cursor === undefined
-			? 'No page was read yet; run the node again.'
-			: `To resume where it stopped, set Options > Start Cursor to "${cursor}".`;
+		return cursor === undefined ? 'No page was read yet; run the node again.' : `${lead}, set Options > Start Cursor to "${cursor}".`;
 	}
 	const after = `Filters > After to ${new Date(readOnFrom * 1000).toISOString()}`;
 	const what = cursor === undefined ? after : `${after} and Options > Start Cursor to "${cursor}"`;
 	// Decagon takes whole seconds: that second is read again.
-	return `To resume where it stopped, set ${what} (conversations of that second that this run returned come again).`;
+	return `${lead}, set ${what} (conversations of that second that this run returned come again).`;
 }
 
 function withResumeHint(error: unknown, hint: string) {

@@ -223,7 +223,7 @@ export async function execute(
 	const complete = !cutShort && result.complete;
 	if (result.stoppedByMaxPages) {
 		this.addExecutionHints({
-			message: `Stopped after ${result.pages} pages (Max Pages). ${startCursorHint(result.resumeCursor, result.readOnFrom).replace('To resume where it stopped', 'To continue')}`,
+			message: `Stopped after ${result.pages} pages (Max Pages). ${startCursorHint(result.resumeCursor, result.readOnFrom, 'To continue')}`,
 			type: 'info',
 			location: 'outputPane',
 		});

@@ -234,6 +234,75 @@ describe('a conversation longer than the transcript route serves (1,500 chunks)'
 	});
 });
 
+describe('chunks of one timestamp across two pages of the chunk list (no stable order there)', () => {
+	let tied: Standin;
+	const tiedRun = (node: INode) =>
+		runWorkflow({
+			nodes: [trigger, node],
+			connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
+			credentials: { dembraneEchoApi: passwordCredentialData(tied) as ICredentialDataDecryptedObject },
+			timeoutMs: 50_000,
+		});
+	const firstTranscribed = () => tied.conversations(tied.listProjects()[0].id).find((c) => tied.wholeTranscript(c.id) !== '')!;
+	afterEach(async () => tied?.close());
+
+	const chunkRequests = (conversationId: string) =>
+		tied
+			.stats()
+			.requests.filter((request) => request.path.includes(conversationId))
+			.map((request) => (request.path.endsWith('/transcript') ? 'transcript' : `${request.query.offset}+${request.query.limit}`));
+	/** How often each chunk transcript of the conversation is in the text, and in the whole transcript. */
+	const occurrences = (conversationId: string, text: string) => {
+		const whole = tied.wholeTranscript(conversationId);
+		return tied
+			.chunks(conversationId)
+			.filter((chunk) => chunk.transcript)
+			.map((chunk) => ({
+				at: text.indexOf(chunk.transcript!),
+				times: text.split(chunk.transcript!).length - 1,
+				inWhole: whole.split(chunk.transcript!).length - 1,
+				timestamp: chunk.timestamp,
+			}));
+	};
+
+	test('a group of one timestamp across a page boundary is read again in one request of its positions: every chunk once, in time order', async () => {
+		tied = await startDembraneStandin({ projects: 1, conversationsPerProject: 2, chunksPerConversation: 1600, chunksPerTimestamp: 30, chunkTextBytes: 300 });
+		const conversation = firstTranscribed();
+		const result = await tiedRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
+		expect(result.error).toBeUndefined();
+		const transcript = String(result.outputOf('ECHO')[0].json.transcript);
+		const found = occurrences(conversation.id, transcript);
+		expect(found.filter((chunk) => chunk.times !== chunk.inWhole)).toEqual([]);
+		expect(transcript.length).toBe(tied.wholeTranscript(conversation.id).length);
+		// Groups in time order (inside a group, no order is set).
+		for (let i = 1; i < found.length; i++) {
+			if (found[i].timestamp > found[i - 1].timestamp) expect(found[i].at).toBeGreaterThan(found.filter((chunk) => chunk.timestamp === found[i - 1].timestamp).reduce((max, chunk) => Math.max(max, chunk.at), -1));
+		}
+		// Positions 990–1019 share a timestamp.
+		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '1000+1000', '990+30']);
+	});
+
+	test('more than a request of one timestamp, up to 1,500 chunks: the transcript route reads them in one query', async () => {
+		tied = await startDembraneStandin({ projects: 1, conversationsPerProject: 2, chunksPerConversation: 1200, chunksPerTimestamp: 1200, chunkTextBytes: 40 });
+		const conversation = firstTranscribed();
+		const result = await tiedRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('ECHO')[0].json.transcript).toBe(tied.wholeTranscript(conversation.id));
+		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '1000+1000', 'transcript']);
+	});
+
+	test('more than 1,500 of one timestamp: no chunk comes twice', async () => {
+		tied = await startDembraneStandin({ projects: 1, conversationsPerProject: 2, chunksPerConversation: 1600, chunksPerTimestamp: 1600, chunkTextBytes: 300 });
+		const conversation = firstTranscribed();
+		const result = await tiedRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
+		expect(result.error).toBeUndefined();
+		const found = occurrences(conversation.id, String(result.outputOf('ECHO')[0].json.transcript));
+		expect(found.filter((chunk) => chunk.times > chunk.inWhole)).toEqual([]);
+		expect(found.filter((chunk) => chunk.inWhole === 1).length).toBeGreaterThan(found.length * 0.9);
+		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '1000+1000']);
+	});
+});
+
 test('Report → Get Latest comes with its Markdown and title', async () => {
 	const { id } = withTranscripts();
 	const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(id) }));

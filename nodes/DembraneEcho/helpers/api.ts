@@ -33,14 +33,15 @@ export function requiredId(this: IExecuteFunctions, name: string, label: string,
 /**
  * dembrane's offset paging over a route that answers a bare JSON array: pages of `pageSize()` rows from
  * `offset` 0 on, until a short page, a page with nothing new (a server that ignored `offset`) or
- * MAX_LISTING_PAGES. Yields each page's rows not seen before (rows shift when others arrive during paging).
- * With `onNotFound`, a 404 calls it and ends the paging instead of failing.
+ * MAX_LISTING_PAGES. Yields each page's rows not seen before (`fresh`: rows shift when others arrive during
+ * paging) and the page as it came (`rows`, from position `offset`). With `onNotFound`, a 404 calls it and
+ * ends the paging instead of failing.
  */
 async function* offsetPages(
 	this: DembraneContext,
 	request: { path: string; qs: IDataObject; what: string; onNotFound?: () => void },
 	pageSize: () => number,
-): AsyncGenerator<IDataObject[]> {
+): AsyncGenerator<{ fresh: IDataObject[]; rows: IDataObject[]; offset: number }> {
 	const { path, qs, what, onNotFound } = request;
 	const seen = new Set<unknown>();
 	let offset = 0;
@@ -49,9 +50,10 @@ async function* offsetPages(
 		const { statusCode, body } = await dembraneApiRequest.call(this, { path, qs: { ...qs, limit, offset }, acceptStatuses: onNotFound ? [404] : [] });
 		if (statusCode === 404) return onNotFound?.();
 		if (!Array.isArray(body)) throw new NodeOperationError(this.getNode(), `dembrane sent an unexpected ${what} (not a list)`);
+		const rows = body as IDataObject[];
+		const fresh = rows.filter((row) => !seen.has(row.id) && seen.add(row.id));
+		yield { fresh, rows, offset };
 		offset += limit;
-		const fresh = (body as IDataObject[]).filter((row) => !seen.has(row.id) && seen.add(row.id));
-		yield fresh;
 		if (body.length < limit || fresh.length === 0) return;
 	}
 }
@@ -73,9 +75,9 @@ export async function listConversations(
 	const rows: IDataObject[] = [];
 	const pageSize = () => (options.transcriptRequired ? LISTING_PAGE_SIZE : Math.min(LISTING_PAGE_SIZE, limit - rows.length));
 	const request = { path: '/api/v2/bff/conversations', qs: { ...query, project_id: projectId }, what: 'conversation listing' };
-	for await (const page of offsetPages.call(this, request, pageSize)) {
+	for await (const { fresh } of offsetPages.call(this, request, pageSize)) {
 		// A server that does not say (has_transcript missing) keeps its rows.
-		rows.push(...(options.transcriptRequired ? page.filter((row) => row.has_transcript !== false) : page));
+		rows.push(...(options.transcriptRequired ? fresh.filter((row) => row.has_transcript !== false) : fresh));
 		if (rows.length >= limit) break;
 	}
 	return rows.slice(0, limit);
@@ -97,6 +99,9 @@ export function transcriptText(body: unknown, contentType: unknown): string {
 	return text;
 }
 
+/** Chunks the transcript route reads at most, in one query (dembrane's `"limit": 1500`). */
+const TRANSCRIPT_ROUTE_CHUNKS = 1500;
+
 /**
  * A conversation's whole transcript: its chunks' transcripts in time order, joined with "\n". That is what
  * `GET /api/conversations/{id}/transcript` answers, but that route stops at the first 1,500 chunks, so the
@@ -109,27 +114,67 @@ export async function readTranscript(this: DembraneContext, conversationId: stri
 	let complete = true;
 	const request = {
 		path: apiPath`/api/v2/bff/conversations/${conversationId}/chunks`,
-		qs: { fields: 'id,transcript', sort: 'timestamp' },
+		qs: { fields: 'id,transcript,timestamp', sort: 'timestamp' },
 		what: 'chunk list',
 		onNotFound: () => {
 			complete = false;
 		},
 	};
-	const parts: string[] = [];
-	for await (const page of offsetPages.call(this, request, () => LISTING_PAGE_SIZE)) {
-		if (page.some((chunk) => chunk.transcript_locked === true)) {
+	// Every position of the list, as its pages came (see readTiesWhole).
+	const chunks: IDataObject[] = [];
+	for await (const { rows } of offsetPages.call(this, request, () => LISTING_PAGE_SIZE)) {
+		if (rows.some((chunk) => chunk.transcript_locked === true)) {
 			complete = false;
 			break;
 		}
-		for (const chunk of page) if (typeof chunk.transcript === 'string' && chunk.transcript !== '') parts.push(chunk.transcript);
+		chunks.push(...rows);
 	}
-	if (complete) return parts.join('\n');
+	if (complete && !(await readTiesWhole.call(this, request, chunks))) {
+		if (chunks.length <= TRANSCRIPT_ROUTE_CHUNKS) complete = false;
+		else {
+			this.logger.warn(
+				`dembrane ECHO: conversation ${conversationId} has more than ${LISTING_PAGE_SIZE} chunks of one timestamp, which dembrane's chunk list does not order stably across pages; its transcript may lack some of them`,
+			);
+		}
+	}
+	if (complete) {
+		const seenIds = new Set<unknown>();
+		const parts: string[] = [];
+		for (const chunk of chunks) {
+			if (chunk.id !== undefined && chunk.id !== null && (seenIds.has(chunk.id) || !seenIds.add(chunk.id))) continue;
+			if (typeof chunk.transcript === 'string' && chunk.transcript !== '') parts.push(chunk.transcript);
+		}
+		return parts.join('\n');
+	}
 	const response = await dembraneApiRequest.call(this, {
 		path: apiPath`/api/conversations/${conversationId}/transcript`,
 		responseType: 'text',
 		acceptStatuses: options.acceptNotFound ? [404] : [],
 	});
 	return response.statusCode === 404 ? null : transcriptText(response.body, response.headers['content-type']);
+}
+
+/**
+ * The chunk list sorts on timestamp alone and Directus adds no tie-breaker (directus/directus#17435): chunks
+ * of one timestamp that straddle two pages may be ordered differently for each page, so one comes twice and
+ * another not at all. Their positions are certain, though, so such a group is read again in one request of
+ * exactly its positions. False when a group is larger than a request (or changed meanwhile).
+ */
+async function readTiesWhole(this: DembraneContext, request: { path: string; qs: IDataObject }, chunks: IDataObject[]): Promise<boolean> {
+	for (let boundary = LISTING_PAGE_SIZE; boundary < chunks.length; boundary += LISTING_PAGE_SIZE) {
+		const timestamp = chunks[boundary].timestamp;
+		if (timestamp === undefined || timestamp !== chunks[boundary - 1].timestamp) continue;
+		let first = boundary - 1;
+		while (first > 0 && chunks[first - 1].timestamp === timestamp) first--;
+		let last = boundary;
+		while (last + 1 < chunks.length && chunks[last + 1].timestamp === timestamp) last++;
+		const size = last - first + 1;
+		if (size > LISTING_PAGE_SIZE) return false;
+		const { body } = await dembraneApiRequest.call(this, { path: request.path, qs: { ...request.qs, limit: size, offset: first } });
+		if (!Array.isArray(body) || body.length !== size || body.some((chunk: IDataObject) => chunk?.timestamp !== timestamp)) return false;
+		chunks.splice(first, size, ...(body as IDataObject[]));
+	}
+	return true;
 }
 
 /**

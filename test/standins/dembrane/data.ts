@@ -372,7 +372,9 @@ export class DembraneStore {
 	private generatedChunk(record: ConversationRecord, i: number): Chunk {
 		const rng = new Rng(hash32(this.data.seed, CHUNK_STREAM, record.index, i));
 		const id = uuidFrom(rng);
-		const atMs = Date.parse(record.row.created_at) + i * 30_000 + rng.int(0, 999);
+		const jitterMs = rng.int(0, 999);
+		const perTimestamp = this.data.chunksPerTimestamp;
+		const atMs = Date.parse(record.row.created_at) + (perTimestamp > 1 ? Math.floor(i / perTimestamp) * 30_000 : i * 30_000 + jitterMs);
 		let transcript: string | null = null;
 		let error: string | null = null;
 		if (record.failedChunks) {

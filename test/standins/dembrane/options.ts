@@ -36,6 +36,7 @@ export function defaultOptions(): DembraneStandinOptions {
 		projectNames: [],
 		conversationsPerProject: 25,
 		chunksPerConversation: 4,
+		chunksPerTimestamp: 1,
 		chunkTextBytes: 200,
 		dataEpoch: DEFAULT_DATA_EPOCH,
 		transcriptMediaType: 'json-string',
@@ -67,6 +68,7 @@ export const DATA_OPTION_KEYS = [
 	'projectNames',
 	'conversationsPerProject',
 	'chunksPerConversation',
+	'chunksPerTimestamp',
 	'chunkTextBytes',
 	'dataEpoch',
 ] as const;
@@ -140,6 +142,7 @@ function validate(o: DembraneStandinOptions): void {
 	}
 	integer('conversationsPerProject', o.conversationsPerProject, 0, 1_000_000);
 	integer('chunksPerConversation', o.chunksPerConversation, 0, 100_000);
+	integer('chunksPerTimestamp', o.chunksPerTimestamp, 1, 100_000);
 	integer('chunkTextBytes', o.chunkTextBytes, 1, 10_000_000);
 	integer('dataEpoch', o.dataEpoch, 0);
 	oneOf('transcriptMediaType', o.transcriptMediaType, TRANSCRIPT_MEDIA_TYPES);

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 import { LoopbackServer } from '../common';
+import { hash32 } from '../decagon/random';
 import { handleControl } from './control';
 import type { ConversationRecord } from './data';
 import { DembraneStore, directusTime, pythonStrip } from './data';
@@ -648,7 +649,11 @@ export class DembraneStandinServer {
 			? fields.split(',').map((field) => field.trim()).filter(Boolean)
 			: ['id', 'conversation_id', 'transcript', 'path', 'timestamp', 'error', 'source', 'created_at'];
 		const chunks = this.store.chunksOf(record);
-		if (sort === '-timestamp') chunks.reverse();
+		// Directus sorts on timestamp alone (no tie-breaker, directus/directus#17435), and Postgres returns
+		// rows of one timestamp in no set order, which may differ with LIMIT and OFFSET: per request here.
+		const tieRank = new Map(chunks.map((chunk) => [chunk.id, hash32(offset, limit, ...Buffer.from(chunk.id))]));
+		const direction = sort === '-timestamp' ? -1 : 1;
+		chunks.sort((a, b) => direction * (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0) || tieRank.get(a.id)! - tieRank.get(b.id)!);
 		const page = chunks.slice(offset, offset + limit).map((chunk) => this.chunkView(record, pickFields({ ...chunk }, fieldList)));
 		sendApiJson(context, 200, page);
 	}

@@ -114,6 +114,11 @@ export interface DembraneStandinOptions {
 	conversationsPerProject: number;
 	/** Chunks of each conversation that has chunks. Default 4. */
 	chunksPerConversation: number;
+	/**
+	 * Consecutive generated chunks that share one timestamp (as parts of a file written at once); the chunk
+	 * list orders those in no set order. Default 1: each chunk 30 s after the last, with up to a second of jitter.
+	 */
+	chunksPerTimestamp: number;
 	/** Approximate length of each chunk transcript, in bytes. Default 200. */
 	chunkTextBytes: number;
 	/** `created_at` of the first generated conversation, epoch seconds; the others follow hourly. Default 2025-03-04T10:15:30Z. */

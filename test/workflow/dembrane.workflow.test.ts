@@ -188,13 +188,7 @@ describe('Conversation', () => {
 
 describe('a conversation longer than the transcript route serves (1,500 chunks)', () => {
 	let long: Standin;
-	const longRun = (node: INode) =>
-		runWorkflow({
-			nodes: [trigger, node],
-			connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
-			credentials: { dembraneEchoApi: passwordCredentialData(long) as ICredentialDataDecryptedObject },
-			timeoutMs: 50_000,
-		});
+	const longRun = (node: INode) => run(node, passwordCredentialData(long) as ICredentialDataDecryptedObject);
 	beforeAll(async () => {
 		long = await startDembraneStandin({ projects: 1, conversationsPerProject: 3, chunksPerConversation: 1600, chunkTextBytes: 40 });
 	});
@@ -236,14 +230,15 @@ describe('a conversation longer than the transcript route serves (1,500 chunks)'
 
 describe('chunks of one timestamp across two pages of the chunk list (no stable order there)', () => {
 	let tied: Standin;
-	const tiedRun = (node: INode) =>
-		runWorkflow({
-			nodes: [trigger, node],
-			connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
-			credentials: { dembraneEchoApi: passwordCredentialData(tied) as ICredentialDataDecryptedObject },
-			timeoutMs: 50_000,
-		});
-	const firstTranscribed = () => tied.conversations(tied.listProjects()[0].id).find((c) => tied.wholeTranscript(c.id) !== '')!;
+	/** Get Transcript of the first transcribed conversation of a stand-in of chunks × perTimestamp. */
+	async function transcriptOfTied(chunks: number, perTimestamp: number, chunkTextBytes: number) {
+		tied = await startDembraneStandin({ projects: 1, conversationsPerProject: 2, chunksPerConversation: chunks, chunksPerTimestamp: perTimestamp, chunkTextBytes });
+		const conversation = tied.conversations(tied.listProjects()[0].id).find((c) => tied.wholeTranscript(c.id) !== '')!;
+		const node = echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id });
+		const result = await run(node, passwordCredentialData(tied) as ICredentialDataDecryptedObject);
+		expect(result.error).toBeUndefined();
+		return { id: conversation.id, transcript: String(result.outputOf('ECHO')[0].json.transcript) };
+	}
 	afterEach(async () => tied?.close());
 
 	const chunkRequests = (conversationId: string) =>
@@ -266,11 +261,8 @@ describe('chunks of one timestamp across two pages of the chunk list (no stable 
 	};
 
 	test('a group of one timestamp across a page boundary is read again in one request of its positions: every chunk once, in time order', async () => {
-		tied = await startDembraneStandin({ projects: 1, conversationsPerProject: 2, chunksPerConversation: 1600, chunksPerTimestamp: 30, chunkTextBytes: 300 });
-		const conversation = firstTranscribed();
-		const result = await tiedRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
-		expect(result.error).toBeUndefined();
-		const transcript = String(result.outputOf('ECHO')[0].json.transcript);
+		const conversation = await transcriptOfTied(1600, 30, 300);
+		const { transcript } = conversation;
 		const found = occurrences(conversation.id, transcript);
 		expect(found.filter((chunk) => chunk.times !== chunk.inWhole)).toEqual([]);
 		expect(transcript.length).toBe(tied.wholeTranscript(conversation.id).length);
@@ -283,20 +275,14 @@ describe('chunks of one timestamp across two pages of the chunk list (no stable 
 	});
 
 	test('more than a request of one timestamp, up to 1,500 chunks: the transcript route reads them in one query', async () => {
-		tied = await startDembraneStandin({ projects: 1, conversationsPerProject: 2, chunksPerConversation: 1200, chunksPerTimestamp: 1200, chunkTextBytes: 40 });
-		const conversation = firstTranscribed();
-		const result = await tiedRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
-		expect(result.error).toBeUndefined();
-		expect(result.outputOf('ECHO')[0].json.transcript).toBe(tied.wholeTranscript(conversation.id));
+		const conversation = await transcriptOfTied(1200, 1200, 40);
+		expect(conversation.transcript).toBe(tied.wholeTranscript(conversation.id));
 		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '1000+1000', 'transcript']);
 	});
 
 	test('more than 1,500 of one timestamp: no chunk comes twice', async () => {
-		tied = await startDembraneStandin({ projects: 1, conversationsPerProject: 2, chunksPerConversation: 1600, chunksPerTimestamp: 1600, chunkTextBytes: 300 });
-		const conversation = firstTranscribed();
-		const result = await tiedRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
-		expect(result.error).toBeUndefined();
-		const found = occurrences(conversation.id, String(result.outputOf('ECHO')[0].json.transcript));
+		const conversation = await transcriptOfTied(1600, 1600, 300);
+		const found = occurrences(conversation.id, conversation.transcript);
 		expect(found.filter((chunk) => chunk.times > chunk.inWhole)).toEqual([]);
 		expect(found.filter((chunk) => chunk.inWhole === 1).length).toBeGreaterThan(found.length * 0.9);
 		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '1000+1000']);

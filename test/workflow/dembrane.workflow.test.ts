@@ -65,16 +65,22 @@ function passwordCredential(overrides: ICredentialDataDecryptedObject = {}): ICr
 	return passwordCredentialData(standin, overrides) as ICredentialDataDecryptedObject;
 }
 
-function run(node: INode, credential: ICredentialDataDecryptedObject = passwordCredential()) {
+function run(node: INode, credential: ICredentialDataDecryptedObject = passwordCredential(), timeoutMs = 50_000) {
 	return runWorkflow({
 		nodes: [trigger, node],
 		connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
 		credentials: { dembraneEchoApi: credential },
-		timeoutMs: 50_000,
+		timeoutMs,
 	});
 }
 
 const project = (id: string, mode = 'id') => ({ __rl: true, mode, value: id });
+
+/** Runs `node` against another stand-in, with an access token of its user. */
+function runAgainst(target: Standin, node: INode, timeoutMs = 60_000) {
+	const accessToken = target.issueAccessToken({ ttlSeconds: 600 });
+	return run(node, { baseUrl: target.url, authMethod: 'accessToken', accessToken, sessionToken: '' }, timeoutMs);
+}
 
 describe('Project → Export Transcripts', () => {
 	test('one item per conversation: every file of the zip, text exact, joined to its conversation', async () => {
@@ -399,12 +405,7 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
 		const expected = big.conversations(projectId).filter((c) => big.transcript(c.id) !== '');
 		const node = echo({ resource: 'project', operation: 'exportTranscripts', project: project(projectId) });
-		const result = await runWorkflow({
-			nodes: [trigger, node],
-			connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
-			credentials: { dembraneEchoApi: { baseUrl: big.url, authMethod: 'accessToken', accessToken: big.issueAccessToken({ ttlSeconds: 600 }), sessionToken: '' } },
-			timeoutMs: 120_000,
-		});
+		const result = await runAgainst(big, node, 120_000);
 		expect(result.error).toBeUndefined();
 		const items = result.outputOf('ECHO');
 		expect(items.filter((i) => i.json.source === 'zip').length).toBeLessThan(expected.length);
@@ -420,18 +421,55 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		const expected = big.conversations(projectId).filter((c) => big.transcript(c.id) !== '').map((c) => c.id);
 		expect(expected.length).toBeLessThan(big.conversations(projectId).length);
 		const runGetMany = (parameters: INodeParameters) =>
-			runWorkflow({
-				nodes: [trigger, echo({ resource: 'conversation', operation: 'getMany', project: project(projectId), filters: { transcriptRequired: true }, ...parameters })],
-				connections: { [trigger.name]: { main: [[{ node: 'ECHO', type: 'main', index: 0 }]] } },
-				credentials: { dembraneEchoApi: { baseUrl: big.url, authMethod: 'accessToken', accessToken: big.issueAccessToken({ ttlSeconds: 600 }), sessionToken: '' } },
-				timeoutMs: 60_000,
-			});
+			runAgainst(big, echo({ resource: 'conversation', operation: 'getMany', project: project(projectId), filters: { transcriptRequired: true }, ...parameters }));
 		const all = (await runGetMany({ returnAll: true })).outputOf('ECHO').map((i) => String(i.json.id));
 		expect(all.sort()).toEqual([...expected].sort());
 		const some = (await runGetMany({ returnAll: false, limit: 50 })).outputOf('ECHO').map((i) => String(i.json.id));
 		expect(some).toHaveLength(50);
 		for (const id of some) expect(expected).toContain(id);
 	});
+
+	test('Get Many sorted on a field many share (no duration): conversations of one value across pages come each once, in order', async () => {
+		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
+		const conversations = big.conversations(projectId);
+		const nulls = conversations.filter((c) => c.duration === null).length;
+		// Shortest first puts those without a duration last, across the page boundary at 1,000.
+		expect(conversations.length - nulls).toBeLessThan(1000);
+		big.resetStats();
+		const result = await runAgainst(big, echo({ resource: 'conversation', operation: 'getMany', project: project(projectId), returnAll: true, sort: 'duration' }));
+		expect(result.error).toBeUndefined();
+		const rows = result.outputOf('ECHO').map((item) => item.json);
+		expect(rows.map((row) => row.id).sort()).toEqual(conversations.map((c) => c.id).sort());
+		const durations = rows.map((row) => (row.duration === null ? Infinity : Number(row.duration)));
+		expect(durations).toEqual([...durations].sort((a, b) => a - b));
+		const listing = big.stats().requests.filter((request) => request.path === '/api/v2/bff/conversations');
+		expect(listing.map((request) => `${request.query.offset}+${request.query.limit}`)).toEqual(['0+1000', '1000+1000', `${conversations.length - nulls}+${nulls}`]);
+	});
+});
+
+describe('more than a page of conversations of one sort value', () => {
+	let many: Standin;
+	beforeAll(async () => {
+		many = await startDembraneStandin({ projects: 1, conversationsPerProject: 9500, chunksPerConversation: 1, chunkTextBytes: 20 });
+	});
+	afterAll(async () => many?.close());
+
+	test('Get Many reads the listing by creation time and sorts it: every conversation once, in order', async () => {
+		const projectId = many.listProjects()[0].id;
+		const conversations = many.conversations(projectId);
+		expect(conversations.filter((c) => c.duration === null).length).toBeGreaterThan(1000);
+		many.resetStats();
+		const result = await runAgainst(many, echo({ resource: 'conversation', operation: 'getMany', project: project(projectId), returnAll: true, sort: '-duration' }), 100_000);
+		expect(result.error).toBeUndefined();
+		const rows = result.outputOf('ECHO').map((item) => item.json);
+		expect(rows).toHaveLength(conversations.length);
+		expect(new Set(rows.map((row) => row.id))).toEqual(new Set(conversations.map((c) => c.id)));
+		// Longest first: those without a duration first (Postgres puts NULL above every value).
+		const durations = rows.map((row) => (row.duration === null ? Infinity : Number(row.duration)));
+		expect(durations).toEqual([...durations].sort((a, b) => b - a));
+		const sorts = many.stats().requests.filter((request) => request.path === '/api/v2/bff/conversations').map((request) => request.query.sort);
+		expect(sorts.filter((sort) => sort === '-created_at').length).toBeGreaterThanOrEqual(10);
+	}, 100_000);
 });
 
 describe("the zip's chunk limit of production (100 per conversation) and project names outside Latin-1", () => {

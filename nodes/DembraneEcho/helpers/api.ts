@@ -30,32 +30,89 @@ export function requiredId(this: IExecuteFunctions, name: string, label: string,
 	return id;
 }
 
+/** An offset-paged list: its route and query, and the field it is sorted on. */
+interface OffsetListRequest {
+	path: string;
+	qs: IDataObject;
+	what: string;
+	/** With it, a 404 calls it and ends the paging instead of failing. */
+	onNotFound?: () => void;
+	/** The field the route sorts on (the rows must carry it): rows of one value across pages are read again. */
+	sortField?: string;
+	/** Rows of one value straddled pages and could not be read again whole: some may be missing. */
+	onUnstableOrder?: () => void;
+}
+
 /**
  * dembrane's offset paging over a route that answers a bare JSON array: pages of `pageSize()` rows from
  * `offset` 0 on, until a short page, a page with nothing new (a server that ignored `offset`) or
- * MAX_LISTING_PAGES. Yields each page's rows not seen before (`fresh`: rows shift when others arrive during
- * paging) and the page as it came (`rows`, from position `offset`). With `onNotFound`, a 404 calls it and
- * ends the paging instead of failing.
+ * MAX_LISTING_PAGES. Yields each page's rows not seen before (rows shift when others arrive during paging),
+ * and `end`, the positions read so far.
+ *
+ * Directus sorts on the requested field alone (no tie-breaker, directus/directus#17435), and the database
+ * may order rows of one value differently for each page: where they straddle two pages, one can come twice
+ * and another not at all. Their positions are certain, though, so such a run is read again in one request
+ * of exactly its positions (up to a page); a longer run calls `onUnstableOrder`.
  */
 async function* offsetPages(
 	this: DembraneContext,
-	request: { path: string; qs: IDataObject; what: string; onNotFound?: () => void },
+	request: OffsetListRequest,
 	pageSize: () => number,
-): AsyncGenerator<{ fresh: IDataObject[]; rows: IDataObject[]; offset: number }> {
-	const { path, qs, what, onNotFound } = request;
+): AsyncGenerator<{ fresh: IDataObject[]; end: number }> {
+	const { path, qs, what, onNotFound, sortField } = request;
 	const seen = new Set<unknown>();
+	const isFresh = (row: IDataObject) => !seen.has(row.id) && seen.add(row.id);
+	const read = async (limit: number, offset: number): Promise<IDataObject[] | undefined> => {
+		const { statusCode, body } = await dembraneApiRequest.call(this, { path, qs: { ...qs, limit, offset }, acceptStatuses: onNotFound ? [404] : [] });
+		if (statusCode === 404) return undefined;
+		if (!Array.isArray(body)) throw new NodeOperationError(this.getNode(), `dembrane sent an unexpected ${what} (not a list)`);
+		return body as IDataObject[];
+	};
+	// The run of one sort value the rows read so far end on: that value and its first position.
+	let run: { value: unknown; start: number } | undefined;
 	let offset = 0;
 	for (let page = 0; page < MAX_LISTING_PAGES; page++) {
 		const limit = pageSize();
-		const { statusCode, body } = await dembraneApiRequest.call(this, { path, qs: { ...qs, limit, offset }, acceptStatuses: onNotFound ? [404] : [] });
-		if (statusCode === 404) return onNotFound?.();
-		if (!Array.isArray(body)) throw new NodeOperationError(this.getNode(), `dembrane sent an unexpected ${what} (not a list)`);
-		const rows = body as IDataObject[];
-		const fresh = rows.filter((row) => !seen.has(row.id) && seen.add(row.id));
-		yield { fresh, rows, offset };
+		const rows = await read(limit, offset);
+		if (rows === undefined) return onNotFound?.();
+		let pageRows = rows;
+		if (sortField && run && rows.length > 0 && rows[0][sortField] === run.value) {
+			const value = run.value;
+			let last = 0;
+			while (last + 1 < rows.length && rows[last + 1][sortField] === value) last++;
+			const size = offset + last + 1 - run.start;
+			const again = size <= LISTING_PAGE_SIZE ? await read(size, run.start) : undefined;
+			if (again && again.length === size && again.every((row) => row[sortField] === value)) pageRows = [...again, ...rows.slice(last + 1)];
+			else request.onUnstableOrder?.();
+		}
+		if (sortField && rows.length > 0) {
+			const value = rows[rows.length - 1][sortField];
+			let first = rows.length - 1;
+			while (first > 0 && rows[first - 1][sortField] === value) first--;
+			const continues = first === 0 && run !== undefined && run.value === value;
+			run = value === undefined ? undefined : { value, start: continues ? run!.start : offset + first };
+		}
+		const fresh = pageRows.filter(isFresh);
+		yield { fresh, end: offset + rows.length };
 		offset += limit;
-		if (body.length < limit || fresh.length === 0) return;
+		if (rows.length < limit || fresh.length === 0) return;
 	}
+}
+
+/**
+ * Postgres' order of one field's values: NULL above every value (last ascending, first descending). Only
+ * for the rare fallback below; text compares by an English collation, near a database's usual one.
+ */
+function compareRows(field: string, descending: boolean): (a: IDataObject, b: IDataObject) => number {
+	const collator = new Intl.Collator('en');
+	return (a, b) => {
+		const x = a[field] ?? null;
+		const y = b[field] ?? null;
+		let order: number;
+		if (x === null || y === null) order = x === y ? 0 : x === null ? 1 : -1;
+		else order = typeof x === 'number' && typeof y === 'number' ? x - y : collator.compare(String(x), String(y));
+		return descending ? -order : order;
+	};
 }
 
 /**
@@ -64,6 +121,10 @@ async function* offsetPages(
  * `transcriptRequired` is applied here, to the `has_transcript` dembrane adds to every row, not sent as
  * `transcript_required`: the route drops rows without a transcript AFTER limit/offset, so its pages come
  * short and a short page would end the listing early. Filtered pages are read whole (1,000 rows).
+ *
+ * More than a page of conversations of one sort value (participant name or duration empty, say) cannot be
+ * read across pages in a stable order (see offsetPages): then the listing is read whole by creation time
+ * and sorted here.
  */
 export async function listConversations(
 	this: DembraneContext,
@@ -72,13 +133,34 @@ export async function listConversations(
 	limit = Infinity,
 	options: { transcriptRequired?: boolean } = {},
 ): Promise<IDataObject[]> {
-	const rows: IDataObject[] = [];
-	const pageSize = () => (options.transcriptRequired ? LISTING_PAGE_SIZE : Math.min(LISTING_PAGE_SIZE, limit - rows.length));
-	const request = { path: '/api/v2/bff/conversations', qs: { ...query, project_id: projectId }, what: 'conversation listing' };
-	for await (const { fresh } of offsetPages.call(this, request, pageSize)) {
-		// A server that does not say (has_transcript missing) keeps its rows.
-		rows.push(...(options.transcriptRequired ? fresh.filter((row) => row.has_transcript !== false) : fresh));
-		if (rows.length >= limit) break;
+	const sort = String(query.sort ?? '-created_at');
+	const read = async (sortOn: string, upTo: number) => {
+		const rows: IDataObject[] = [];
+		let unstable = false;
+		const pageSize = () => (options.transcriptRequired ? LISTING_PAGE_SIZE : Math.min(LISTING_PAGE_SIZE, upTo - rows.length));
+		const request: OffsetListRequest = {
+			path: '/api/v2/bff/conversations',
+			qs: { ...query, sort: sortOn, project_id: projectId },
+			what: 'conversation listing',
+			sortField: sortOn.replace(/^-/, ''),
+			onUnstableOrder: () => {
+				unstable = true;
+			},
+		};
+		for await (const { fresh } of offsetPages.call(this, request, pageSize)) {
+			// A server that does not say (has_transcript missing) keeps its rows.
+			rows.push(...(options.transcriptRequired ? fresh.filter((row) => row.has_transcript !== false) : fresh));
+			if (rows.length >= upTo) break;
+		}
+		return { rows, unstable };
+	};
+	let { rows, unstable } = await read(sort, limit);
+	if (unstable && sort.replace(/^-/, '') !== 'created_at') {
+		({ rows, unstable } = await read('-created_at', Infinity));
+		rows.sort(compareRows(sort.replace(/^-/, ''), sort.startsWith('-')));
+	}
+	if (unstable) {
+		this.logger.warn(`dembrane ECHO: more than ${LISTING_PAGE_SIZE} conversations of project ${projectId} share one creation time, which dembrane's listing does not order stably across pages; some may be missing`);
 	}
 	return rows.slice(0, limit);
 }
@@ -107,74 +189,51 @@ const TRANSCRIPT_ROUTE_CHUNKS = 1500;
  * `GET /api/conversations/{id}/transcript` answers, but that route stops at the first 1,500 chunks, so the
  * chunks are read from the dashboard's chunk list (1,000 a request; one request for most conversations).
  * The transcript route answers instead where the chunk list is missing (404: an older dembrane, or a
- * conversation it cannot find, which that route then reports) or holds transcripts back (a conversation
- * over the plan's recording-hours cap). Null when the conversation is not found and `acceptNotFound`.
+ * conversation it cannot find, which that route then reports), holds transcripts back (a conversation
+ * over the plan's recording-hours cap), or cannot give more than a page of chunks of one timestamp in a
+ * stable order (see offsetPages) and the route reads them all in its one query. Null when the conversation
+ * is not found and `acceptNotFound`.
  */
 export async function readTranscript(this: DembraneContext, conversationId: string, options: { acceptNotFound?: boolean } = {}): Promise<string | null> {
 	let complete = true;
-	const request = {
+	let unstable = false;
+	const request: OffsetListRequest = {
 		path: apiPath`/api/v2/bff/conversations/${conversationId}/chunks`,
 		qs: { fields: 'id,transcript,timestamp', sort: 'timestamp' },
 		what: 'chunk list',
+		sortField: 'timestamp',
 		onNotFound: () => {
 			complete = false;
 		},
+		onUnstableOrder: () => {
+			unstable = true;
+		},
 	};
-	// Every position of the list, as its pages came (see readTiesWhole).
-	const chunks: IDataObject[] = [];
-	for await (const { rows } of offsetPages.call(this, request, () => LISTING_PAGE_SIZE)) {
-		if (rows.some((chunk) => chunk.transcript_locked === true)) {
+	const parts: string[] = [];
+	let chunks = 0;
+	for await (const { fresh, end } of offsetPages.call(this, request, () => LISTING_PAGE_SIZE)) {
+		if (fresh.some((chunk) => chunk.transcript_locked === true)) {
 			complete = false;
 			break;
 		}
-		chunks.push(...rows);
+		chunks = end;
+		for (const chunk of fresh) if (typeof chunk.transcript === 'string' && chunk.transcript !== '') parts.push(chunk.transcript);
 	}
-	if (complete && !(await readTiesWhole.call(this, request, chunks))) {
-		if (chunks.length <= TRANSCRIPT_ROUTE_CHUNKS) complete = false;
+	if (complete && unstable) {
+		if (chunks <= TRANSCRIPT_ROUTE_CHUNKS) complete = false;
 		else {
 			this.logger.warn(
 				`dembrane ECHO: conversation ${conversationId} has more than ${LISTING_PAGE_SIZE} chunks of one timestamp, which dembrane's chunk list does not order stably across pages; its transcript may lack some of them`,
 			);
 		}
 	}
-	if (complete) {
-		const seenIds = new Set<unknown>();
-		const parts: string[] = [];
-		for (const chunk of chunks) {
-			if (chunk.id !== undefined && chunk.id !== null && (seenIds.has(chunk.id) || !seenIds.add(chunk.id))) continue;
-			if (typeof chunk.transcript === 'string' && chunk.transcript !== '') parts.push(chunk.transcript);
-		}
-		return parts.join('\n');
-	}
+	if (complete) return parts.join('\n');
 	const response = await dembraneApiRequest.call(this, {
 		path: apiPath`/api/conversations/${conversationId}/transcript`,
 		responseType: 'text',
 		acceptStatuses: options.acceptNotFound ? [404] : [],
 	});
 	return response.statusCode === 404 ? null : transcriptText(response.body, response.headers['content-type']);
-}
-
-/**
- * The chunk list sorts on timestamp alone and Directus adds no tie-breaker (directus/directus#17435): chunks
- * of one timestamp that straddle two pages may be ordered differently for each page, so one comes twice and
- * another not at all. Their positions are certain, though, so such a group is read again in one request of
- * exactly its positions. False when a group is larger than a request (or changed meanwhile).
- */
-async function readTiesWhole(this: DembraneContext, request: { path: string; qs: IDataObject }, chunks: IDataObject[]): Promise<boolean> {
-	for (let boundary = LISTING_PAGE_SIZE; boundary < chunks.length; boundary += LISTING_PAGE_SIZE) {
-		const timestamp = chunks[boundary].timestamp;
-		if (timestamp === undefined || timestamp !== chunks[boundary - 1].timestamp) continue;
-		let first = boundary - 1;
-		while (first > 0 && chunks[first - 1].timestamp === timestamp) first--;
-		let last = boundary;
-		while (last + 1 < chunks.length && chunks[last + 1].timestamp === timestamp) last++;
-		const size = last - first + 1;
-		if (size > LISTING_PAGE_SIZE) return false;
-		const { body } = await dembraneApiRequest.call(this, { path: request.path, qs: { ...request.qs, limit: size, offset: first } });
-		if (!Array.isArray(body) || body.length !== size || body.some((chunk: IDataObject) => chunk?.timestamp !== timestamp)) return false;
-		chunks.splice(first, size, ...(body as IDataObject[]));
-	}
-	return true;
 }
 
 /**

@@ -6,6 +6,7 @@
  * page, so a page can be shorter than `limit`). Sorting is by code point with Postgres' NULL placement
  * (NULLs last ascending, first descending); ties keep id order.
  */
+import { hash32 } from '../decagon/random';
 import type { ConversationRecord, DembraneStore } from './data';
 import { durationValue } from './webhooks';
 import type { DurationLiterals } from './types';
@@ -56,7 +57,22 @@ function compareText(a: string, b: string): number {
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function sortConversations(records: ConversationRecord[], sort: ConversationSort): ConversationRecord[] {
+/**
+ * The order among rows of one sort value for one request. Directus sorts on the requested field alone (no
+ * tie-breaker, directus/directus#17435), and Postgres returns such rows in no set order, which can differ
+ * with LIMIT and OFFSET: here it is fixed per request (a query plan), and differs between requests.
+ */
+export function tieOrder(offset: number, limit: number): (leftId: string, rightId: string) => number {
+	const ranks = new Map<string, number>();
+	const rank = (id: string) => {
+		let value = ranks.get(id);
+		if (value === undefined) ranks.set(id, (value = hash32(offset, limit, ...Buffer.from(id))));
+		return value;
+	};
+	return (leftId, rightId) => rank(leftId) - rank(rightId);
+}
+
+export function sortConversations(records: ConversationRecord[], sort: ConversationSort, ties: (leftId: string, rightId: string) => number): ConversationRecord[] {
 	const descending = sort.startsWith('-');
 	const field = (descending ? sort.slice(1) : sort) as 'created_at' | 'participant_name' | 'duration' | 'updated_at';
 	return [...records].sort((left, right) => {
@@ -70,7 +86,7 @@ export function sortConversations(records: ConversationRecord[], sort: Conversat
 			order = typeof a === 'number' && typeof b === 'number' ? a - b : compareText(String(a), String(b));
 		}
 		if (descending) order = -order;
-		return order !== 0 ? order : compareText(left.row.id, right.row.id);
+		return order !== 0 ? order : ties(left.row.id, right.row.id);
 	});
 }
 

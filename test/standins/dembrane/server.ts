@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 import { LoopbackServer } from '../common';
-import { hash32 } from '../decagon/random';
 import { handleControl } from './control';
 import type { ConversationRecord } from './data';
 import { DembraneStore, directusTime, pythonStrip } from './data';
@@ -17,7 +16,7 @@ import type { AnswerContext } from './http';
 import { HttpProblem, ParamReader, readBody, sendApiJson, sendBytes, sendInternalError, sendNodeJson, sendNoContent } from './http';
 import { issueAccessToken, verifyJwt } from './jwt';
 import type { ConversationSort } from './listing';
-import { DEFAULT_FIELDS, filterConversations, fullRow, listChunkRows, listExtras, pickFields, relationCounts, SORTS, sortConversations, tagRows } from './listing';
+import { DEFAULT_FIELDS, filterConversations, fullRow, listChunkRows, listExtras, pickFields, relationCounts, SORTS, sortConversations, tagRows, tieOrder } from './listing';
 import { dataOptionsChanged, dataOptionsOf, defaultOptions, mergeOptions } from './options';
 import { PyFloat, pythonBody } from './pythonJson';
 import type {
@@ -570,7 +569,7 @@ export class DembraneStandinServer {
 			verifiedOnly,
 			searchText,
 		});
-		records = sortConversations(records, sort).slice(offset, offset + limit);
+		records = sortConversations(records, sort, tieOrder(offset, limit)).slice(offset, offset + limit);
 		if (transcriptRequired) records = records.filter((record) => this.store.hasTranscript(record));
 
 		let fieldList: string[] | '*' = DEFAULT_FIELDS;
@@ -649,11 +648,9 @@ export class DembraneStandinServer {
 			? fields.split(',').map((field) => field.trim()).filter(Boolean)
 			: ['id', 'conversation_id', 'transcript', 'path', 'timestamp', 'error', 'source', 'created_at'];
 		const chunks = this.store.chunksOf(record);
-		// Directus sorts on timestamp alone (no tie-breaker, directus/directus#17435), and Postgres returns
-		// rows of one timestamp in no set order, which may differ with LIMIT and OFFSET: per request here.
-		const tieRank = new Map(chunks.map((chunk) => [chunk.id, hash32(offset, limit, ...Buffer.from(chunk.id))]));
+		const ties = tieOrder(offset, limit);
 		const direction = sort === '-timestamp' ? -1 : 1;
-		chunks.sort((a, b) => direction * (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0) || tieRank.get(a.id)! - tieRank.get(b.id)!);
+		chunks.sort((a, b) => direction * (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0) || ties(a.id, b.id));
 		const page = chunks.slice(offset, offset + limit).map((chunk) => this.chunkView(record, pickFields({ ...chunk }, fieldList)));
 		sendApiJson(context, 200, page);
 	}

@@ -45,7 +45,7 @@ function scriptedReader(
 			const conversations = matching.slice(start, offset + pageSize);
 			offset += pageSize;
 			const nextCursor = offset < matching.length ? String(offset) : undefined;
-			const more = onPage({ number, conversations, cursor: startCursor, nextCursor });
+			const more = onPage({ number, conversations, cursor: startCursor, nextCursor, readFrom: undefined });
 			if (nextCursor && more === false) return { pages: number, resumeCursor: nextCursor, stoppedByMaxPages: false, truncated: false, complete: false };
 		}
 		return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true };
@@ -158,7 +158,7 @@ describe('pollOnce', () => {
 	it('leaves the stored state untouched when a poll fails midway', async () => {
 		const stored = { watermark: 9_000, seen: { a: 1 } };
 		const failing: WindowReader = async (_query, _cursor, onPage) => {
-			onPage({ number: 1, conversations: [conversation('z', 9_500)], cursor: undefined, nextCursor: '2' });
+			onPage({ number: 1, conversations: [conversation('z', 9_500)], cursor: undefined, nextCursor: '2', readFrom: undefined });
 			throw new Error('HTTP 503');
 		};
 		await expect(pollOnce(stored, settings, 10_000, failing)).rejects.toThrow('HTTP 503');
@@ -237,6 +237,22 @@ describe('a full page without a cursor (Decagon cut the window short)', () => {
 		expect(second.state.pending).toBeUndefined();
 		expect(second.state.watermark).toBe(10_180);
 		expect([...first.warnings, ...second.warnings]).toEqual([]);
+	});
+
+	it('repeats of the page before are not disorder: after them, a full page without a cursor is read on', async () => {
+		// Page 1 has a cursor; page 2 starts with page 1's last 3 again (Decagon's duplicates across pages) and
+		// comes full without one.
+		const queries: IDataObject[] = [];
+		const read = paginatorReader((qs) => {
+			queries.push(qs);
+			if (queries.length > 50) throw new Error('the sync kept reading');
+			const matching = backlog.filter((c) => inWindow(c, qs));
+			if (qs.cursor === undefined) return { conversations: matching.slice(0, 100), next_page_cursor: matching.length > 100 ? '100' : null };
+			return { conversations: matching.slice(97, 197), next_page_cursor: null };
+		});
+		const { emitted, warnings } = await pollOnce({ watermark: 9_880, seen: {} }, settings, 10_300, read);
+		expect(warnings).toEqual([]);
+		expect(emitted.map((e) => e.conversation.conversation_id)).toEqual(backlog.map((c) => c.conversation_id));
 	});
 
 	it('ends the window with a warning when more than a page changed within one second', async () => {
@@ -418,7 +434,7 @@ describe('conversations without a readable updated_at', () => {
 		const read: WindowReader = async (query, _cursor, onPage) => {
 			served.push(query);
 			const inWindow = 9_900 >= (query.min_timestamp ?? -Infinity) && 9_900 <= (query.max_timestamp ?? Infinity);
-			onPage({ number: 1, conversations: inWindow ? [undated] : [], cursor: undefined, nextCursor: undefined });
+			onPage({ number: 1, conversations: inWindow ? [undated] : [], cursor: undefined, nextCursor: undefined, readFrom: undefined });
 			return { pages: 1, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true };
 		};
 		let state: SyncState = { watermark: 9_880, seen: {} };

@@ -75,6 +75,13 @@ function run(node: INode, apiKey = API_KEY, requestsPerSecond = RATE) {
 	});
 }
 
+/** The conversation ids of a JSON Lines output item, in file order. */
+async function jsonLinesIds(item: { binary?: Record<string, IBinaryData> }): Promise<string[]> {
+	const bytes = await readBinary(item.binary!.data);
+	const text = bytes[0] === 0x1f ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+	return text.trimEnd().split('\n').map((line) => (JSON.parse(line) as { conversation_id: string }).conversation_id);
+}
+
 const exportRequests = () => standin.stats().requests.filter((r) => r.path === '/conversation/export');
 const seconds = (text: string) => parseTimestampUs(text) / 1e6;
 
@@ -152,6 +159,30 @@ test('full pages without a cursor, JSON Lines: complete only when the end was re
 	expect(limited.resumeAfter).toBe(new Date(Math.floor(seconds(firstPage[99].updated_at)) * 1000).toISOString());
 });
 
+test('full pages without a cursor, JSON Lines with a Limit inside a page of a read by time: resuming as reported skips nothing', async () => {
+	standin.configure({ fullPageWithoutCursor: true });
+	// 150: inside page 2, the read by time from the second of page 1's last conversation.
+	const first = await run(decagon({ returnAll: false, limit: 150, output: 'jsonl' }));
+	expect(first.error).toBeUndefined();
+	const [cut] = first.outputOf('Decagon');
+	const byUpdate = standin.conversations().slice().sort((a, b) => seconds(a.updated_at) - seconds(b.updated_at));
+	expect(cut.json).toEqual(expect.objectContaining({ conversations: 150, complete: false, resumeCursor: null }));
+	expect(cut.json.resumeAfter).toBe(new Date(Math.floor(seconds(byUpdate[99].updated_at)) * 1000).toISOString());
+	const rest = await run(decagon({ returnAll: true, output: 'jsonl', filters: { after: String(cut.json.resumeAfter) } }));
+	expect(rest.outputOf('Decagon')[0].json).toEqual(expect.objectContaining({ complete: true }));
+	const all = new Set([...(await jsonLinesIds(cut)), ...(await jsonLinesIds(rest.outputOf('Decagon')[0]))]);
+	expect(all).toEqual(new Set(byUpdate.map((c) => c.conversation_id)));
+});
+
+test('repeats across pages, then a full page without a cursor: the repeats are not disorder, the export reads on', async () => {
+	standin.configure({ duplicatesAcrossPages: 3, fullPageWithoutCursor: 2 });
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.error).toBeUndefined();
+	expect(JSON.stringify(result.runData.Decagon[0].hints ?? [])).not.toMatch(/cut the export short/);
+	expect(result.outputOf('Decagon').map((i) => String(i.json.conversation_id)).sort()).toEqual(standin.conversations().map((c) => c.conversation_id).sort());
+	expect(exportRequests().some((request) => request.query.min_timestamp !== undefined)).toBe(true);
+});
+
 test('Limit stops paging once it has enough', async () => {
 	const result = await run(decagon({ returnAll: false, limit: 30 }));
 	expect(result.outputOf('Decagon')).toHaveLength(30);
@@ -204,25 +235,20 @@ test('JSON Lines output: one binary file, one conversation per line', async () =
 });
 
 test('JSON Lines output with a Limit inside a page: resuming at the reported cursor skips nothing', async () => {
-	const idsIn = async (item: { binary?: Record<string, IBinaryData> }) => {
-		const bytes = await readBinary(item.binary!.data);
-		const text = bytes[0] === 0x1f ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
-		return text.trimEnd().split('\n').map((line) => (JSON.parse(line) as { conversation_id: string }).conversation_id);
-	};
 	// 150 of 250 at 100 a page: the limit falls inside page 2.
 	const first = await run(decagon({ returnAll: false, limit: 150, output: 'jsonl' }));
 	expect(first.error).toBeUndefined();
 	const [cut] = first.outputOf('Decagon');
 	expect(cut.json).toEqual(expect.objectContaining({ conversations: 150, complete: false }));
 	expect(typeof cut.json.resumeCursor).toBe('string');
-	const firstIds = await idsIn(cut);
+	const firstIds = await jsonLinesIds(cut);
 	expect(firstIds).toHaveLength(150);
 
 	const second = await run(decagon({ returnAll: true, output: 'jsonl', options: { startCursor: cut.json.resumeCursor as string } }));
 	expect(second.error).toBeUndefined();
 	const [rest] = second.outputOf('Decagon');
 	expect(rest.json).toEqual(expect.objectContaining({ complete: true, resumeCursor: null }));
-	const all = new Set([...firstIds, ...(await idsIn(rest))]);
+	const all = new Set([...firstIds, ...(await jsonLinesIds(rest))]);
 	expect(all.size).toBe(250);
 });
 

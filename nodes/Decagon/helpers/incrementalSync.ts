@@ -227,6 +227,11 @@ export async function pollOnce(
 	const result = await readWindow(query, window.cursor ?? undefined, (page) => {
 		lastPage.firstSecond = undefined;
 		for (const conversation of page.conversations) {
+			const id = conversationKey(conversation);
+			const version = conversationVersion(conversation);
+			const previous = id === undefined ? undefined : state.seen[id];
+			// Emitted already (Decagon's repeats across pages, the lookback's overlap): neither again nor disorder.
+			if (previous !== undefined && previous >= version) continue;
 			const updatedMs = parseApiTimestamp(conversation.updated_at);
 			if (!Number.isNaN(updatedMs)) {
 				const second = Math.floor(updatedMs / 1000);
@@ -234,11 +239,7 @@ export async function pollOnce(
 				if (second < order.lastSecond) order.broken = true;
 				order.lastSecond = Math.max(order.lastSecond, second);
 			}
-			const id = conversationKey(conversation);
 			if (id === undefined) continue;
-			const version = conversationVersion(conversation);
-			const previous = state.seen[id];
-			if (previous !== undefined && previous >= version) continue;
 			const createdMs = parseApiTimestamp(conversation.created_at);
 			const change: ChangeType =
 				previous !== undefined || (!Number.isNaN(createdMs) && createdMs <= watermarkBefore * 1000)

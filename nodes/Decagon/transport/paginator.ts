@@ -43,6 +43,8 @@ export interface ExportPage {
 	conversations: IDataObject[];
 	/** The cursor this page was asked with (undefined for the first page of a fresh export). */
 	cursor: string | undefined;
+	/** The min_timestamp of the read on by time this page belongs to (undefined: the export's own start). */
+	readFrom: number | undefined;
 	nextCursor: string | undefined;
 }
 
@@ -144,6 +146,8 @@ export async function paginateExport(
 	let order = { lastSecond: -Infinity, outOfOrder: false };
 	let atLastSecond = new Map<string, number>();
 	let repeats = new Map<string, number>();
+	// The page before, conversation → version: Decagon repeats its last ones at the top of the next page.
+	let previousPage = new Map<string, number>();
 
 	for (let number = 1; ; number++) {
 		if (number > maxPages) {
@@ -178,17 +182,24 @@ export async function paginateExport(
 				const version = key === undefined ? undefined : repeats.get(key);
 				return version === undefined || conversationVersion(conversation) > version;
 			});
+			const pageVersions = new Map<string, number>();
 			for (const conversation of conversations as IDataObject[]) {
+				const key = conversationKey(conversation);
+				const version = conversationVersion(conversation);
+				const before = key === undefined ? undefined : previousPage.get(key);
+				if (key !== undefined) pageVersions.set(key, version);
+				// A repeat of the page before is not disorder.
+				if (before !== undefined && version <= before) continue;
 				const second = secondOf(conversation, field);
 				if (second === undefined) continue;
 				if (second < order.lastSecond) order.outOfOrder = true;
 				if (second > order.lastSecond) atLastSecond = new Map();
 				order.lastSecond = Math.max(order.lastSecond, second);
-				const key = conversationKey(conversation);
-				if (key !== undefined && second === order.lastSecond) atLastSecond.set(key, conversationVersion(conversation));
+				if (key !== undefined && second === order.lastSecond) atLastSecond.set(key, version);
 			}
+			previousPage = pageVersions;
 		}
-		const page: ExportPage = { number, conversations: delivered, cursor, nextCursor };
+		const page: ExportPage = { number, conversations: delivered, cursor, nextCursor, readFrom: readOnFrom };
 		const keepGoing = await onPage(page);
 
 		if (nextCursor === undefined) {

@@ -120,5 +120,5 @@ function validate(o: DecagonStandinOptions): void {
 	for (const kind of o.faultKinds as FaultKind[]) oneOf('faultKinds[]', kind, FAULT_KINDS);
 	integer('repeatCursor', o.repeatCursor, 0);
 	integer('emptyPageWithCursor', o.emptyPageWithCursor, 0);
-	boolean('fullPageWithoutCursor', o.fullPageWithoutCursor);
+	if (typeof o.fullPageWithoutCursor !== 'boolean') integer('fullPageWithoutCursor', o.fullPageWithoutCursor, 1);
 }

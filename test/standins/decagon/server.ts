@@ -313,7 +313,8 @@ export class DecagonStandinServer {
 		let next: string | number | null | undefined = endValue;
 		const last = fresh[fresh.length - 1];
 		if (more && last) next = this.issueCursor({ us: timeOf(last, query.field), id: last.id }, page);
-		if (more && o.fullPageWithoutCursor && records.length === o.pageSize) next = endValue;
+		const cutShort = o.fullPageWithoutCursor === true || (typeof o.fullPageWithoutCursor === 'number' && page >= o.fullPageWithoutCursor);
+		if (more && cutShort && records.length === o.pageSize) next = endValue;
 		if (o.repeatCursor > 0 && page >= o.repeatCursor && cursorSent !== undefined) next = cursorSent;
 
 		// A conversation that gets a new message while the export runs: it moves behind the cursor.

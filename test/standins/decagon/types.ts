@@ -146,8 +146,11 @@ export interface DecagonStandinOptions {
 	repeatCursor: number;
 	/** This page number comes back with no conversations but a non-end cursor. 0 = off. */
 	emptyPageWithCursor: number;
-	/** A full page is answered with the end marker even when more remain (an export cut short). Default false. */
-	fullPageWithoutCursor: boolean;
+	/**
+	 * A full page is answered with the end marker even when more remain (an export cut short): every full
+	 * page (true), or those from this page number of a read on (1 is a read's first page). Default false.
+	 */
+	fullPageWithoutCursor: boolean | number;
 }
 
 /** One request the stand-in received on a non-control route. */

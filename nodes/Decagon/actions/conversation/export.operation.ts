@@ -18,6 +18,7 @@ import {
 } from '../../helpers/conversation';
 import type { DecagonConnection } from '../../transport';
 import type { ExportQuery } from '../../transport/paginator';
+import type { ExportPage } from '../../transport/paginator';
 import { paginateExport, startCursorHint } from '../../transport/paginator';
 import { metadataUserFilters } from '../../helpers/query';
 import { exportOutputOptions, metadataFilterField, simplifyField } from '../common.descriptions';
@@ -188,14 +189,15 @@ export async function execute(
 	// until it is streamed out; items are objects in n8n's memory anyway, so they are kept as parsed.
 	const collector = new JsonLinesCollector(output === 'jsonl' ? 'deflated' : 'objects');
 	let received = 0;
-	// The cursor the newest page was asked with: where to resume when Limit cuts that page short.
-	let lastPageCursor: string | undefined;
+	// Where the newest page was asked from (its cursor, and the second its read on by time began at): where
+	// to resume when Limit cuts that page short.
+	let lastPage: Pick<ExportPage, 'cursor' | 'readFrom'> = { cursor: undefined, readFrom: undefined };
 	const result = await paginateExport.call(
 		this,
 		connection,
 		query,
 		(page) => {
-			lastPageCursor = page.cursor;
+			lastPage = page;
 			const records = page.conversations.map((conversation) => {
 				received++;
 				const key = deduplicate ? (conversationKey(conversation) ?? `#${received}`) : `#${received}`;
@@ -219,7 +221,8 @@ export async function execute(
 	// page again (its first conversations come twice; none is skipped), not start after it.
 	const cutShort = collector.size > limit;
 	if (cutShort) collector.truncate(limit);
-	const resumeCursor = cutShort ? lastPageCursor : result.resumeCursor;
+	const resumeCursor = cutShort ? lastPage.cursor : result.resumeCursor;
+	const resumeFrom = cutShort ? lastPage.readFrom : result.readOnFrom;
 	const complete = !cutShort && result.complete;
 	if (result.stoppedByMaxPages) {
 		this.addExecutionHints({
@@ -249,7 +252,7 @@ export async function execute(
 					complete,
 					resumeCursor: complete ? null : (resumeCursor ?? null),
 					// When it stopped after reading on by time (Decagon sent no cursor): resume with After = this too.
-					resumeAfter: complete || result.readOnFrom === undefined ? null : new Date(result.readOnFrom * 1000).toISOString(),
+					resumeAfter: complete || resumeFrom === undefined ? null : new Date(resumeFrom * 1000).toISOString(),
 				},
 				binary: { [binaryPropertyName]: binary },
 				pairedItem,

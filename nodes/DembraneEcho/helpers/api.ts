@@ -45,8 +45,8 @@ interface OffsetListRequest {
 
 /**
  * dembrane's offset paging over a route that answers a bare JSON array: pages of `pageSize()` rows from
- * `offset` 0 on, until a short page, a page with nothing new (a server that ignored `offset`) or
- * MAX_LISTING_PAGES. Yields each page's rows not seen before (rows shift when others arrive during paging),
+ * `offset` 0 on, until a short page, two pages running with nothing new (a server that ignored `offset`)
+ * or MAX_LISTING_PAGES. Yields each page's rows not seen before (rows shift when others arrive during paging),
  * and `end`, the positions read so far.
  *
  * Directus sorts on the requested field alone (no tie-breaker, directus/directus#17435), and the database
@@ -70,6 +70,7 @@ async function* offsetPages(
 	};
 	// The run of one sort value the rows read so far end on: that value and its first position.
 	let run: { value: unknown; start: number } | undefined;
+	let nothingNew = false;
 	let offset = 0;
 	for (let page = 0; page < MAX_LISTING_PAGES; page++) {
 		const limit = pageSize();
@@ -81,9 +82,13 @@ async function* offsetPages(
 			let last = 0;
 			while (last + 1 < rows.length && rows[last + 1][sortField] === value) last++;
 			const size = offset + last + 1 - run.start;
-			const again = size <= LISTING_PAGE_SIZE ? await read(size, run.start) : undefined;
-			if (again && again.length === size && again.every((row) => row[sortField] === value)) pageRows = [...again, ...rows.slice(last + 1)];
-			else request.onUnstableOrder?.();
+			if (size > LISTING_PAGE_SIZE) request.onUnstableOrder?.();
+			else {
+				const again = await read(size, run.start);
+				// Anything but the run whole means rows moved while paging (one added or removed shifts them all, and
+				// the first row here is then the last one before): the page is taken as it came.
+				if (again && again.length === size && again.every((row) => row[sortField] === value)) pageRows = [...again, ...rows.slice(last + 1)];
+			}
 		}
 		if (sortField && rows.length > 0) {
 			const value = rows[rows.length - 1][sortField];
@@ -95,7 +100,10 @@ async function* offsetPages(
 		const fresh = pageRows.filter(isFresh);
 		yield { fresh, end: offset + rows.length };
 		offset += limit;
-		if (rows.length < limit || fresh.length === 0) return;
+		if (rows.length < limit) return;
+		// Nothing new twice running: a server that ignores offset. Once can be rows that moved down while paging.
+		if (fresh.length === 0 && nothingNew) return;
+		nothingNew = fresh.length === 0;
 	}
 }
 

@@ -71,7 +71,7 @@ export class DembraneEchoTrigger implements INodeType {
 			},
 			{
 				displayName:
-					'In dembrane, add a webhook to the project with this node’s Production URL (under Webhook URLs above) and a secret, and type the same secret below. Publish the workflow to receive events.',
+					'In dembrane, add a webhook to the project with this node’s Production URL (under Webhook URLs above) and a secret, and type the same secret below. Publish the workflow to receive events. To listen for a test event in the editor, add the Test URL too, with the same secret.',
 				name: 'manualNotice',
 				type: 'notice',
 				default: '',
@@ -135,7 +135,7 @@ export class DembraneEchoTrigger implements INodeType {
 						name: 'includeTestEvents',
 						type: 'boolean',
 						default: false,
-						description: 'Whether webhook.test events (the "Test" button in dembrane) start the workflow',
+						description: 'Whether webhook.test events (the "Test" button in dembrane) start the published workflow. While the editor listens for a test event, they always do.',
 					},
 				],
 			},
@@ -260,7 +260,9 @@ export class DembraneEchoTrigger implements INodeType {
 		}
 		const options = this.getNodeParameter('options', {}) as IDataObject;
 		const event = payload.event;
-		const wanted = event === 'webhook.test' ? options.includeTestEvents === true : selectedEvents.call(this).includes(event);
+		// Listening in the editor, dembrane's Test button is the natural way to send one.
+		const wanted =
+			event === 'webhook.test' ? options.includeTestEvents === true || this.getMode() === 'manual' : selectedEvents.call(this).includes(event);
 		if (!wanted) return { webhookResponse: { received: true, started: false, reason: `event ${event} not selected` } };
 
 		// Answer now; redelivery checks and API fetches run in the execution (execute below), so dembrane

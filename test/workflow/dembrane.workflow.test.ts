@@ -121,6 +121,7 @@ describe('Project → Export Transcripts', () => {
 		expect(JSON.stringify(quiet.runData.ECHO[0].hints)).toMatch(/No (transcripts|conversations)/);
 		const strict = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(empty.id), options: { failIfEmpty: true } }));
 		expect(strict.status).toBe('error');
+		expect(strict.error?.message).toMatch(/^dembrane answered 404 for project .*: No (transcripts|conversations)/);
 	});
 
 	test('an unknown project, and an id that tries to leave its path segment, are 404 Project not found', async () => {
@@ -327,6 +328,16 @@ test('wrong input is an error that says what to do: a Report ID that is not a nu
 	// -1 sliced off the last report and 0 gave nothing, both silently.
 	const limit = await run(echo({ resource: 'report', operation: 'getMany', project: project(id), returnAll: false, limit: -1 }));
 	expect(limit.error?.message).toMatch(/^Limit must be a whole number of at least 1/);
+});
+
+test('Project → Get Many with Search: only projects whose name contains it (dembrane\'s search also matches other fields)', async () => {
+	const projects = standin.listProjects();
+	const term = projects[0].language;
+	const named = projects.filter((p) => p.name.toLowerCase().includes(term.toLowerCase()));
+	expect(projects.filter((p) => p.language === term && !named.includes(p)).length).toBeGreaterThan(0);
+	const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true, filters: { search: term.toUpperCase() } }));
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('ECHO').map((item) => item.json.id).sort()).toEqual(named.map((p) => p.id).sort());
 });
 
 describe('authentication', () => {

@@ -517,7 +517,8 @@ export class DembraneStandinServer {
 		if (!this.store.workspace(workspaceId)) throw new HttpProblem(404, 'Workspace not found');
 		let projects = this.store.projects.filter((project) => project.workspaceId === workspaceId);
 		const term = search?.trim().toLowerCase();
-		if (term) projects = projects.filter((project) => project.name.toLowerCase().includes(term));
+		// Directus' `search` looks in every text field of the row, not only the name.
+		if (term) projects = projects.filter((project) => [project.name, project.language].some((text) => text.toLowerCase().includes(term)));
 		projects.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
 		const fetched = projects.slice(offset, offset + limit + 1);
 		const hasMore = fetched.length > limit;

@@ -270,14 +270,15 @@ async function fetchTranscript(this: IExecuteFunctions, conversationId: string):
 	return text === '' ? null : Buffer.from(`${text}\n`, 'utf8');
 }
 
-/** A project without transcripts: no items and a notice, or an error when the user asked for one. */
-function noTranscripts(this: IExecuteFunctions, projectId: string, detail: string, failIfEmpty: boolean | undefined, itemIndex: number): INodeExecutionData[] {
+/**
+ * A project without transcripts: no items and a notice, or an error when the user asked for one. `zip404`:
+ * dembrane's zip said so (a 404); otherwise the listing and the transcripts read one by one did.
+ */
+function noTranscripts(this: IExecuteFunctions, projectId: string, detail: string, failIfEmpty: boolean | undefined, itemIndex: number, zip404 = false): INodeExecutionData[] {
 	if (failIfEmpty) {
-		throw apiError(this.getNode(), {
-			message: `dembrane answered 404 for project ${projectId}: ${detail}`,
-			description: 'The project has no transcribed conversations yet. Turn off "Fail If No Transcripts" to get no items instead.',
-			httpCode: 404,
-		}, itemIndex);
+		const description = 'The project has no transcribed conversations yet. Turn off "Fail If No Transcripts" to get no items instead.';
+		if (zip404) throw apiError(this.getNode(), { message: `dembrane answered 404 for project ${projectId}: ${detail}`, description, httpCode: 404 }, itemIndex);
+		throw new NodeOperationError(this.getNode(), `Project ${projectId} has no transcripts: ${detail}`, { description, itemIndex });
 	}
 	this.addExecutionHints({ message: `Project ${projectId}: ${detail}`, type: 'info', location: 'outputPane' });
 	return [];
@@ -315,7 +316,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const detail = serverMessage(response.body) ?? 'Not found';
 		if (!/no (transcripts|conversations)/i.test(detail)) throw projectNotFoundError(node, projectId, detail, itemIndex);
 		// "No transcripts" judges only what the zip would read: the listing may still show transcripts.
-		if (output === 'zip' || !complete || /no conversations/i.test(detail)) return noTranscripts.call(this, projectId, detail, options.failIfEmpty, itemIndex);
+		if (output === 'zip' || !complete || /no conversations/i.test(detail)) return noTranscripts.call(this, projectId, detail, options.failIfEmpty, itemIndex, true);
 		emptyDetail = detail;
 	}
 
@@ -386,7 +387,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
 		}
 	}
-	if (files.length === 0) return noTranscripts.call(this, projectId, emptyDetail ?? 'No transcripts available for this project', options.failIfEmpty, itemIndex);
+	if (files.length === 0) return noTranscripts.call(this, projectId, emptyDetail ?? 'No transcripts available for this project', options.failIfEmpty, itemIndex, emptyDetail !== undefined);
 
 	return await transcriptItems.call(this, projectId, project, files, options, itemIndex);
 }

@@ -40,6 +40,7 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 		});
 	}
 	const projects: IDataObject[] = [];
+	const term = search.trim().toLowerCase();
 	for (const workspace of workspaces) {
 		for (let page = 0; page < MAX_PAGES && projects.length < limit; page++) {
 			const { body: listing } = await dembraneApiRequest.call(this, {
@@ -47,7 +48,11 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 				qs: { search, offset: page * PAGE_SIZE, limit: PAGE_SIZE },
 			});
 			const rows = ((listing as IDataObject)?.projects as IDataObject[]) ?? [];
-			for (const project of rows) projects.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
+			for (const project of rows) {
+				// dembrane passes `search` to Directus, which also matches other text fields (language "en", say).
+				if (term && !String(project.name ?? '').toLowerCase().includes(term)) continue;
+				projects.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
+			}
 			if (!(listing as IDataObject)?.has_more || rows.length === 0) break;
 		}
 		if (projects.length >= limit) break;

@@ -67,7 +67,7 @@ export class DecagonApi implements ICredentialType {
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL:
-				'={{$credentials.region === "custom" ? $credentials.baseUrl.replace(/\\/+$/, "") : $credentials.region === "eu" ? "https://eu.api.decagon.ai" : "https://api.decagon.ai"}}',
+				'={{$credentials.region === "custom" ? $credentials.baseUrl.trim().replace(/\\/+$/, "") : $credentials.region === "eu" ? "https://eu.api.decagon.ai" : "https://api.decagon.ai"}}',
 			url: '/conversation/export',
 			method: 'GET',
 			qs: { min_timestamp: '={{Math.floor(Date.now() / 1000)}}' },

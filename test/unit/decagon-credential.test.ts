@@ -40,3 +40,16 @@ test('drops the spaces and line break a pasted key often carries (a line break i
 	const options = await credential.authenticate({ apiKey: `${standin.apiKey}\r\n` }, { url: '/' });
 	expect(options.headers?.Authorization).toBe(`Bearer ${standin.apiKey}`);
 });
+
+/** The credential test's base URL expression, run as the JavaScript it is (n8n evaluates it the same way). */
+function testBaseUrl(credentials: Record<string, unknown>): string {
+	const expression = String(credential.test.request.baseURL);
+	const body = /^=\{\{([\s\S]*)\}\}$/.exec(expression)?.[1];
+	return new Function('$credentials', `return (${body});`)(credentials) as string;
+}
+
+test("the credential test asks the URL the node asks: a pasted custom Base URL's spaces and trailing slashes are dropped", () => {
+	expect(testBaseUrl({ region: 'custom', baseUrl: ' http://127.0.0.1:9/// \n' })).toBe('http://127.0.0.1:9');
+	expect(testBaseUrl({ region: 'eu', baseUrl: '' })).toBe('https://eu.api.decagon.ai');
+	expect(testBaseUrl({ region: 'us', baseUrl: '' })).toBe('https://api.decagon.ai');
+});

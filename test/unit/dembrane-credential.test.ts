@@ -67,3 +67,10 @@ test('the session fields are redacted wherever n8n shows credential data', () =>
 		expect(credential.properties.find((property) => property.name === name)?.typeOptions?.password).toBe(true);
 	}
 });
+
+test("the credential test asks the URL the node asks: a pasted API URL's spaces and trailing slashes are dropped", () => {
+	const expression = String(new DembraneEchoApi().test.request.baseURL);
+	const body = /^=\{\{([\s\S]*)\}\}$/.exec(expression)?.[1];
+	const baseUrl = new Function('$credentials', `return (${body});`)({ baseUrl: ' https://api.dembrane.com/ \n' }) as string;
+	expect(baseUrl).toBe('https://api.dembrane.com');
+});

@@ -28,7 +28,7 @@ export const simplifyField: INodeProperties = {
 	type: 'boolean',
 	default: false,
 	description:
-		'Whether to return flat rows for spreadsheets: transcript text, tag names joined, message count, first and last message time, CSAT, metadata as columns',
+		'Whether to return flat rows for spreadsheets: tag names joined, CSAT, metadata as columns; per conversation also transcript text, message count, first and last message time; per message its role, text and time',
 };
 
 /** Conversation and message outputs; the export adds a JSON Lines file to these. */

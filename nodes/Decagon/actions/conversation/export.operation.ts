@@ -30,7 +30,7 @@ export const description: INodeProperties[] = [
 	{
 		...limitField,
 		displayOptions: { show: { ...showForExport, returnAll: [false] } },
-		hint: 'Counts conversations: One Item per Message gives every message of each',
+		hint: 'Counts conversations (with Deduplicate off, every copy): One Item per Message gives every message of each',
 	},
 	{
 		displayName: 'Output',

@@ -214,11 +214,13 @@ function verifyCentralDirectory(tail: Tail, seen: Array<{ name: string; size: nu
 	if (eocd < 0) throw truncated('its end-of-central-directory record is missing');
 	let entries = bytes.readUInt16LE(eocd + 10);
 	let directorySize = bytes.readUInt32LE(eocd + 12);
-	if (entries === 0xffff || directorySize === 0xffffffff) {
-		const locator = eocd - 20;
-		if (locator < 0 || bytes.readUInt32LE(locator) !== ZIP64_LOCATOR_SIGNATURE) throw truncated('its ZIP64 end record is missing');
-		const record = locator - 56;
-		if (record < 0 || bytes.readUInt32LE(record) !== ZIP64_EOCD_SIGNATURE) throw truncated('its ZIP64 end record is missing');
+	// ZIP64 end records come when a value overflows the classic record (which then holds 0xffff…), and also,
+	// from Python's zipfile, when only the directory's offset passes 2 GiB: the classic values are real then.
+	const locator = eocd - 20;
+	const record = locator - 56;
+	const zip64 = record >= 0 && bytes.readUInt32LE(locator) === ZIP64_LOCATOR_SIGNATURE && bytes.readUInt32LE(record) === ZIP64_EOCD_SIGNATURE;
+	if (entries === 0xffff || directorySize === 0xffffffff || zip64) {
+		if (!zip64) throw truncated('its ZIP64 end record is missing');
 		entries = Number(bytes.readBigUInt64LE(record + 32));
 		directorySize = Number(bytes.readBigUInt64LE(record + 40));
 		eocd = record;

@@ -55,6 +55,37 @@ test('streamed zips (data descriptors) and classic zips give every entry, names 
 	expect(await readAll(streamedZip(FILES), LIMITS, 1)).toEqual(expected);
 });
 
+/**
+ * Adds ZIP64 end records before the classic one, keeping the classic values: what Python's zipfile writes
+ * when only the central directory's offset passes 2 GiB.
+ */
+function withZip64EndRecords(zip: Buffer): Buffer {
+	const eocd = zip.length - 22;
+	expect(zip.readUInt32LE(eocd)).toBe(0x06054b50);
+	const entries = BigInt(zip.readUInt16LE(eocd + 10));
+	const directorySize = BigInt(zip.readUInt32LE(eocd + 12));
+	const directoryOffset = BigInt(zip.readUInt32LE(eocd + 16));
+	const record = Buffer.alloc(56);
+	record.writeUInt32LE(0x06064b50, 0);
+	record.writeBigUInt64LE(44n, 4); // size of the rest of the record
+	record.writeUInt16LE(45, 12);
+	record.writeUInt16LE(45, 14);
+	record.writeBigUInt64LE(entries, 24);
+	record.writeBigUInt64LE(entries, 32);
+	record.writeBigUInt64LE(directorySize, 40);
+	record.writeBigUInt64LE(directoryOffset, 48);
+	const locator = Buffer.alloc(20);
+	locator.writeUInt32LE(0x07064b50, 0);
+	locator.writeBigUInt64LE(BigInt(eocd), 8); // where the ZIP64 record starts
+	locator.writeUInt32LE(1, 16);
+	return Buffer.concat([zip.subarray(0, eocd), record, locator, zip.subarray(eocd)]);
+}
+
+test('ZIP64 end records beside a classic one with real values (Python past 2 GiB of data) are read', async () => {
+	const zip = withZip64EndRecords(Buffer.from(zipSync(Object.fromEntries(FILES.map(([name, text]) => [name, Buffer.from(text)])))));
+	expect((await readAll(zip)).map((entry) => entry.name)).toEqual(FILES.map(([name]) => name));
+});
+
 test('an empty zip has no entries', async () => {
 	expect(await readAll(Buffer.from(zipSync({})))).toEqual([]);
 });

@@ -206,8 +206,16 @@ export class DembraneEchoTrigger implements INodeType {
 
 			async delete(this: IHookFunctions): Promise<boolean> {
 				if (this.getNodeParameter('registration') !== 'automatic') return true;
-				await deleteRegisteredWebhook.call(this, this.getWorkflowStaticData('node') as RegistrationData);
-				return true;
+				try {
+					await deleteRegisteredWebhook.call(this, this.getWorkflowStaticData('node') as RegistrationData);
+					return true;
+				} catch (error) {
+					// Thrown, it would stop n8n's unpublishing halfway (its webhook rows and static data not saved).
+					this.logger.warn(
+						`Dembrane ECHO Trigger: could not delete this workflow's webhook in dembrane (${(error as Error).message}). Delete it in the project's webhook settings, or dembrane keeps sending events to this URL.`,
+					);
+					return false;
+				}
 			},
 		},
 	};

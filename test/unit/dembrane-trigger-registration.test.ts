@@ -105,3 +105,20 @@ test('checkExists keeps a published webhook; one set to draft, deleted, or at an
 	expect(liveHooks()[0].secret).not.toBe(first.secret);
 	await hooks.delete.call(context);
 }, 60_000);
+
+test('unpublishing when dembrane refuses the delete (a plan without webhooks now): a warning, and n8n goes on', async () => {
+	const state = { url: 'http://127.0.0.1:5678/webhook/refused/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
+	const context = hookContext(state);
+	await hooks.create.call(context);
+	standin.configure({ webhooksAllowed: 'tier' });
+	try {
+		await expect(hooks.delete.call(context)).resolves.toBe(false);
+	} finally {
+		standin.configure({ webhooksAllowed: 'yes' });
+	}
+	expect(state.warnings).toEqual([expect.stringMatching(/could not delete this workflow's webhook in dembrane .*403.*Delete it in the project's webhook settings/)]);
+	// Kept, so the next publish finds it again.
+	expect(state.staticData.webhookId).toEqual(expect.any(String));
+	await hooks.delete.call(context);
+	expect(liveHooks()).toEqual([]);
+}, 60_000);

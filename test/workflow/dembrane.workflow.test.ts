@@ -427,6 +427,19 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		for (const conversation of expected) expect(byId.get(conversation.id)).toBe(big.zipFileBody(conversation.id));
 	}, 120_000);
 
+	test('Zip File output past the zip limit: a warning says how many conversations with a transcript are not in it', async () => {
+		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
+		const beyond = big
+			.conversations(projectId)
+			.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+			.slice(1000)
+			.filter((c) => big.wholeTranscript(c.id) !== '').length;
+		expect(beyond).toBeGreaterThan(0);
+		const result = await runAgainst(big, echo({ resource: 'project', operation: 'exportTranscripts', project: project(projectId), output: 'zip' }));
+		expect(result.error).toBeUndefined();
+		expect(JSON.stringify(result.runData.ECHO[0].hints)).toContain(`${beyond} conversation${beyond === 1 ? '' : 's'} with a transcript ${beyond === 1 ? 'is' : 'are'} not in it`);
+	});
+
 	test('Get Many with Transcript Required returns every conversation with a transcript, past the first page (the route filters after limit/offset)', async () => {
 		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
 		const expected = big.conversations(projectId).filter((c) => big.transcript(c.id) !== '').map((c) => c.id);
@@ -561,6 +574,32 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		expect(result.error).toBeUndefined();
 		expect(result.outputOf('ECHO').map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: lone, transcript: 'Finally transcribed.\n', source: 'transcript', fileName: null })]);
 		expect(transcriptsRead()).toEqual([lone]);
+	});
+
+	test('Zip File output of an incomplete zip: the zip as dembrane sends it, and a warning of what it lacks', async () => {
+		const result = await runOn({ project: project(latin), output: 'zip' });
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('ECHO')).toHaveLength(1);
+		// The 150-chunk conversation is cut; the one whose transcript starts after chunk 100 is left out.
+		expect(JSON.stringify(result.runData.ECHO[0].hints)).toMatch(/dembrane's zip is incomplete: 2 may be cut short or left out .*One Item per Conversation/);
+		const whole = await runOn({ project: project(plain), output: 'zip' });
+		expect(whole.runData.ECHO[0].hints ?? []).toEqual([]);
+	});
+
+	test('a zip of "No transcripts" with Zip File output, while a conversation has one past what the zip reads: a warning, or an error that says so', async () => {
+		const awaiting = limits.listProjects().find((p) => p.name === 'Awaiting transcription')!.id;
+		if (!limits.conversations(awaiting).some((c) => c.participant_name === 'Lone Voice')) {
+			const lone = limits.addConversation(awaiting, { participant_name: 'Lone Voice' }).id;
+			for (let i = 1; i <= 100; i++) limits.addChunk(lone, null);
+			limits.addChunk(lone, 'Finally transcribed.');
+		}
+		const quiet = await runOn({ project: project(awaiting), output: 'zip' });
+		expect(quiet.error).toBeUndefined();
+		expect(quiet.outputOf('ECHO')).toEqual([]);
+		expect(JSON.stringify(quiet.runData.ECHO[0].hints)).toMatch(/found no transcript there, but 1 conversation has one.*One Item per Conversation/);
+		const strict = await runOn({ project: project(awaiting), output: 'zip', options: { failIfEmpty: true } });
+		expect(strict.error?.message).toMatch(/404 .*No transcripts/);
+		expect((strict.error as { description?: string }).description).toMatch(/but 1 conversation has one/);
 	});
 
 	test('a file named by a time other than its row\'s (created_at with an offset) is matched by its ID prefix, not fetched again', async () => {

@@ -273,15 +273,39 @@ async function fetchTranscript(this: IExecuteFunctions, conversationId: string):
 /**
  * A project without transcripts: no items and a notice, or an error when the user asked for one. `zip404`:
  * dembrane's zip said so (a 404); otherwise the listing and the transcripts read one by one did.
+ * `beyondZip`: conversations the listing shows with a transcript that the zip does not read.
  */
-function noTranscripts(this: IExecuteFunctions, projectId: string, detail: string, failIfEmpty: boolean | undefined, itemIndex: number, zip404 = false): INodeExecutionData[] {
-	if (failIfEmpty) {
-		const description = 'The project has no transcribed conversations yet. Turn off "Fail If No Transcripts" to get no items instead.';
-		if (zip404) throw apiError(this.getNode(), { message: `dembrane answered 404 for project ${projectId}: ${detail}`, description, httpCode: 404 }, itemIndex);
+function noTranscripts(
+	this: IExecuteFunctions,
+	projectId: string,
+	detail: string,
+	options: { failIfEmpty?: boolean; zip404?: boolean; beyondZip?: number },
+	itemIndex: number,
+): INodeExecutionData[] {
+	const beyondZip = options.beyondZip ?? 0;
+	const why =
+		beyondZip > 0
+			? `dembrane's zip reads the first ${ZIP_CHUNK_LIMIT} chunks of the first ${ZIP_CONVERSATION_LIMIT.toLocaleString('en-US')} conversations and found no transcript there, but ${beyondZip} conversation${beyondZip === 1 ? ' has' : 's have'} one. Set Output to "One Item per Conversation" with "Fetch Transcripts Beyond the Zip Limit" on to get ${beyondZip === 1 ? 'it' : 'them'}.`
+			: 'The project has no transcribed conversations yet.';
+	if (options.failIfEmpty) {
+		const description = `${why} Turn off "Fail If No Transcripts" to get no items instead.`;
+		if (options.zip404) throw apiError(this.getNode(), { message: `dembrane answered 404 for project ${projectId}: ${detail}`, description, httpCode: 404 }, itemIndex);
 		throw new NodeOperationError(this.getNode(), `Project ${projectId} has no transcripts: ${detail}`, { description, itemIndex });
 	}
-	this.addExecutionHints({ message: `Project ${projectId}: ${detail}`, type: 'info', location: 'outputPane' });
+	const message = beyondZip > 0 ? `Project ${projectId}: ${why}` : `Project ${projectId}: ${detail}`;
+	this.addExecutionHints({ message, type: beyondZip > 0 ? 'warning' : 'info', location: 'outputPane' });
 	return [];
+}
+
+/**
+ * What dembrane's zip leaves out, judged from the listing alone: conversations with a transcript past its
+ * first 1,000 (by id), and those among them with more chunks than it reads.
+ */
+function zipShortfall(rows: IDataObject[]): { missing: number; mayBeCut: number } {
+	const byId = [...rows].sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+	const missing = byId.slice(ZIP_CONVERSATION_LIMIT).filter((row) => row.has_transcript === true).length;
+	const mayBeCut = byId.slice(0, ZIP_CONVERSATION_LIMIT).filter((row) => (chunkCountOf(row) ?? 0) > ZIP_CHUNK_LIMIT).length;
+	return { missing, mayBeCut };
 }
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
@@ -316,7 +340,12 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const detail = serverMessage(response.body) ?? 'Not found';
 		if (!/no (transcripts|conversations)/i.test(detail)) throw projectNotFoundError(node, projectId, detail, itemIndex);
 		// "No transcripts" judges only what the zip would read: the listing may still show transcripts.
-		if (output === 'zip' || !complete || /no conversations/i.test(detail)) return noTranscripts.call(this, projectId, detail, options.failIfEmpty, itemIndex, true);
+		if (/no conversations/i.test(detail)) return noTranscripts.call(this, projectId, detail, { failIfEmpty: options.failIfEmpty, zip404: true }, itemIndex);
+		if (output === 'zip' || !complete) {
+			const rows = await listConversations.call(this, projectId, { fields: LEAN_FIELDS });
+			const beyondZip = rows.filter((row) => row.has_transcript === true).length;
+			return noTranscripts.call(this, projectId, detail, { failIfEmpty: options.failIfEmpty, zip404: true, beyondZip }, itemIndex);
+		}
 		emptyDetail = detail;
 	}
 
@@ -324,6 +353,18 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
 		const binaryPropertyName = outputBinaryField.call(this, itemIndex);
 		const binary = await this.helpers.prepareBinaryData(response.body as never, fileName, 'application/zip');
+		const { missing, mayBeCut } = zipShortfall(await listConversations.call(this, projectId, { fields: LEAN_FIELDS }));
+		if (missing > 0 || mayBeCut > 0) {
+			const problems = [
+				missing > 0 ? `${missing} conversation${missing === 1 ? '' : 's'} with a transcript ${missing === 1 ? 'is' : 'are'} not in it (it holds the first ${ZIP_CONVERSATION_LIMIT.toLocaleString('en-US')})` : '',
+				mayBeCut > 0 ? `${mayBeCut} may be cut short or left out (it holds the first ${ZIP_CHUNK_LIMIT} chunks of each)` : '',
+			].filter(Boolean);
+			this.addExecutionHints({
+				message: `Project ${projectId}: dembrane's zip is incomplete: ${problems.join('; ')}. Set Output to "One Item per Conversation" to get every transcript whole.`,
+				type: 'warning',
+				location: 'outputPane',
+			});
+		}
 		return [{ json: { projectId, fileName, bytes: await storedBytes.call(this, binary), fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem: { item: itemIndex } }];
 	}
 
@@ -387,7 +428,9 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
 		}
 	}
-	if (files.length === 0) return noTranscripts.call(this, projectId, emptyDetail ?? 'No transcripts available for this project', options.failIfEmpty, itemIndex, emptyDetail !== undefined);
+	if (files.length === 0) {
+		return noTranscripts.call(this, projectId, emptyDetail ?? 'No transcripts available for this project', { failIfEmpty: options.failIfEmpty, zip404: emptyDetail !== undefined }, itemIndex);
+	}
 
 	return await transcriptItems.call(this, projectId, project, files, options, itemIndex);
 }
@@ -404,7 +447,7 @@ async function exportWithoutZip(
 	itemIndex: number,
 ): Promise<INodeExecutionData[]> {
 	const rows = await listConversations.call(this, projectId, options.matchDetails !== false ? { include_tags: true } : {});
-	if (rows.length === 0) return noTranscripts.call(this, projectId, 'No conversations found for this project', options.failIfEmpty, itemIndex);
+	if (rows.length === 0) return noTranscripts.call(this, projectId, 'No conversations found for this project', { failIfEmpty: options.failIfEmpty }, itemIndex);
 	rows.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
 	const files: TranscriptFile[] = [];
 	for (const row of rows) {
@@ -412,7 +455,7 @@ async function exportWithoutZip(
 		const whole = await fetchTranscript.call(this, String(row.id));
 		if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
 	}
-	if (files.length === 0) return noTranscripts.call(this, projectId, 'No transcripts available for this project', options.failIfEmpty, itemIndex);
+	if (files.length === 0) return noTranscripts.call(this, projectId, 'No transcripts available for this project', { failIfEmpty: options.failIfEmpty }, itemIndex);
 	return await transcriptItems.call(this, projectId, project, files, options, itemIndex);
 }
 

@@ -76,6 +76,11 @@ export class JsonLinesCollector {
 		return this.bytes;
 	}
 
+	/** Whether a record of this key is kept. */
+	has(key: string): boolean {
+		return this.winners.has(key);
+	}
+
 	/** Keys in output order. */
 	keys(): IterableIterator<string> {
 		return this.winners.keys();

@@ -159,7 +159,7 @@ test('full pages without a cursor, JSON Lines: complete only when the end was re
 	expect(limited.resumeAfter).toBe(new Date(Math.floor(seconds(firstPage[99].updated_at)) * 1000).toISOString());
 });
 
-test('full pages without a cursor, JSON Lines with a Limit inside a page of a read by time: resuming as reported skips nothing', async () => {
+test('full pages without a cursor, JSON Lines with a Limit inside a page of a read by time: resuming as reported skips nothing and goes on past that read\'s start', async () => {
 	standin.configure({ fullPageWithoutCursor: true });
 	// 150: inside page 2, the read by time from the second of page 1's last conversation.
 	const first = await run(decagon({ returnAll: false, limit: 150, output: 'jsonl' }));
@@ -167,7 +167,10 @@ test('full pages without a cursor, JSON Lines with a Limit inside a page of a re
 	const [cut] = first.outputOf('Decagon');
 	const byUpdate = standin.conversations().slice().sort((a, b) => seconds(a.updated_at) - seconds(b.updated_at));
 	expect(cut.json).toEqual(expect.objectContaining({ conversations: 150, complete: false, resumeCursor: null }));
-	expect(cut.json.resumeAfter).toBe(new Date(Math.floor(seconds(byUpdate[99].updated_at)) * 1000).toISOString());
+	// Past where that read began: from the second of the last conversation this run gave (or the next one).
+	const resumeSecond = Date.parse(String(cut.json.resumeAfter)) / 1000;
+	expect(resumeSecond).toBeGreaterThan(Math.floor(seconds(byUpdate[99].updated_at)));
+	expect(resumeSecond).toBeLessThanOrEqual(Math.floor(seconds(byUpdate[149].updated_at)) + 1);
 	const rest = await run(decagon({ returnAll: true, output: 'jsonl', filters: { after: String(cut.json.resumeAfter) } }));
 	expect(rest.outputOf('Decagon')[0].json).toEqual(expect.objectContaining({ complete: true }));
 	const all = new Set([...(await jsonLinesIds(cut)), ...(await jsonLinesIds(rest.outputOf('Decagon')[0]))]);

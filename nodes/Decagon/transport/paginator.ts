@@ -64,6 +64,11 @@ export interface PaginationOptions {
 	 * that second are left out. Without it, such a page ends the export with a warning.
 	 */
 	readOnBy?: 'updated_at' | 'created_at';
+	/**
+	 * The exact end of the range (epoch ms), when max_timestamp is it rounded up to a whole second: a read on
+	 * by time that would begin after it has nothing in the range left to read.
+	 */
+	endMs?: number;
 }
 
 export interface PaginationResult {
@@ -208,6 +213,9 @@ export async function paginateExport(
 				truncated && field
 					? readOnDecision({ outOfOrder: order.outOfOrder, lastSecond: order.lastSecond === -Infinity ? undefined : order.lastSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp }, field)
 					: undefined;
+			if (decision && 'from' in decision && options.endMs !== undefined && decision.from * 1000 > options.endMs) {
+				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true, readOnFrom };
+			}
 			if (decision && 'from' in decision) {
 				// Stopped by the consumer (Limit) where the next read would begin: resume there, by time.
 				if (keepGoing === false) {
@@ -222,7 +230,8 @@ export async function paginateExport(
 				continue;
 			}
 			const readOnRefusal = decision?.reason;
-			if (truncated && keepGoing !== false) {
+			// Also when the consumer stops on this page (Limit): with no way on, it is the only word of what is left.
+			if (truncated) {
 				options.onWarning?.(
 					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor${readOnRefusal ? `, and ${readOnRefusal}` : ''}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
 				);

@@ -9,7 +9,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { limitField, returnAllField } from '../../../shared/descriptions';
 import { JsonLinesCollector } from '../../../shared/jsonLines';
 import { numberParameter, outputBinaryField, resultLimit } from '../../../shared/parameters';
-import { dateParameterToEpochMs } from '../../../shared/time';
+import { dateParameterToEpochMs, parseApiTimestamp } from '../../../shared/time';
 import {
 	conversationKey,
 	conversationVersion,
@@ -139,8 +139,14 @@ interface ExportOptions {
 	startCursor?: string;
 }
 
-/** Turns the node's filters into the export's query parameters. */
-export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, itemIndex: number): ExportQuery {
+/** After and Before as the user gave them (epoch ms), before the query rounds them to whole seconds. */
+interface ExactRange {
+	afterMs?: number;
+	beforeMs?: number;
+}
+
+/** Turns the node's filters into the export's query parameters, and the exact range they stand for. */
+export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, itemIndex: number): { query: ExportQuery; range: ExactRange } {
 	const node = this.getNode();
 	const query: ExportQuery = { timestamp_filter: String(filters.filterOn ?? 'updated_at') };
 	const bound = (name: 'after' | 'before'): number | undefined => {
@@ -163,12 +169,35 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
 			description: `After is ${new Date(after).toISOString()} and Before is ${new Date(before).toISOString()}. Swap them or correct one.`,
 		});
 	}
-	// Decagon takes whole seconds; round outwards so the chosen moments stay inside the range.
+	// Decagon takes whole seconds; round outwards so the chosen moments stay inside the range (the node
+	// leaves out what the rounding adds).
 	if (after !== undefined) query.min_timestamp = Math.floor(after / 1000);
 	if (before !== undefined) query.max_timestamp = Math.ceil(before / 1000);
 
 	query.user_filters = metadataUserFilters(node, filters.metadata as IDataObject | undefined, itemIndex);
-	return query;
+	return { query, range: { afterMs: after, beforeMs: before } };
+}
+
+/**
+ * Where to resume after Limit ended inside the first page of a read (no cursor to go back to): by time,
+ * from the second of the last conversation kept (or the next second, when nothing left out shares it), when
+ * the page came in ascending order and all it left out lies at or after that second. Undefined when that
+ * is not so, or it would not move past `start`.
+ */
+function resumeSecondInsidePage(page: Array<{ key: string; record: IDataObject }>, kept: (key: string) => boolean, field: string, start: number | undefined): number | undefined {
+	const seconds = page.map(({ record }) => {
+		const ms = parseApiTimestamp(record[field]);
+		return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+	});
+	if (seconds.some((second, i) => second === undefined || (i > 0 && second < seconds[i - 1]!))) return undefined;
+	let from: number | undefined;
+	for (const [i, { key }] of page.entries()) if (kept(key)) from = seconds[i];
+	if (from === undefined) return undefined;
+	const last = from;
+	const leftOut = seconds.filter((_, i) => !kept(page[i].key)) as number[];
+	if (leftOut.some((second) => second < last)) return undefined;
+	const resumeAt = leftOut.some((second) => second === last) ? last : last + 1;
+	return start !== undefined && resumeAt <= start ? undefined : resumeAt;
 }
 
 /** Runs one export for one input item and returns its output items. */
@@ -183,33 +212,44 @@ export async function execute(
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
 	const options = this.getNodeParameter('options', itemIndex, {}) as ExportOptions;
 	const deduplicate = options.deduplicate !== false;
-	const query = buildExportQuery.call(this, filters, itemIndex);
+	const { query, range } = buildExportQuery.call(this, filters, itemIndex);
+	// Ascending by the filtered time, so a cut-short export can read on from its last second.
+	const readOnBy = query.timestamp_filter === 'updated_at' || query.timestamp_filter === 'created_at' ? query.timestamp_filter : undefined;
+	// What Decagon's whole seconds add around After and Before is left out (a conversation without a readable time is kept).
+	const inRange = (conversation: IDataObject) => {
+		const ms = readOnBy ? parseApiTimestamp(conversation[readOnBy]) : NaN;
+		return Number.isNaN(ms) || ((range.afterMs === undefined || ms >= range.afterMs) && (range.beforeMs === undefined || ms <= range.beforeMs));
+	};
 
 	// One collector for every output mode: newest copy per conversation. A file keeps its pages deflated
 	// until it is streamed out; items are objects in n8n's memory anyway, so they are kept as parsed.
 	const collector = new JsonLinesCollector(output === 'jsonl' ? 'deflated' : 'objects');
 	let received = 0;
-	// Where the newest page was asked from (its cursor, and the second its read on by time began at): where
-	// to resume when Limit cuts that page short.
-	let lastPage: Pick<ExportPage, 'cursor' | 'readFrom'> = { cursor: undefined, readFrom: undefined };
+	// Where the newest page was asked from (its cursor, and the second its read on by time began at), and its
+	// records: where to resume when Limit cuts that page short.
+	let lastPage: Pick<ExportPage, 'cursor' | 'readFrom'> & { records: Array<{ key: string; record: IDataObject }> } = {
+		cursor: undefined,
+		readFrom: undefined,
+		records: [],
+	};
 	const result = await paginateExport.call(
 		this,
 		connection,
 		query,
 		(page) => {
-			lastPage = page;
-			const records = page.conversations.map((conversation) => {
+			const records = page.conversations.filter(inRange).map((conversation) => {
 				received++;
 				const key = deduplicate ? (conversationKey(conversation) ?? `#${received}`) : `#${received}`;
 				return { key, version: conversationVersion(conversation), record: conversation };
 			});
+			lastPage = { cursor: page.cursor, readFrom: page.readFrom, records };
 			collector.addPage(records);
 			return collector.size < limit;
 		},
 		{
 			startCursor: options.startCursor,
-			// Ascending by the filtered time, so a cut-short export can read on from its last second.
-			readOnBy: query.timestamp_filter === 'updated_at' || query.timestamp_filter === 'created_at' ? query.timestamp_filter : undefined,
+			readOnBy,
+			endMs: range.beforeMs,
 			maxPages: options.maxPages === undefined ? undefined : numberParameter(this.getNode(), options.maxPages, 'Max Pages', { min: 0, itemIndex }),
 			onWarning: (message) => {
 				this.logger.warn(message);
@@ -221,8 +261,25 @@ export async function execute(
 	// page again (its first conversations come twice; none is skipped), not start after it.
 	const cutShort = collector.size > limit;
 	if (cutShort) collector.truncate(limit);
-	const resumeCursor = cutShort ? lastPage.cursor : result.resumeCursor;
-	const resumeFrom = cutShort ? lastPage.readFrom : result.readOnFrom;
+	let resumeCursor = cutShort ? lastPage.cursor : result.resumeCursor;
+	let resumeFrom = cutShort ? lastPage.readFrom : result.readOnFrom;
+	const startCursor = options.startCursor?.trim() || undefined;
+	const runsOwnStart = lastPage.cursor === undefined || (lastPage.cursor === startCursor && lastPage.readFrom === undefined);
+	if (cutShort && runsOwnStart && readOnBy) {
+		// The first page of a read (or of this run): going back to its start would return the same ones again.
+		const start = lastPage.readFrom ?? query.min_timestamp;
+		const from = resumeSecondInsidePage(lastPage.records, (key) => collector.has(key), readOnBy, start);
+		if (from !== undefined) {
+			resumeFrom = from;
+			resumeCursor = undefined;
+		} else {
+			this.addExecutionHints({
+				message: `Limit ended inside a page that cannot be resumed partway (more than ${limit} conversations within one second, or not in time order), so an export resumed from here returns the same ones again. Raise Limit to get past them.`,
+				type: 'warning',
+				location: 'outputPane',
+			});
+		}
+	}
 	const complete = !cutShort && result.complete;
 	if (result.stoppedByMaxPages) {
 		this.addExecutionHints({

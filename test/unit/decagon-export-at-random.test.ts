@@ -18,24 +18,11 @@
  */
 import type { Readable } from 'stream';
 
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { execute } from '../../nodes/Decagon/actions/conversation/export.operation';
-import type { DecagonConnection } from '../../nodes/Decagon/transport';
-import { RequestPacer } from '../../nodes/shared/pacer';
-
-/** xorshift32: every case can be run again from its seed. */
-function generator(seed: number): () => number {
-	let state = seed >>> 0 || 1;
-	return () => {
-		state ^= state << 13;
-		state >>>= 0;
-		state ^= state >>> 17;
-		state ^= state << 5;
-		state >>>= 0;
-		return state / 0x1_0000_0000;
-	};
-}
+import { routeRequest, testConnection } from '../support/decagon-route';
+import { seededRandom } from '../support/seeded-random';
 
 const BASE_MS = 1_700_000_000_000;
 
@@ -207,15 +194,6 @@ interface RunResult {
 	lines?: IDataObject[];
 }
 
-const connection = (): DecagonConnection => ({
-	baseUrl: 'http://decagon.invalid',
-	pacer: new RequestPacer(0),
-	retryPolicy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
-	apiKey: 'key',
-	requestTimeoutMs: 1000,
-	credentials: { id: '', name: '', type: 'decagonApi', data: {} },
-});
-
 /** One execution of the operation, with a fake IExecuteFunctions over `decagon`. */
 async function run(decagon: Decagon, parameters: IDataObject): Promise<RunResult> {
 	const node = { id: '1', name: 'Decagon', type: 'decagon', typeVersion: 1, position: [0, 0], parameters: {} };
@@ -233,11 +211,7 @@ async function run(decagon: Decagon, parameters: IDataObject): Promise<RunResult
 		logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
 		addExecutionHints: (...hints: Hint[]) => result.hints.push(...hints),
 		helpers: {
-			httpRequestWithAuthentication: async (_credential: string, options: IHttpRequestOptions) => ({
-				statusCode: 200,
-				headers: {},
-				body: Buffer.from(JSON.stringify(decagon.route({ ...(options.qs as IDataObject) }))),
-			}),
+			httpRequestWithAuthentication: routeRequest((qs) => decagon.route(qs)),
 			prepareBinaryData: async (stream: Readable, fileName: string, mimeType: string) => {
 				const chunks: Buffer[] = [];
 				for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
@@ -247,7 +221,7 @@ async function run(decagon: Decagon, parameters: IDataObject): Promise<RunResult
 			},
 		},
 	} as unknown as IExecuteFunctions;
-	result.items = await execute.call(context, connection(), 0);
+	result.items = await execute.call(context, testConnection(), 0);
 	return result;
 }
 
@@ -316,7 +290,7 @@ function parametersFor(settings: Settings, resume: { startCursor: string; after:
 
 /** Builds a random case: the world, its conversations, and the node's settings. */
 function makeCase(seed: number, mode: Mode): { decagon: Decagon; settings: Settings; described: string } {
-	const random = generator(seed);
+	const random = seededRandom(seed);
 	const pick = <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)];
 	const world: World = {
 		cursors: pick(['never', 'keyset', 'sometimes'] as const),
@@ -562,7 +536,7 @@ describe('Decagon Export: minimal cases', () => {
 	// Was: a Limit that cut the first page of a run resumed from that page's start, the run's own start,
 	// so every resumed run returned the same first conversations and never got further.
 	test('Limit below the conversations of the first page: each resumed run goes on where the one before ended', async () => {
-		const decagon = new Decagon({ ...quiet, cursors: 'keyset' }, generator(1));
+		const decagon = new Decagon({ ...quiet, cursors: 'keyset' }, seededRandom(1));
 		decagon.add(T, T, 1);
 		decagon.add(T + 1000, T + 1000, 1);
 		decagon.add(T + 1000, T + 1000, 1);
@@ -582,7 +556,7 @@ describe('Decagon Export: minimal cases', () => {
 	// Was: the "may have been cut short" warning came only when the export went on past that page.
 	test('Limit ending on a full page without a cursor that cannot be read on: the warning Return All gives', async () => {
 		// 101 conversations in the second After names: reading on by time cannot move forward.
-		const decagon = new Decagon(quiet, generator(1));
+		const decagon = new Decagon(quiet, seededRandom(1));
 		for (let i = 0; i <= 100; i++) decagon.add(T + i, T + i, 1);
 		const settings: Settings = { field: 'updated_at', afterMs: T, deduplicate: true, output: 'jsonl', simplify: false, maxPages: 0 };
 		const all = await run(decagon, parametersFor(settings, { startCursor: '', after: iso(T) }));
@@ -596,7 +570,7 @@ describe('Decagon Export: minimal cases', () => {
 	test('a read on by time that would begin after Before ends the export, and what the rounding adds is left out', async () => {
 		// 100 conversations before Before (T + 0.5 s), the last exactly on the next whole second (inside
 		// Decagon's whole-second max_timestamp): the full, cursorless first page would read on from T + 1 s.
-		const decagon = new Decagon(quiet, generator(1));
+		const decagon = new Decagon(quiet, seededRandom(1));
 		for (let i = 99; i >= 1; i--) decagon.add(T - i * 1000 + 250, T - i * 1000 + 250, 1);
 		decagon.add(T + 1000, T + 1000, 1);
 		const settings: Settings = { field: 'created_at', beforeMs: T + 500, deduplicate: true, output: 'jsonl', simplify: false, maxPages: 1 };

@@ -1,13 +1,10 @@
-import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import { conversationVersion as conversationVersionOf } from '../../nodes/Decagon/helpers/conversation';
 import type { SyncSettings, SyncState, WindowReader } from '../../nodes/Decagon/helpers/incrementalSync';
 import { emptySyncState, pollOnce, readSyncState } from '../../nodes/Decagon/helpers/incrementalSync';
-import type { DecagonConnection, DecagonContext } from '../../nodes/Decagon/transport';
 import type { ExportQuery } from '../../nodes/Decagon/transport/paginator';
-import { paginateExport } from '../../nodes/Decagon/transport/paginator';
-import { RequestPacer } from '../../nodes/shared/pacer';
-import { DEFAULT_RETRY_POLICY } from '../../nodes/shared/retry';
+import { recordedWindowReader } from '../support/decagon-route';
 
 const updatedSeconds = (c: IDataObject) => Date.parse(String(c.updated_at)) / 1000;
 
@@ -53,55 +50,21 @@ function scriptedReader(
 	return { read, queries };
 }
 
-/**
- * The trigger's real reader: paginateExport reading on by updated_at, over `serve` in place of Decagon's
- * export route (it gets each request's query, cursor included, and returns the response body).
- */
-function paginatorReader(serve: (qs: IDataObject) => IDataObject): WindowReader {
-	const node = { id: '1', name: 'Decagon Trigger', type: 'decagonTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
-	const context = {
-		getNode: () => node,
-		logger: { debug: () => undefined },
-		helpers: {
-			httpRequestWithAuthentication: async (_credential: string, options: IHttpRequestOptions) => ({
-				statusCode: 200,
-				headers: {},
-				body: Buffer.from(JSON.stringify(serve({ ...(options.qs as IDataObject) }))),
-			}),
-		},
-	} as unknown as DecagonContext;
-	const connection: DecagonConnection = {
-		baseUrl: 'http://decagon.invalid',
-		pacer: new RequestPacer(0),
-		retryPolicy: DEFAULT_RETRY_POLICY,
-		apiKey: 'key',
-		requestTimeoutMs: 1000,
-		credentials: { id: '', name: '', type: 'decagonApi', data: {} },
-	};
-	return async (query, startCursor, onPage) =>
-		await paginateExport.call(context, connection, query, onPage, { startCursor, readOnBy: 'updated_at' });
-}
-
 const inWindow = (c: IDataObject, query: IDataObject) =>
 	updatedSeconds(c) >= Number(query.min_timestamp ?? -Infinity) && updatedSeconds(c) <= Number(query.max_timestamp ?? Infinity);
 
 /**
  * Decagon as a production client saw it: one page of up to 100, oldest change first, and never a cursor.
- * Stops the test after 50 requests, should the sync loop.
  */
 function cursorlessReader(all: () => IDataObject[]): { read: WindowReader; queries: IDataObject[] } {
-	const queries: IDataObject[] = [];
-	const read = paginatorReader((qs) => {
+	return recordedWindowReader((qs) => {
 		expect(qs.cursor).toBeUndefined();
-		queries.push(qs);
-		if (queries.length > 50) throw new Error('the sync kept reading');
 		const conversations = all()
 			.filter((c) => inWindow(c, qs))
 			.sort((a, b) => updatedSeconds(a) - updatedSeconds(b))
 			.slice(0, 100);
 		return { conversations };
 	});
-	return { read, queries };
 }
 
 describe('pollOnce', () => {
@@ -217,10 +180,7 @@ describe('a full page without a cursor (Decagon cut the window short)', () => {
 
 	it('a cap reached inside a read on by time keeps the start and cursor of that read, and the next poll goes on from both', async () => {
 		// The first read comes without a cursor; the read on by time from its last second is paged by cursor.
-		const queries: IDataObject[] = [];
-		const read = paginatorReader((qs) => {
-			queries.push(qs);
-			if (queries.length > 50) throw new Error('the sync kept reading');
+		const { read, queries } = recordedWindowReader((qs) => {
 			const matching = backlog.filter((c) => inWindow(c, qs));
 			if (qs.min_timestamp === 9_280) return { conversations: matching.slice(0, 100) };
 			const offset = Number(qs.cursor ?? 0);
@@ -242,10 +202,7 @@ describe('a full page without a cursor (Decagon cut the window short)', () => {
 	it('repeats of the page before are not disorder: after them, a full page without a cursor is read on', async () => {
 		// Page 1 has a cursor; page 2 starts with page 1's last 3 again (Decagon's duplicates across pages) and
 		// comes full without one.
-		const queries: IDataObject[] = [];
-		const read = paginatorReader((qs) => {
-			queries.push(qs);
-			if (queries.length > 50) throw new Error('the sync kept reading');
+		const { read } = recordedWindowReader((qs) => {
 			const matching = backlog.filter((c) => inWindow(c, qs));
 			if (qs.cursor === undefined) return { conversations: matching.slice(0, 100), next_page_cursor: matching.length > 100 ? '100' : null };
 			return { conversations: matching.slice(97, 197), next_page_cursor: null };
@@ -319,13 +276,7 @@ describe('a fractional Lookback (Minutes)', () => {
 describe('reading on by time only when it is safe', () => {
 	/** Serves one page of up to 100 without a cursor, as `arrange` orders and filters it. */
 	function oddReader(arrange: (query: IDataObject) => IDataObject[]): { read: WindowReader; queries: IDataObject[] } {
-		const queries: IDataObject[] = [];
-		const read = paginatorReader((qs) => {
-			queries.push(qs);
-			if (queries.length > 50) throw new Error('the sync kept reading');
-			return { conversations: arrange(qs).slice(0, 100) };
-		});
-		return { read, queries };
+		return recordedWindowReader((qs) => ({ conversations: arrange(qs).slice(0, 100) }));
 	}
 
 	it('does not read on when the export is not in updated_at order, and says so', async () => {

@@ -9,27 +9,13 @@
  * with every Max Conversations per Poll, Start From, Lookback and Settle Time shape, and n8n's poll budget
  * running out at random.
  */
-import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import { conversationVersion } from '../../nodes/Decagon/helpers/conversation';
-import type { SyncSettings, WindowReader } from '../../nodes/Decagon/helpers/incrementalSync';
+import type { SyncSettings } from '../../nodes/Decagon/helpers/incrementalSync';
 import { pollOnce, readSyncState } from '../../nodes/Decagon/helpers/incrementalSync';
-import type { DecagonConnection, DecagonContext } from '../../nodes/Decagon/transport';
-import { paginateExport } from '../../nodes/Decagon/transport/paginator';
-import { RequestPacer } from '../../nodes/shared/pacer';
-
-/** xorshift32: every case can be run again from its seed. */
-function generator(seed: number): () => number {
-	let state = seed >>> 0 || 1;
-	return () => {
-		state ^= state << 13;
-		state >>>= 0;
-		state ^= state >>> 17;
-		state ^= state << 5;
-		state >>>= 0;
-		return state / 0x1_0000_0000;
-	};
-}
+import { routeWindowReader } from '../support/decagon-route';
+import { seededRandom } from '../support/seeded-random';
 
 interface Stored {
 	id: string;
@@ -85,32 +71,8 @@ function exportRoute(store: Map<string, Stored>, shape: Shape, random: () => num
 	};
 }
 
-function windowReader(route: (qs: IDataObject) => IDataObject): WindowReader {
-	const node = { id: '1', name: 'Decagon Trigger', type: 'decagonTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
-	const context = {
-		getNode: () => node,
-		logger: { debug: () => undefined },
-		helpers: {
-			httpRequestWithAuthentication: async (_credential: string, options: IHttpRequestOptions) => ({
-				statusCode: 200,
-				headers: {},
-				body: Buffer.from(JSON.stringify(route({ ...(options.qs as IDataObject) }))),
-			}),
-		},
-	} as unknown as DecagonContext;
-	const connection: DecagonConnection = {
-		baseUrl: 'http://decagon.invalid',
-		pacer: new RequestPacer(0),
-		retryPolicy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
-		apiKey: 'key',
-		requestTimeoutMs: 1000,
-		credentials: { id: '', name: '', type: 'decagonApi', data: {} },
-	};
-	return async (query, startCursor, onPage) => await paginateExport.call(context, connection, query, onPage, { startCursor, readOnBy: 'updated_at' });
-}
-
 async function simulate(seed: number, shape: Shape) {
-	const random = generator(seed);
+	const random = seededRandom(seed);
 	const pick = <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)];
 	const store = new Map<string, Stored>();
 	let nowMs = 1_000_000_000;
@@ -136,7 +98,7 @@ async function simulate(seed: number, shape: Shape) {
 		startDate: (nowMs - 2_000_000) / 1000,
 	};
 	const hooks: { failRate: number; beforeRequest?: () => void } = { failRate: 0.05 };
-	const read = windowReader(exportRoute(store, shape, random, hooks));
+	const read = routeWindowReader(exportRoute(store, shape, random, hooks));
 	const emitted = new Map<string, number[]>();
 	let stored: IDataObject | undefined;
 	let activationMs = 0;

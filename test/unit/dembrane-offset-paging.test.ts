@@ -8,14 +8,9 @@ import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { listConversations, readTranscript } from '../../nodes/DembraneEcho/helpers/api';
 import type { DembraneContext } from '../../nodes/DembraneEcho/transport';
+import { seededRandom } from '../support/seeded-random';
 
 type Row = IDataObject & { id: string };
-
-/** A small deterministic generator (LCG), so every case can be run again. */
-function generator(seed: number): () => number {
-	let state = seed >>> 0 || 1;
-	return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
 
 /** Postgres' order: NULL above every value. */
 function compareValues(x: unknown, y: unknown): number {
@@ -28,7 +23,7 @@ function compareValues(x: unknown, y: unknown): number {
  * sees each request's number first (to add rows "while paging").
  */
 function listServer(rows: () => Row[], options: { seed: number; beforeRequest?: (number: number) => void }) {
-	const random = generator(options.seed);
+	const random = seededRandom(options.seed);
 	const requests: Array<{ limit: number; offset: number; sort: string }> = [];
 	const warnings: string[] = [];
 	const context = {
@@ -67,7 +62,7 @@ function conversations(count: number, value: (index: number) => number | null): 
 
 describe('rows of one sort value across pages', () => {
 	test.each(Array.from({ length: 40 }, (_, i) => i + 1))('listing, case %i: every conversation once, in order, within Limit', async (seed) => {
-		const random = generator(seed * 7919);
+		const random = seededRandom(seed * 7919);
 		const distinct = 1 + Math.floor(random() * 30);
 		const rows = conversations(200 + Math.floor(random() * 2600), () => (random() < 0.05 ? null : Math.floor(random() ** 3 * distinct)));
 		const limit = random() < 0.3 ? Infinity : 1 + Math.floor(random() * 3000);
@@ -81,7 +76,7 @@ describe('rows of one sort value across pages', () => {
 	});
 
 	test.each(Array.from({ length: 20 }, (_, i) => i + 1))('chunk list, case %i: every chunk once, or the transcript route', async (seed) => {
-		const random = generator(seed * 31337);
+		const random = seededRandom(seed * 31337);
 		const distinct = 1 + Math.floor(random() * 60);
 		const chunks: Row[] = Array.from({ length: 1 + Math.floor(random() * 3500) }, (_, i) => ({ id: `k${i}`, timestamp: Math.floor(random() ** 2 * distinct), transcript: `t${i}` }));
 		const { context, warnings } = listServer(() => chunks, { seed });

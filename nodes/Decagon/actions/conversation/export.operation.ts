@@ -216,8 +216,9 @@ export async function execute(
 	// Ascending by the filtered time, so a cut-short export can read on from its last second.
 	const readOnBy = query.timestamp_filter === 'updated_at' || query.timestamp_filter === 'created_at' ? query.timestamp_filter : undefined;
 	// What Decagon's whole seconds add around After and Before is left out (a conversation without a readable time is kept).
+	const bounded = readOnBy !== undefined && (range.afterMs !== undefined || range.beforeMs !== undefined);
 	const inRange = (conversation: IDataObject) => {
-		const ms = readOnBy ? parseApiTimestamp(conversation[readOnBy]) : NaN;
+		const ms = bounded ? parseApiTimestamp(conversation[readOnBy]) : NaN;
 		return Number.isNaN(ms) || ((range.afterMs === undefined || ms >= range.afterMs) && (range.beforeMs === undefined || ms <= range.beforeMs));
 	};
 

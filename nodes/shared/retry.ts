@@ -111,12 +111,30 @@ export function decideRetry(
 	return { retry: true, delayMs, reason };
 }
 
+/**
+ * Network failures in words, never by their code: n8n's NodeApiError swaps any message that contains a
+ * code such as ECONNREFUSED for a generic sentence of its own, losing ours (which URL, how many attempts).
+ * Callers put the code in the description.
+ */
+const NETWORK_FAILURES: Record<string, string> = {
+	ECONNREFUSED: 'the connection was refused',
+	ECONNRESET: 'the connection was reset',
+	ECONNABORTED: 'the connection was aborted',
+	EPIPE: 'the connection broke',
+	ETIMEDOUT: 'no answer in time',
+	ESOCKETTIMEDOUT: 'no answer in time',
+	ENOTFOUND: 'the host name was not found',
+	EAI_AGAIN: 'the host name could not be looked up',
+	EHOSTUNREACH: 'the host is unreachable',
+	ENETUNREACH: 'the network is unreachable',
+};
+
 export function describeFailure(failure: AttemptFailure): string {
 	switch (failure.kind) {
 		case 'status':
 			return failure.statusCode === 429 ? 'rate limited (HTTP 429)' : `HTTP ${failure.statusCode}`;
 		case 'network':
-			return `network error ${failure.code}`;
+			return NETWORK_FAILURES[failure.code] ?? 'a network error';
 		case 'badBody':
 			return failure.reason;
 	}

@@ -1,3 +1,4 @@
+import { apiError } from '../../nodes/shared/errors';
 import { backoffDelay, decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../nodes/shared/retry';
 
 const policy = { ...DEFAULT_RETRY_POLICY, maxAttempts: 4, baseDelayMs: 1000, maxDelayMs: 8000 };
@@ -60,4 +61,17 @@ describe('decideRetry', () => {
 		expect(decision.retry).toBe(false);
 		expect(decision.reason).toMatch(/asked to wait 3600 s/);
 	});
+});
+
+describe('network failures in error messages', () => {
+	const node = { id: '1', name: 'Node', type: 'test', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
+
+	it.each(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ERR_SOCKET_CLOSED'])(
+		'%s: our message survives n8n\'s NodeApiError (which swaps any message naming such a code for its own)',
+		(code) => {
+			const { reason } = decideRetry({ kind: 'network', code }, 6, { ...DEFAULT_RETRY_POLICY, maxAttempts: 6 }, 0);
+			const message = `Could not reach the service at http://127.0.0.1:9 (${reason})`;
+			expect(apiError(node, { message }).message).toBe(message);
+		},
+	);
 });

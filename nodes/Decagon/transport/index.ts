@@ -178,7 +178,7 @@ function failureToError(
 	if (failure.kind === 'network') {
 		return apiError(node, {
 			message: `Could not reach Decagon at ${connection.baseUrl} (${reason})`,
-			description: 'Check the region or base URL in the Decagon API credential and that this n8n can reach it.',
+			description: `Check the region or base URL in the Decagon API credential and that this n8n can reach it (network error ${failure.code}).`,
 			secrets,
 		});
 	}

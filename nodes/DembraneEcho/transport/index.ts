@@ -175,7 +175,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 		if (failure.kind === 'network' || failure.kind === 'badBody') {
 			throw apiError(node, {
 				message: `Could not reach dembrane at ${baseUrl} (${decision.reason})`,
-				description: 'Check the API URL in the dembrane ECHO API credential and that this n8n can reach it.',
+				description: `Check the API URL in the dembrane ECHO API credential and that this n8n can reach it${failure.kind === 'network' ? ` (network error ${failure.code})` : ''}.`,
 				secrets,
 			});
 		}

@@ -1,0 +1,34 @@
+/**
+ * runPerItem, which every operation runs through: outputs of any size, and Continue On Fail.
+ * (Through n8n's real engine: the workflow tests of each node.)
+ */
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { runPerItem } from '../../nodes/shared/perItem';
+
+function context(inputs: number, continueOnFail = false): IExecuteFunctions {
+	return {
+		getInputData: () => Array.from({ length: inputs }, () => ({ json: {} })),
+		continueOnFail: () => continueOnFail,
+		getNode: () => ({ id: '1', name: 'Node', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} }),
+	} as unknown as IExecuteFunctions;
+}
+
+test('an operation that returns 200,000 items (one item per message of a large export) gives all of them', async () => {
+	const many: INodeExecutionData[] = Array.from({ length: 200_000 }, (_, i) => ({ json: { i }, pairedItem: { item: 0 } }));
+	const [output] = await runPerItem.call(context(1), async () => many);
+	expect(output).toHaveLength(200_000);
+	expect(output[199_999].json.i).toBe(199_999);
+});
+
+test('Continue On Fail: a failing item becomes an error item paired with it, the others go on', async () => {
+	const [output] = await runPerItem.call(context(3, true), async (index) => {
+		if (index === 1) throw new Error('boom');
+		return [{ json: { index }, pairedItem: { item: index } }];
+	});
+	expect(output).toEqual([
+		{ json: { index: 0 }, pairedItem: { item: 0 } },
+		{ json: { error: 'boom', description: null }, pairedItem: { item: 1 } },
+		{ json: { index: 2 }, pairedItem: { item: 2 } },
+	]);
+});

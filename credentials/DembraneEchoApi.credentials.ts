@@ -7,6 +7,7 @@ import type {
 	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 
 /**
  * Which login a session belongs to. n8n keeps the session when the credential is edited (it renews it
@@ -23,6 +24,16 @@ function directusUrlOf(credentials: ICredentialDataDecryptedObject): string {
 }
 
 const bareToken = (value: unknown) => String(value ?? '').replace(/^Bearer\s+/i, '').trim();
+
+/** A login that neither answers nor fails would hold the execution: n8n's login request has no limit of its own. */
+const LOGIN_TIMEOUT_MS = 30_000;
+
+/** Directus' error code: `{"errors": [{"extensions": {"code": "INVALID_OTP"}}]}`. */
+function directusErrorCode(body: unknown): string | undefined {
+	const errors = (body as { errors?: Array<{ extensions?: { code?: unknown } }> } | undefined)?.errors;
+	const code = Array.isArray(errors) ? errors[0]?.extensions?.code : undefined;
+	return typeof code === 'string' ? code : undefined;
+}
 
 /**
  * dembrane ECHO's API checks a Directus-signed JWT. Production integrations log in to Directus with
@@ -126,22 +137,37 @@ export class DembraneEchoApi implements ICredentialType {
 		// No login behind a pasted token: a fingerprint left from one would vouch for it after a switch back.
 		if (credentials.authMethod === 'accessToken') return { sessionToken: bareToken(credentials.accessToken), sessionPasswordFingerprint: '' };
 		const directusUrl = directusUrlOf(credentials);
-		let response: { data?: { access_token?: string } };
-		try {
-			response = (await this.helpers.httpRequest({
-				method: 'POST',
-				url: `${directusUrl}/auth/login`,
-				body: { email: credentials.email, password: credentials.password, mode: 'json' },
-				json: true,
-			})) as typeof response;
-		} catch (error) {
-			// A clean error: the HTTP client's own one carries the request body, password included.
-			const status = (error as { response?: { status?: number } }).response?.status;
-			if (status === 401 || status === 400) {
-				throw new Error(`dembrane login failed: wrong email or password (Directus answered ${status})`);
+		let response: { data?: { access_token?: string } } | undefined;
+		// A login at a token renewal in a long run should survive a passing Directus hiccup: 5xx and network
+		// failures are tried up to 3 times (1 s, then 3 s apart); a refusal is final at once.
+		for (let attempt = 1; response === undefined; attempt++) {
+			try {
+				response = (await this.helpers.httpRequest({
+					method: 'POST',
+					url: `${directusUrl}/auth/login`,
+					body: { email: credentials.email, password: credentials.password, mode: 'json' },
+					json: true,
+					timeout: LOGIN_TIMEOUT_MS,
+				})) as NonNullable<typeof response>;
+			} catch (error) {
+				// A clean error: the HTTP client's own one carries the request body, password included.
+				const answer = (error as { response?: { status?: number; data?: unknown } }).response;
+				const status = answer?.status;
+				if (status === 401 || status === 400) {
+					if (directusErrorCode(answer?.data) === 'INVALID_OTP') {
+						throw new Error(
+							'dembrane login failed: this account signs in with a one-time password (two-factor), which n8n cannot type. Set Authentication to Access Token, or use an account without two-factor login.',
+						);
+					}
+					throw new Error(`dembrane login failed: wrong email or password (Directus answered ${status})`);
+				}
+				if (attempt < 3 && (status === undefined || status >= 500)) {
+					await sleep(attempt === 1 ? 1000 : 3000);
+					continue;
+				}
+				if (status) throw new Error(`dembrane login failed: Directus at ${directusUrl} answered HTTP ${status}`);
+				throw new Error(`dembrane login failed: could not reach Directus at ${directusUrl}. Check the Directus URL.`);
 			}
-			if (status) throw new Error(`dembrane login failed: Directus at ${directusUrl} answered HTTP ${status}`);
-			throw new Error(`dembrane login failed: could not reach Directus at ${directusUrl}. Check the Directus URL.`);
 		}
 		const token = response?.data?.access_token;
 		if (!token) throw new Error(`dembrane login failed: ${directusUrl}/auth/login answered without an access token`);

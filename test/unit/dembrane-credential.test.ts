@@ -74,3 +74,36 @@ test("the credential test asks the URL the node asks: a pasted API URL's spaces 
 	const baseUrl = new Function('$credentials', `return (${body});`)({ baseUrl: ' https://api.dembrane.com/ \n' }) as string;
 	expect(baseUrl).toBe('https://api.dembrane.com');
 });
+
+/** A login helper that answers from a script: a status and body per attempt (200 with a token at the end). */
+function scriptedLogin(script: Array<{ status: number; body?: unknown }>) {
+	const calls: IHttpRequestOptions[] = [];
+	const helper = {
+		helpers: {
+			httpRequest: async (options: IHttpRequestOptions) => {
+				calls.push(options);
+				const { status, body } = script[Math.min(calls.length, script.length) - 1];
+				if (status >= 300) throw Object.assign(new Error(`HTTP ${status}`), { response: { status, data: body } });
+				return body;
+			},
+		},
+	} as unknown as IHttpRequestHelper;
+	return { helper, calls };
+}
+
+const login = { authMethod: 'password', directusUrl: 'https://directus.example.org', email: 'a@example.org', password: 'right-password' };
+
+test('a two-factor account is told so, not "wrong email or password"', async () => {
+	const { helper } = scriptedLogin([{ status: 401, body: { errors: [{ message: 'Invalid user OTP', extensions: { code: 'INVALID_OTP' } }] } }]);
+	await expect(credential.preAuthentication!.call(helper, login)).rejects.toThrow(/one-time password \(two-factor\).*Access Token/);
+	const { helper: wrong } = scriptedLogin([{ status: 401, body: { errors: [{ message: 'Invalid user credentials.', extensions: { code: 'INVALID_CREDENTIALS' } }] } }]);
+	await expect(credential.preAuthentication!.call(wrong, login)).rejects.toThrow(/wrong email or password/);
+});
+
+test('a passing Directus 5xx at login is tried again; every attempt has a time limit', async () => {
+	const { helper, calls } = scriptedLogin([{ status: 503 }, { status: 200, body: { data: { access_token: 'fresh-token' } } }]);
+	const session = await credential.preAuthentication!.call(helper, login);
+	expect(session.sessionToken).toBe('fresh-token');
+	expect(calls).toHaveLength(2);
+	expect(calls.every((call) => typeof call.timeout === 'number' && call.timeout > 0)).toBe(true);
+});

@@ -296,17 +296,31 @@ describe('chunks of one timestamp across two pages of the chunk list (no stable 
 	});
 });
 
-test('Report → Get Latest comes with its Markdown and title', async () => {
-	const { id } = withTranscripts();
-	const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(id) }));
-	expect(result.error).toBeUndefined();
-	const items = result.outputOf('ECHO');
-	if (items.length > 0) {
-		expect(items[0].json.content).toEqual(expect.any(String));
-		expect(items[0].json.title).toEqual(expect.any(String));
+test('Report → Get Latest is the newest finished report, with its Markdown and title, also while a newer one is being generated', async () => {
+	const withReports = standin.listProjects().filter((p) => standin.reports(p.id).length > 0);
+	const newestFirst = (id: string) => standin.reports(id).sort((a, b) => (a.date_created < b.date_created ? 1 : -1));
+	// The stand-in's projects: one whose newest report is published, others where a draft is being generated.
+	expect(withReports.some((p) => newestFirst(p.id)[0].status === 'draft')).toBe(true);
+	for (const { id } of withReports) {
+		const finished = newestFirst(id).find((report) => report.status === 'published' || report.status === 'archived')!;
+		const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(id) }));
+		expect(result.error).toBeUndefined();
+		const [item] = result.outputOf('ECHO');
+		expect(item.json).toEqual(expect.objectContaining({ id: finished.id, content: finished.content, title: expect.any(String) }));
+		expect(String(item.json.content)).not.toBe('');
+		if (newestFirst(id)[0].status === 'draft') expect(JSON.stringify(result.runData.ECHO[0].hints)).toMatch(/is draft: this is the newest finished one/);
 	}
-	const many = await run(echo({ resource: 'report', operation: 'getMany', project: project(id), returnAll: true }));
+	const many = await run(echo({ resource: 'report', operation: 'getMany', project: project(withReports[0].id), returnAll: true }));
 	expect(many.error).toBeUndefined();
+	expect(many.outputOf('ECHO').length).toBeGreaterThan(0);
+});
+
+test('Report → Get Latest with the API URL ending in /api: dembrane\'s 404 Not Found says to check the URL, not "no report yet"', async () => {
+	const { id } = withTranscripts();
+	const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(id) }), passwordCredential({ baseUrl: `${standin.url}/api` }));
+	expect(result.status).toBe('error');
+	expect(result.error?.message).toMatch(/has no route .*404 Not Found/);
+	expect((result.error as { description?: string }).description).toMatch(/Check the API URL/);
 });
 
 test('Report → Get Latest of a project that does not exist fails with what to check, not "no report yet"', async () => {

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { serverMessage } from '../../../shared/errors';
+import { apiError, serverMessage } from '../../../shared/errors';
 import { resultLimit } from '../../../shared/parameters';
 import { projectIdOf, projectNotFoundError, requiredId } from '../../helpers/api';
 import { reportTitle } from '../../helpers/conversation';
@@ -73,18 +73,46 @@ export async function execute(this: IExecuteFunctions, operation: string, itemIn
 			path: apiPath`/api/projects/${projectId}/reports/latest`,
 			acceptStatuses: [404],
 		});
-		const detail = statusCode === 404 ? serverMessage(body) : undefined;
+		const detail = statusCode === 404 ? (serverMessage(body) ?? 'Not Found') : undefined;
 		// dembrane's answer for a missing, deleted or unreachable project: not "no report yet".
 		if (detail && /project not found/i.test(detail)) throw projectNotFoundError(this.getNode(), projectId, detail, itemIndex);
+		// FastAPI's own 404 for a route it does not have: the API URL is wrong (it answers `null` for no report).
+		if (detail && /^not found$/i.test(detail.trim())) {
+			throw apiError(this.getNode(), {
+				message: `dembrane has no route ${`/api/projects/${projectId}/reports/latest`} (404 Not Found)`,
+				description: 'Check the API URL in the dembrane ECHO API credential (such as https://api.dembrane.com, without /api).',
+				httpCode: 404,
+			}, itemIndex);
+		}
 		const latest = body as IDataObject | null;
 		if (statusCode === 404 || !latest || latest.id === undefined || latest.id === null) {
 			this.addExecutionHints({ message: `Project ${projectId} has no report yet`, type: 'info', location: 'outputPane' });
 			return [];
 		}
-		return [{ json: await reportDetail.call(this, projectId, latest.id as number), pairedItem }];
+		if (FINISHED_REPORT.includes(String(latest.status))) return [{ json: await reportDetail.call(this, projectId, latest.id as number), pairedItem }];
+		// The newest is being generated (draft), failed or waits (scheduled): it has no content. The newest
+		// finished one is what a "latest report" means.
+		const finished = (await listReports.call(this, projectId))
+			.filter((report) => FINISHED_REPORT.includes(String(report.status)))
+			.sort((a, b) => String(b.date_created ?? '').localeCompare(String(a.date_created ?? '')))[0];
+		const newest = `The newest report of project ${projectId} (${String(latest.id)}) is ${String(latest.status)}`;
+		if (!finished) {
+			this.addExecutionHints({ message: `${newest}, and none is finished yet`, type: 'info', location: 'outputPane' });
+			return [];
+		}
+		this.addExecutionHints({ message: `${newest}: this is the newest finished one (${String(finished.id)})`, type: 'info', location: 'outputPane' });
+		return [{ json: await reportDetail.call(this, projectId, finished.id as number), pairedItem }];
 	}
 	const limit = resultLimit.call(this, itemIndex);
-	const { body } = await dembraneApiRequest.call(this, { path: apiPath`/api/projects/${projectId}/reports` });
-	const reports = Array.isArray(body) ? (body as IDataObject[]) : (((body as IDataObject)?.reports as IDataObject[]) ?? []);
+	const reports = await listReports.call(this, projectId);
 	return reports.slice(0, limit).map((report) => ({ json: withTitle(report), pairedItem }));
+}
+
+/** Reports with content: a draft is being generated, a scheduled one waits, and error and cancelled have none. */
+const FINISHED_REPORT = ['published', 'archived'];
+
+/** `GET /api/projects/{pid}/reports`: every report of the project, without content. */
+async function listReports(this: IExecuteFunctions, projectId: string): Promise<IDataObject[]> {
+	const { body } = await dembraneApiRequest.call(this, { path: apiPath`/api/projects/${projectId}/reports` });
+	return Array.isArray(body) ? (body as IDataObject[]) : (((body as IDataObject)?.reports as IDataObject[]) ?? []);
 }

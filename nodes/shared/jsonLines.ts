@@ -39,7 +39,9 @@ export class JsonLinesCollector {
 		for (const { key, version, record } of records) {
 			const existing = this.winners.get(key);
 			if (existing !== undefined) {
-				if (this.versionAt(existing) >= version) continue;
+				// A copy earlier in this same page: its version is not stored yet.
+				const existingVersion = Math.floor(existing / LINES_PER_BLOCK) === block ? versions[existing % LINES_PER_BLOCK] : this.versionAt(existing);
+				if (existingVersion >= version) continue;
 				this.winners.delete(key);
 			}
 			versions[kept.length] = version;

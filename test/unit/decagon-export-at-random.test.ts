@@ -40,6 +40,8 @@ interface Stored {
 interface World {
 	cursors: 'never' | 'keyset' | 'sometimes';
 	repeats: boolean;
+	/** A conversation of the page comes twice in it. */
+	twiceInPage: boolean;
 	cursorName: CursorName;
 	/** Decagon's zone-less "2024-01-01 21:42:10.309970" instead of ISO 8601 with Z. */
 	naive: boolean;
@@ -178,7 +180,9 @@ class Decagon {
 		if (page.length === 100 && next === null) this.stats.fullWithoutCursor++;
 		if (qs.cursor !== undefined) this.stats.withCursor++;
 		if (qs.min_timestamp !== this.runMin) this.stats.readOn++;
-		return { conversations: page.map((record) => this.serve(record)), [this.world.cursorName]: next };
+		const conversations = page.map((record) => this.serve(record));
+		if (this.world.twiceInPage && conversations.length > 1) conversations.push(conversations[Math.floor(this.random() * conversations.length)]);
+		return { conversations, [this.world.cursorName]: next };
 	}
 }
 
@@ -295,6 +299,7 @@ function makeCase(seed: number, mode: Mode): { decagon: Decagon; settings: Setti
 	const world: World = {
 		cursors: pick(['never', 'keyset', 'sometimes'] as const),
 		repeats: random() < 0.5,
+		twiceInPage: random() < 0.2,
 		cursorName: pick(['next_page_cursor', 'next_cursor', 'next_page_updated_after'] as const),
 		naive: random() < 0.3,
 		updateRate: pick([0, 0.3, 0.8]),
@@ -528,7 +533,7 @@ describe.each(['returnAll', 'resume'] as const)('Decagon Export at random (%s)',
 
 /** The smallest cases of what the random ones found; a world without changes, so nothing moves. */
 describe('Decagon Export: minimal cases', () => {
-	const quiet: World = { cursors: 'never', repeats: false, cursorName: 'next_page_cursor', naive: false, updateRate: 0, createRate: 0 };
+	const quiet: World = { cursors: 'never', repeats: false, twiceInPage: false, cursorName: 'next_page_cursor', naive: false, updateRate: 0, createRate: 0 };
 	const T = BASE_MS - 100_000;
 	const warnings = (result: RunResult) => result.hints.filter(isWarning).map((hint) => hint.message);
 	const ids = (result: RunResult) => result.lines!.map((line) => line.conversation_id);

@@ -8,6 +8,22 @@ async function read(collector: JsonLinesCollector, transform?: (r: unknown) => u
 }
 
 describe.each<CollectorStorage>(['deflated', 'objects'])('JsonLinesCollector (%s storage)', (storage) => {
+	it('one key twice in one page (Decagon sends a conversation twice in a page): the newer copy, once', async () => {
+		const c = new JsonLinesCollector(storage);
+		c.addPage([
+			{ key: 'a', version: 1, record: { id: 'a', v: 1 } },
+			{ key: 'b', version: 1, record: { id: 'b', v: 1 } },
+			{ key: 'a', version: 2, record: { id: 'a', v: 2 } },
+			{ key: 'b', version: 1, record: { id: 'b', v: 1, again: true } },
+		]);
+		expect(c.size).toBe(2);
+		expect([...c.records()]).toEqual([
+			{ id: 'b', v: 1 },
+			{ id: 'a', v: 2 },
+		]);
+		expect(await read(c)).toBe('{"id":"b","v":1}\n{"id":"a","v":2}\n');
+	});
+
 	it('keeps one copy per key, the newest, at the place of its newest copy', async () => {
 		const c = new JsonLinesCollector(storage);
 		c.addPage([

@@ -191,9 +191,9 @@ export async function paginateExport(
 			for (const conversation of conversations as IDataObject[]) {
 				const key = conversationKey(conversation);
 				const version = conversationVersion(conversation);
-				const before = key === undefined ? undefined : previousPage.get(key);
-				if (key !== undefined) pageVersions.set(key, version);
-				// A repeat of the page before is not disorder.
+				const before = key === undefined ? undefined : (pageVersions.get(key) ?? previousPage.get(key));
+				if (key !== undefined) pageVersions.set(key, Math.max(version, before ?? -Infinity));
+				// A repeat (of the page before, or earlier in this one) is not disorder.
 				if (before !== undefined && version <= before) continue;
 				const second = secondOf(conversation, field);
 				if (second === undefined) continue;

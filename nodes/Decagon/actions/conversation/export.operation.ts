@@ -184,7 +184,9 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
  * the page came in ascending order and all it left out lies at or after that second. Undefined when that
  * is not so, or it would not move past `start`.
  */
-function resumeSecondInsidePage(page: Array<{ key: string; record: IDataObject }>, kept: (key: string) => boolean, field: string, start: number | undefined): number | undefined {
+function resumeSecondInsidePage(records: Array<{ key: string; record: IDataObject }>, kept: (key: string) => boolean, field: string, start: number | undefined): number | undefined {
+	// A conversation twice in the page counts where it first came.
+	const page = records.filter(({ key }, i) => records.findIndex((other) => other.key === key) === i);
 	const seconds = page.map(({ record }) => {
 		const ms = parseApiTimestamp(record[field]);
 		return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);

@@ -121,7 +121,9 @@ export class DecagonTrigger implements INodeType {
 		const extraQuery: IDataObject = {};
 		const userFilters = metadataUserFilters(this.getNode(), filters.metadata as IDataObject | undefined);
 		if (userFilters) extraQuery.user_filters = userFilters;
-		const connection = await openDecagonConnection.call(this);
+		const budgetMs = pollBudgetMs.call(this);
+		// Every request, retries and Retry-After waits included, ends before n8n gives up on the poll.
+		const connection = await openDecagonConnection.call(this, budgetMs === undefined ? {} : { deadlineMs: Date.now() + budgetMs * 0.8 });
 		const nowSeconds = Date.now() / 1000;
 
 		if (this.getMode() === 'manual') {
@@ -148,7 +150,7 @@ export class DecagonTrigger implements INodeType {
 			settleSeconds: numberParameter(this.getNode(), options.settleSeconds ?? 120, 'Settle Time (Seconds)', { min: 0, whole: false }),
 			maxPerPoll: numberParameter(this.getNode(), options.maxPerPoll ?? 1000, 'Max Conversations per Poll', { min: 1 }),
 			startKey: startKeyOf(this.getNode().parameters),
-			outOfTime: outOfTimeAfter(pollBudgetMs.call(this)),
+			outOfTime: outOfTimeAfter(budgetMs),
 		};
 		if (startFrom === 'date') {
 			try {

@@ -169,6 +169,24 @@ test("n8n's poll budget: a poll out of time stops after its page and checkpoints
 	expect(ids).toHaveLength(250);
 });
 
+test("n8n's poll budget bounds retries too: a failing page is not retried past it, and the next poll goes on", async () => {
+	standin.configure({ seed: 13, count: 50, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
+	standin.resetStats();
+	// Every request fails with 503 (retried after 1 s and more): the budget of 2 s leaves no room for a retry.
+	standin.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: '503' as const })) });
+	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
+	const started = Date.now();
+	const failed = await runPoll({ ...pollOptions(node, {}), pollBudgetMs: 2000 });
+	expect(Date.now() - started).toBeLessThan(2000);
+	expect(failed.error?.message).toMatch(/did not answer \/conversation\/export in the time this poll has \(HTTP 503\)/);
+	expect((failed.error as { description?: string }).description).toMatch(/The next poll tries again/);
+	expect(standin.stats().exportRequests).toBe(1);
+	standin.configure({ faults: [] });
+	const next = await runPoll({ ...pollOptions(node, failed.staticData ?? {}), pollBudgetMs: 30_000 });
+	expect(next.error).toBeUndefined();
+	expect(next.items?.[0]).toHaveLength(50);
+});
+
 test('a poll that fails on a later page says the next poll tries again, and how to start over (the trigger has no Start Cursor)', async () => {
 	standin.configure({ seed: 11, count: 250, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
 	standin.resetStats();

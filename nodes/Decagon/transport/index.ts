@@ -31,6 +31,12 @@ export interface DecagonConnection {
 	apiKey: string;
 	requestTimeoutMs: number;
 	/**
+	 * Epoch ms by which requests should be done (a poll's time budget): each has at most the time left
+	 * (5 s at least), and a retry that would wait past it fails at once instead of outliving the poll n8n
+	 * has given up on.
+	 */
+	deadlineMs?: number;
+	/**
 	 * The credential as read once at the start: handed to n8n's credential helper with every request so
 	 * that an export of thousands of pages does not decrypt it again for each (a static API key has no
 	 * token to renew).
@@ -40,7 +46,7 @@ export interface DecagonConnection {
 
 export async function openDecagonConnection(
 	this: DecagonContext,
-	overrides: Partial<Pick<DecagonConnection, 'retryPolicy' | 'requestTimeoutMs'>> = {},
+	overrides: Partial<Pick<DecagonConnection, 'retryPolicy' | 'requestTimeoutMs' | 'deadlineMs'>> = {},
 ): Promise<DecagonConnection> {
 	const credentials = await this.getCredentials(DECAGON_CREDENTIAL);
 	const reference = this.getNode().credentials?.[DECAGON_CREDENTIAL];
@@ -66,6 +72,7 @@ export async function openDecagonConnection(
 		// Trimmed as the credential sends it, so that errors are redacted of what was sent.
 		apiKey: String(credentials.apiKey ?? '').trim(),
 		requestTimeoutMs: overrides.requestTimeoutMs ?? 120_000,
+		deadlineMs: overrides.deadlineMs,
 		credentials: {
 			id: reference?.id ?? '',
 			name: reference?.name ?? '',
@@ -74,6 +81,9 @@ export async function openDecagonConnection(
 		},
 	};
 }
+
+/** The least time worth giving a request against a deadline. */
+const MIN_REQUEST_MS = 5000;
 
 interface RawResponse {
 	statusCode: number;
@@ -104,7 +114,17 @@ export async function decagonApiRequest(
 	const node = this.getNode();
 	const secrets = [connection.apiKey];
 	let extraDelayMs = 0;
+	let lastFailure: string | undefined;
 	for (let attempt = 1; ; attempt++) {
+		const { deadlineMs } = connection;
+		// A first attempt is always made, so that a poll moves on by at least a page.
+		if (attempt > 1 && deadlineMs !== undefined && Date.now() + extraDelayMs + MIN_REQUEST_MS > deadlineMs) {
+			throw apiError(node, {
+				message: `Decagon did not answer ${path} in the time this poll has${lastFailure ? ` (${lastFailure})` : ''}`,
+				description: 'n8n gives up on a poll that runs past its time budget and keeps none of its progress, so this poll stopped first. The next poll tries again.',
+				secrets,
+			});
+		}
 		await connection.pacer.acquire(extraDelayMs);
 		if ('getExecutionCancelSignal' in this && this.getExecutionCancelSignal()?.aborted) {
 			throw new NodeOperationError(node, 'The execution was cancelled');
@@ -123,7 +143,7 @@ export async function decagonApiRequest(
 				encoding: 'arraybuffer',
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
-				timeout: connection.requestTimeoutMs,
+				timeout: deadlineMs === undefined ? connection.requestTimeoutMs : Math.max(MIN_REQUEST_MS, Math.min(connection.requestTimeoutMs, deadlineMs - Date.now())),
 			};
 			response = (await this.helpers.httpRequestWithAuthentication.call(this, DECAGON_CREDENTIAL, options, {
 				credentialsDecrypted: connection.credentials,
@@ -160,6 +180,7 @@ export async function decagonApiRequest(
 		if (decision.retry) {
 			this.logger.debug(`Decagon ${path}: ${decision.reason}; retrying in ${decision.delayMs} ms`);
 			extraDelayMs = decision.delayMs;
+			lastFailure = decision.reason;
 			continue;
 		}
 		throw failureToError(node, failure!, decision.reason, response, connection, path, secrets);

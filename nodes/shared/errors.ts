@@ -14,14 +14,23 @@ export function serverMessage(body: unknown): string | undefined {
 		}
 	}
 	if (!value || typeof value !== 'object') return typeof value === 'string' ? value : undefined;
+	// FastAPI's validation errors: {"detail": [{"loc": [...], "msg": "..."}]}.
+	if (Array.isArray(value)) return value.length > 0 ? serverMessage(value[0]) : undefined;
 	const record = value as Record<string, unknown>;
-	for (const key of ['detail', 'message', 'error', 'error_description']) {
+	for (const key of ['detail', 'message', 'msg', 'error', 'error_description']) {
 		const candidate = record[key];
-		if (typeof candidate === 'string' && candidate !== '') return candidate;
-		if (candidate && typeof candidate === 'object') return serverMessage(candidate);
+		if (typeof candidate === 'string' && candidate !== '') return withLocation(candidate, record.loc);
+		const nested = candidate && typeof candidate === 'object' ? serverMessage(candidate) : undefined;
+		if (nested) return nested;
 	}
 	if (Array.isArray(record.errors) && record.errors.length > 0) return serverMessage(record.errors[0]);
 	return undefined;
+}
+
+/** A FastAPI validation message names the parameter it is about: "min_timestamp: value is not a valid integer". */
+function withLocation(message: string, location: unknown): string {
+	const name = Array.isArray(location) ? location[location.length - 1] : undefined;
+	return typeof name === 'string' || typeof name === 'number' ? `${name}: ${message}` : message;
 }
 
 /** Removes every occurrence of the given secrets (API keys, tokens) from a text. */

@@ -46,3 +46,9 @@ test('Decagon metadata filter: a key given twice (after trimming) is an error, n
 	);
 	expect(() => metadataUserFilters(node, { filter: [{ key: 'a', value: '1' }, { key: 'a ', value: '2' }] })).toThrow('The metadata filter key "a" is given twice');
 });
+
+test('Decagon metadata filter: keys that name members of a plain object ("constructor", "__proto__") are keys like any other', () => {
+	expect(metadataUserFilters(node, { filter: [{ key: 'constructor', value: 'a' }, { key: '__proto__', value: 'b' }, { key: 'toString', value: 'c' }] })).toBe(
+		'{"metadata_filter":{"constructor":"a","__proto__":"b","toString":"c"}}',
+	);
+});

@@ -1,6 +1,12 @@
 import { dateParameterToEpochMs, parseApiTimestamp, toIsoUtc } from '../../nodes/shared/time';
 
 describe('parseApiTimestamp', () => {
+	it('reads an offset of hours only, with a T or a space', () => {
+		const expected = Date.parse('2024-01-02T00:42:10.309Z');
+		expect(parseApiTimestamp('2024-01-01T21:42:10.309970-03')).toBe(expected);
+		expect(parseApiTimestamp('2024-01-01 21:42:10.309970-03')).toBe(expected);
+		expect(parseApiTimestamp('2024-01-01T21:42:10.309970-0300')).toBe(expected);
+	});
 	it('reads Decagon naive timestamps as UTC, with microseconds', () => {
 		expect(parseApiTimestamp('2024-01-01 21:42:10.309970')).toBe(Date.UTC(2024, 0, 1, 21, 42, 10, 309));
 	});

@@ -10,12 +10,13 @@ export function metadataUserFilters(node: INode, metadata: IDataObject | undefin
 	const fail = (message: string) => new NodeOperationError(node, message, { itemIndex, description: 'Fill in every key, each once, or remove the filter.' });
 	const pairs = (metadata?.filter as IDataObject[] | undefined) ?? [];
 	if (pairs.length === 0) return undefined;
-	const metadataFilter: Record<string, string> = {};
+	// A Map: keys such as "constructor" or "__proto__" are keys like any other.
+	const metadataFilter = new Map<string, string>();
 	for (const pair of pairs) {
 		const key = String(pair.key ?? '').trim();
 		if (key === '') throw fail('A metadata filter has an empty key');
-		if (key in metadataFilter) throw fail(`The metadata filter key "${key}" is given twice; Decagon matches one value per key`);
-		metadataFilter[key] = String(pair.value ?? '');
+		if (metadataFilter.has(key)) throw fail(`The metadata filter key "${key}" is given twice; Decagon matches one value per key`);
+		metadataFilter.set(key, String(pair.value ?? ''));
 	}
-	return JSON.stringify({ metadata_filter: metadataFilter });
+	return JSON.stringify({ metadata_filter: Object.fromEntries(metadataFilter) });
 }

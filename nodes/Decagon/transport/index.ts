@@ -151,6 +151,10 @@ export async function decagonApiRequest(
 			connection.pacer.finished(startedMs);
 		} catch (error) {
 			connection.pacer.finished(startedMs);
+			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
+			if ('getExecutionCancelSignal' in this && this.getExecutionCancelSignal()?.aborted) {
+				throw new NodeOperationError(node, 'The execution was cancelled');
+			}
 			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);
 			const code = networkErrorCode(error);
 			if (!code) {

@@ -1,0 +1,18 @@
+/** What an API's error body says, as our errors show it. */
+import { serverMessage } from '../../nodes/shared/errors';
+
+test('the message of the common error bodies', () => {
+	expect(serverMessage({ detail: 'Conversation not found' })).toBe('Conversation not found');
+	expect(serverMessage({ message: 'Invalid API key' })).toBe('Invalid API key');
+	expect(serverMessage({ errors: [{ message: 'Invalid user credentials.', extensions: { code: 'INVALID_CREDENTIALS' } }] })).toBe('Invalid user credentials.');
+	expect(serverMessage(Buffer.from('Internal Server Error'))).toBe('Internal Server Error');
+	expect(serverMessage('')).toBeUndefined();
+});
+
+test("FastAPI's validation errors (422): the first message, with the parameter it is about", () => {
+	const body = { detail: [{ loc: ['query', 'min_timestamp'], msg: 'value is not a valid integer', type: 'type_error.integer' }] };
+	expect(serverMessage(body)).toBe('min_timestamp: value is not a valid integer');
+	expect(serverMessage(JSON.stringify(body))).toBe('min_timestamp: value is not a valid integer');
+	// An empty nested value falls through to the next field.
+	expect(serverMessage({ detail: [], message: 'Bad request' })).toBe('Bad request');
+});

@@ -141,6 +141,11 @@ describe('workspaces and projects', () => {
 		expect(page.has_more).toBe(true);
 		const found = (await call(`${path}?search=${encodeURIComponent('café')}`)).json();
 		expect(found.projects.map((p: { id: string }) => p.id)).toEqual([unicodeProject()]);
+		// Every word, in any order, in the name only (dembrane's search_filters.py): the language "de" is not searched.
+		const words = (await call(`${path}?search=${encodeURIComponent('CAFÉ zoë')}`)).json();
+		expect(words.projects.map((p: { id: string }) => p.id)).toEqual([unicodeProject()]);
+		const byLanguage = (await call(`${path}?search=de`)).json();
+		expect(byLanguage.projects.every((p: { name: string }) => p.name.toLowerCase().includes('de'))).toBe(true);
 		for (const bad of ['limit=0', 'limit=101', 'offset=-1', 'limit=abc']) expect((await call(`${path}?${bad}`)).status).toBe(422);
 		expect((await call('/api/v2/workspaces/nope/projects')).json()).toEqual({ detail: 'Workspace not found' });
 	});

@@ -344,14 +344,15 @@ test('wrong input is an error that says what to do: a Report ID that is not a nu
 	expect(limit.error?.message).toMatch(/^Limit must be a whole number of at least 1/);
 });
 
-test('Project → Get Many with Search: only projects whose name contains it (dembrane\'s search also matches other fields)', async () => {
+test('Project → Get Many with Search: projects whose name holds every word of it, in any order and case', async () => {
 	const projects = standin.listProjects();
-	const term = projects[0].language;
-	const named = projects.filter((p) => p.name.toLowerCase().includes(term.toLowerCase()));
-	expect(projects.filter((p) => p.language === term && !named.includes(p)).length).toBeGreaterThan(0);
-	const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true, filters: { search: term.toUpperCase() } }));
+	const target = projects.find((p) => p.name === "Stadtgespräch / Zoë's Café 2025")!;
+	const result = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true, filters: { search: 'café ZOË' } }));
 	expect(result.error).toBeUndefined();
-	expect(result.outputOf('ECHO').map((item) => item.json.id).sort()).toEqual(named.map((p) => p.id).sort());
+	expect(result.outputOf('ECHO').map((item) => item.json.id)).toEqual([target.id]);
+	// The language is not searched (an older dembrane's search matched it too; the node keeps name matches only).
+	const byLanguage = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true, filters: { search: target.language } }));
+	expect(byLanguage.outputOf('ECHO').map((item) => item.json.id)).toEqual(projects.filter((p) => p.name.toLowerCase().includes(target.language.toLowerCase())).map((p) => p.id));
 });
 
 describe('authentication', () => {

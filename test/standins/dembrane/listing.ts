@@ -42,13 +42,21 @@ export interface ConversationFilter {
 	searchText?: string;
 }
 
+/**
+ * dembrane's search (search_filters.py `merge_search_filter`): every whitespace-separated word must appear,
+ * in any order and case, in at least one of the searched fields.
+ */
+export function searchTokens(text: string | undefined): string[] {
+	return (text ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+}
+
 export function filterConversations(records: ConversationRecord[], filter: ConversationFilter): ConversationRecord[] {
-	const search = filter.searchText?.trim().toLowerCase();
+	const tokens = searchTokens(filter.searchText);
 	return records.filter(({ row }) => {
 		if (filter.sources && filter.sources.length > 0 && !filter.sources.includes(row.source)) return false;
 		if (filter.tagIds && filter.tagIds.length > 0 && !row.tagIds.some((id) => filter.tagIds!.includes(id))) return false;
 		if (filter.verifiedOnly && !row.verified) return false;
-		if (search && !SEARCH_FIELDS.some((field) => (row[field] ?? '').toLowerCase().includes(search))) return false;
+		if (!tokens.every((token) => SEARCH_FIELDS.some((field) => (row[field] ?? '').toLowerCase().includes(token)))) return false;
 		return true;
 	});
 }

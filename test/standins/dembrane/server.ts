@@ -16,7 +16,7 @@ import type { AnswerContext } from './http';
 import { HttpProblem, ParamReader, readBody, sendApiJson, sendBytes, sendInternalError, sendNodeJson, sendNoContent } from './http';
 import { issueAccessToken, verifyJwt } from './jwt';
 import type { ConversationSort } from './listing';
-import { DEFAULT_FIELDS, filterConversations, fullRow, listChunkRows, listExtras, pickFields, relationCounts, SORTS, sortConversations, tagRows, tieOrder } from './listing';
+import { DEFAULT_FIELDS, filterConversations, fullRow, listChunkRows, listExtras, pickFields, relationCounts, searchTokens, SORTS, sortConversations, tagRows, tieOrder } from './listing';
 import { dataOptionsChanged, dataOptionsOf, defaultOptions, mergeOptions } from './options';
 import { PyFloat, pythonBody } from './pythonJson';
 import type {
@@ -516,9 +516,10 @@ export class DembraneStandinServer {
 		if (!caller.member && !caller.admin) throw new HttpProblem(403, 'User not onboarded');
 		if (!this.store.workspace(workspaceId)) throw new HttpProblem(404, 'Workspace not found');
 		let projects = this.store.projects.filter((project) => project.workspaceId === workspaceId);
-		const term = search?.trim().toLowerCase();
-		// Directus' `search` looks in every text field of the row, not only the name.
-		if (term) projects = projects.filter((project) => [project.name, project.language].some((text) => text.toLowerCase().includes(term)));
+		// Production: every word of the search in the name (search_filters.py). Older dembrane passed it to
+		// Directus' `search`, which also matched other fields: the node keeps only name matches either way.
+		const tokens = searchTokens(search);
+		projects = projects.filter((project) => tokens.every((token) => project.name.toLowerCase().includes(token)));
 		projects.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
 		const fetched = projects.slice(offset, offset + limit + 1);
 		const hasMore = fetched.length > limit;

@@ -21,7 +21,7 @@ export const description: INodeProperties[] = [
 		displayOptions: { show: showFor },
 		default: {},
 		options: [
-			{ displayName: 'Search', name: 'search', type: 'string', default: '', description: 'Only projects whose name contains this' },
+			{ displayName: 'Search', name: 'search', type: 'string', default: '', description: 'Only projects whose name contains every word of this, in any order' },
 			{ displayName: 'Workspace ID', name: 'workspaceId', type: 'string', default: '', description: 'Only this workspace; empty means every workspace you belong to' },
 		],
 	},
@@ -40,7 +40,8 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 		});
 	}
 	const projects: IDataObject[] = [];
-	const term = search.trim().toLowerCase();
+	// Every word in the name, in any order: dembrane's own search (older versions also matched other fields).
+	const words = search.toLowerCase().split(/\s+/).filter(Boolean);
 	for (const workspace of workspaces) {
 		for (let page = 0; page < MAX_PAGES && projects.length < limit; page++) {
 			const { body: listing } = await dembraneApiRequest.call(this, {
@@ -49,8 +50,8 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 			});
 			const rows = ((listing as IDataObject)?.projects as IDataObject[]) ?? [];
 			for (const project of rows) {
-				// dembrane passes `search` to Directus, which also matches other text fields (language "en", say).
-				if (term && !String(project.name ?? '').toLowerCase().includes(term)) continue;
+				const name = String(project.name ?? '').toLowerCase();
+				if (!words.every((word) => name.includes(word))) continue;
 				projects.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
 			}
 			if (!(listing as IDataObject)?.has_more || rows.length === 0) break;

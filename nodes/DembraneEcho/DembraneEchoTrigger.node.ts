@@ -188,7 +188,8 @@ export class DembraneEchoTrigger implements INodeType {
 					});
 					created = body as IDataObject;
 				} catch (error) {
-					if (error instanceof NodeApiError && String(error.httpCode) === '403') {
+					// "User not onboarded" is a 403 too, and the transport's advice for it stands.
+					if (error instanceof NodeApiError && String(error.httpCode) === '403' && !/onboarded/i.test(error.message)) {
 						throw apiError(this.getNode(), {
 							message: `dembrane refused to create the webhook: ${error.message}`,
 							description:

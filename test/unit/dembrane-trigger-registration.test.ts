@@ -122,3 +122,15 @@ test('unpublishing when dembrane refuses the delete (a plan without webhooks now
 	await hooks.delete.call(context);
 	expect(liveHooks()).toEqual([]);
 }, 60_000);
+
+test('a 403 "User not onboarded" says to finish onboarding, not to ask for a plan or Manual mode', async () => {
+	const state = { url: 'http://127.0.0.1:5678/webhook/onboarding/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
+	const stranger = standin.issueAccessToken({ ttlSeconds: 600, userId: '00000000-0000-4000-8000-00000000beef' });
+	const context = hookContext(state);
+	(context as unknown as { helpers: { httpRequestWithAuthentication: unknown } }).helpers.httpRequestWithAuthentication = fetchHttpHelper(stranger);
+	(context as unknown as { getCredentials: unknown }).getCredentials = async () => ({ baseUrl: standin.url, authMethod: 'accessToken', accessToken: stranger });
+	const error = (await hooks.create.call(context).catch((caught: unknown) => caught)) as { message: string; description?: string };
+	expect(error.message).toMatch(/User not onboarded/);
+	expect(error.description).toMatch(/Finish onboarding/);
+	expect(error.description).not.toMatch(/Manual/);
+}, 60_000);

@@ -437,6 +437,8 @@ export class DembraneStandinServer {
 
 	/** `workspace:webhooks`: staff pass; others need access (404) and the policy (403). */
 	private webhookProject(caller: Caller, projectId: string): Project {
+		// resolve_project_access asks for the caller's app user first (get_app_user_or_raise).
+		if (!caller.member && !caller.admin) throw new HttpProblem(403, 'User not onboarded');
 		const project = this.projectFor(caller, projectId);
 		if (caller.admin) return project;
 		if (this.options.webhooksAllowed === 'tier') throw new HttpProblem(403, `This action requires the changemaker tier (currently ${this.tier()}).`);

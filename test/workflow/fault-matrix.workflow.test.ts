@@ -129,7 +129,14 @@ const decagonCases: DecagonCase[] = [
 	{ name: 'missing API key', configure: {}, apiKey: '', error: /401/ },
 ];
 
-describe('Decagon export', () => {
+// With cursors (the docs), and as a production client saw Decagon: full pages without a cursor, so the
+// export reads on by time. The cases about cursors themselves have no meaning without them.
+const pageShapes: Array<[string, boolean, DecagonCase[]]> = [
+	['with cursors', false, decagonCases],
+	['full pages without a cursor', true, decagonCases.filter((c) => c.name !== 'repeating cursor' && c.name !== 'empty page with a cursor')],
+];
+
+describe.each(pageShapes)('Decagon export, %s', (_shape, cursorless, cases) => {
 	beforeEach(() => {
 		decagon.configure({
 			count: COUNT,
@@ -139,11 +146,12 @@ describe('Decagon export', () => {
 			updateDuringExport: null,
 			repeatCursor: 0,
 			emptyPageWithCursor: 0,
+			fullPageWithoutCursor: cursorless,
 		});
 		decagon.resetStats();
 	});
 
-	test.each(decagonCases)('$name', async ({ configure, apiKey, error }) => {
+	test.each(cases)('$name', async ({ configure, apiKey, error }) => {
 		decagon.configure(configure);
 		const key = apiKey ?? API_KEY;
 		const { result, output } = await runCapturing(node('Decagon', 'decagon', 'decagonApi', { resource: 'conversation', operation: 'export', returnAll: true }), {

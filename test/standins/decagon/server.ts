@@ -318,8 +318,9 @@ export class DecagonStandinServer {
 		if (o.repeatCursor > 0 && page >= o.repeatCursor && cursorSent !== undefined) next = cursorSent;
 
 		// A conversation that gets a new message while the export runs: it moves behind the cursor.
+		// Once (until resetStats): without cursors every read of an export is a page 1.
 		const update = o.updateDuringExport;
-		if (update && update.afterPage === page) {
+		if (update && update.afterPage === page && this.statsData.updatedDuringExport.length === 0) {
 			for (const record of fresh.slice(0, update.count)) {
 				this.store.addMessage(record.id, this.nowUs());
 				this.statsData.updatedDuringExport.push(record.id);

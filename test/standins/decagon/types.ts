@@ -133,7 +133,8 @@ export interface DecagonStandinOptions {
 	duplicatesAcrossPages: number;
 	/**
 	 * After serving page `afterPage` of an export, the first `count` conversations of that page get a new
-	 * message (newer updated_at), so an export on updated_at meets them again later. Default null.
+	 * message (newer updated_at), so an export on updated_at meets them again later. Once until resetStats()
+	 * (an export without cursors has a page 1 in every read). Default null.
 	 */
 	updateDuringExport: { afterPage: number; count: number } | null;
 	/** Fail given export requests in given ways. Default []. */

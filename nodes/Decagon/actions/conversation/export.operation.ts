@@ -275,7 +275,8 @@ export async function execute(
 		if (from !== undefined) {
 			resumeFrom = from;
 			resumeCursor = undefined;
-		} else {
+		} else if (output === 'jsonl') {
+			// Only the file reports where to resume; items give no resume point to warn about.
 			this.addExecutionHints({
 				message: `Limit ended inside a page that cannot be resumed partway (more than ${limit} conversations within one second, or not in time order), so an export resumed from here returns the same ones again. Raise Limit to get past them.`,
 				type: 'warning',

@@ -351,6 +351,12 @@ describe('chunk list', () => {
 		expect(locked.length).toBeGreaterThan(0);
 		for (const chunk of locked) expect(chunk).toEqual({ id: expect.any(String), transcript: null, transcript_locked: true });
 		expect((await call(`/api/v2/bff/conversations/${id}`)).json()).toEqual(expect.objectContaining({ locked: true, lock_reason: 'hours_cap', summary: null }));
+		// The listing holds the same back, row by row (and the chunks it embeds).
+		const listed = (await call(`/api/v2/bff/conversations?project_id=${unicodeProject()}&include_chunks=true`)).json() as Array<Record<string, unknown>>;
+		const row = listed.find((r) => r.id === id)!;
+		expect(row).toEqual(expect.objectContaining({ locked: true, lock_reason: 'hours_cap', summary: null, summary_locked: true }));
+		for (const chunk of row.chunks as Array<Record<string, unknown>>) expect(chunk).toEqual(expect.objectContaining({ transcript: null, transcript_locked: true }));
+		expect(listed.filter((r) => r.id !== id).every((r) => r.locked === false)).toBe(true);
 		standin.configure({ lockedConversationIds: [], chunkListing: false });
 		const missing = await call(`/api/v2/bff/conversations/${id}/chunks`);
 		expect([missing.status, missing.json()]).toEqual([404, { detail: 'Not Found' }]);

@@ -587,6 +587,12 @@ export class DembraneStandinServer {
 		const rows = records.map((record) => {
 			const row: Record<string, unknown> = { ...pickFields(fullRow(this.store, record, settings, relations), fieldList, relationCounts(this.store, record)), ...listExtras(this.store, record) };
 			if (includeChunks) row.chunks = listChunkRows(this.store, record);
+			// Production's _enrich_conversation on every listed row: a locked one's summary and texts are held back.
+			if (this.isLocked(record)) {
+				Object.assign(row, { locked: true, lock_reason: 'hours_cap', summary: null, summary_locked: true });
+				if ('merged_transcript' in row) row.merged_transcript = null;
+				if (Array.isArray(row.chunks)) row.chunks = row.chunks.map((chunk) => ({ ...(chunk as Record<string, unknown>), transcript: null, transcript_locked: true }));
+			}
 			if (includeTags) row.tags = tagRows(this.store, record, true);
 			return row;
 		});

@@ -90,6 +90,17 @@ describe('paging', () => {
 		expect(standin.stats().pagesServed).toBe(3);
 	});
 
+	test('nullPageCursorBeside: next_page_cursor null on every page beside the cursor in another field', async () => {
+		standin.configure({ cursorField: 'next_page_updated_after', nullPageCursorBeside: true });
+		try {
+			const first = await get();
+			expect(first.body.next_page_cursor).toBeNull();
+			expect(typeof first.body.next_page_updated_after).toBe('number');
+		} finally {
+			standin.configure({ cursorField: 'next_page_cursor', nullPageCursorBeside: false });
+		}
+	});
+
 	test.each(CURSOR_FIELDS.flatMap((field) => END_MARKERS.map((marker) => [field, marker] as const)))(
 		'cursor field %s with end marker %s',
 		async (cursorField, endMarker) => {

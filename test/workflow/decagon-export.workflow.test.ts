@@ -34,6 +34,7 @@ beforeEach(() => {
 		repeatCursor: 0,
 		emptyPageWithCursor: 0,
 		fullPageWithoutCursor: false,
+		nullPageCursorBeside: false,
 		timestampFormat: 'mixed',
 		pageSize: 100,
 	});
@@ -339,10 +340,16 @@ test('Deduplicate off passes every copy through', async () => {
 	expect(result.outputOf('Decagon')).toHaveLength(standin.stats().conversationsServed);
 });
 
-test.each(['next_cursor', 'next_page_updated_after'] as const)('cursor field %s is followed to the end', async (cursorField) => {
-	standin.configure({ cursorField, endMarker: cursorField === 'next_cursor' ? 'missing' : 'zero' });
-	const result = await run(decagon({ returnAll: true }));
-	expect(result.outputOf('Decagon')).toHaveLength(250);
+test.each(['next_cursor', 'next_page_updated_after'] as const)('cursor field %s is followed to the end, also with next_page_cursor: null beside it', async (cursorField) => {
+	for (const nullPageCursorBeside of [false, true]) {
+		standin.configure({ cursorField, endMarker: cursorField === 'next_cursor' ? 'missing' : 'zero', nullPageCursorBeside });
+		standin.resetStats();
+		const result = await run(decagon({ returnAll: true }));
+		expect(result.outputOf('Decagon')).toHaveLength(250);
+		// Followed by cursor, not read on by time.
+		expect(exportRequests().filter((request) => request.query.cursor !== undefined)).toHaveLength(2);
+	}
+	standin.configure({ nullPageCursorBeside: false });
 });
 
 test('429, 5xx, reset and truncated pages are retried; nothing lost or doubled', async () => {

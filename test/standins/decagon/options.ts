@@ -34,6 +34,7 @@ export function defaultOptions(): DecagonStandinOptions {
 		repeatCursor: 0,
 		emptyPageWithCursor: 0,
 		fullPageWithoutCursor: false,
+		nullPageCursorBeside: false,
 	};
 }
 
@@ -121,4 +122,5 @@ function validate(o: DecagonStandinOptions): void {
 	integer('repeatCursor', o.repeatCursor, 0);
 	integer('emptyPageWithCursor', o.emptyPageWithCursor, 0);
 	if (typeof o.fullPageWithoutCursor !== 'boolean') integer('fullPageWithoutCursor', o.fullPageWithoutCursor, 1);
+	boolean('nullPageCursorBeside', o.nullPageCursorBeside);
 }

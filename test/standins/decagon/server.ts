@@ -301,7 +301,7 @@ export class DecagonStandinServer {
 
 		if (o.emptyPageWithCursor === page) {
 			const next = cursorSent !== undefined ? this.issueCursor(query.after!, page, 'again') : undefined;
-			return withCursor({ conversations: [] }, o.cursorField, next ?? endValue);
+			return withCursor({ conversations: [] }, o.cursorField, next ?? endValue, o.nullPageCursorBeside);
 		}
 
 		const repeated = cursorSent !== undefined ? this.store.repeatBefore(query, Math.min(o.duplicatesAcrossPages, o.pageSize - 1)) : [];
@@ -326,7 +326,7 @@ export class DecagonStandinServer {
 				this.statsData.updatedDuringExport.push(record.id);
 			}
 		}
-		return withCursor({ conversations }, o.cursorField, next);
+		return withCursor({ conversations }, o.cursorField, next, o.nullPageCursorBeside);
 	}
 
 	private issueCursor(key: CursorKey, page: number, nonce?: string): string | number {
@@ -371,7 +371,8 @@ export class DecagonStandinServer {
 	}
 }
 
-function withCursor(body: Record<string, unknown>, field: string, value: unknown): Record<string, unknown> {
+function withCursor(body: Record<string, unknown>, field: string, value: unknown, nullPageCursorBeside = false): Record<string, unknown> {
+	if (nullPageCursorBeside && field !== 'next_page_cursor') body.next_page_cursor = null;
 	if (value !== undefined) body[field] = value;
 	return body;
 }

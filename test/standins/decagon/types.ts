@@ -113,6 +113,11 @@ export interface DecagonStandinOptions {
 	pageSize: number;
 	/** Name of the next-cursor field; `next_page_updated_after` sends integer cursors. Default `next_page_cursor`. */
 	cursorField: CursorField;
+	/**
+	 * With another cursorField, also send `next_page_cursor: null` on every page, as a production client saw
+	 * (its cursor in another field). Default false.
+	 */
+	nullPageCursorBeside: boolean;
 	/** How the last page marks the end. Default `null`. */
 	endMarker: EndMarker;
 

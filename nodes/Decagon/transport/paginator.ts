@@ -120,7 +120,7 @@ function readOnDecision(check: ReadOnCheck, field: string): { from: number } | {
 }
 
 /** The whole second of a conversation's time field, if readable. */
-function secondOf(conversation: IDataObject, field: string): number | undefined {
+export function secondOf(conversation: IDataObject, field: string): number | undefined {
 	const ms = parseApiTimestamp(conversation[field]);
 	return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }

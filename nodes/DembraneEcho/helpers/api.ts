@@ -142,6 +142,7 @@ export async function listConversations(
 	options: { transcriptRequired?: boolean } = {},
 ): Promise<IDataObject[]> {
 	const sort = String(query.sort ?? '-created_at');
+	const sortField = sort.replace(/^-/, '');
 	const read = async (sortOn: string, upTo: number) => {
 		const rows: IDataObject[] = [];
 		let unstable = false;
@@ -163,9 +164,9 @@ export async function listConversations(
 		return { rows, unstable };
 	};
 	let { rows, unstable } = await read(sort, limit);
-	if (unstable && sort.replace(/^-/, '') !== 'created_at') {
+	if (unstable && sortField !== 'created_at') {
 		({ rows, unstable } = await read('-created_at', Infinity));
-		rows.sort(compareRows(sort.replace(/^-/, ''), sort.startsWith('-')));
+		rows.sort(compareRows(sortField, sort.startsWith('-')));
 	}
 	if (unstable) {
 		this.logger.warn(`dembrane ECHO: more than ${LISTING_PAGE_SIZE} conversations of project ${projectId} share one creation time, which dembrane's listing does not order stably across pages; some may be missing`);

@@ -17,9 +17,8 @@ import {
 	simplifyConversation,
 } from '../../helpers/conversation';
 import type { DecagonConnection } from '../../transport';
-import type { ExportQuery } from '../../transport/paginator';
-import type { ExportPage } from '../../transport/paginator';
-import { paginateExport, startCursorHint } from '../../transport/paginator';
+import type { ExportPage, ExportQuery } from '../../transport/paginator';
+import { paginateExport, secondOf, startCursorHint } from '../../transport/paginator';
 import { metadataUserFilters } from '../../helpers/query';
 import { exportOutputOptions, metadataFilterField, simplifyField } from '../common.descriptions';
 
@@ -186,11 +185,9 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
  */
 function resumeSecondInsidePage(records: Array<{ key: string; record: IDataObject }>, kept: (key: string) => boolean, field: string, start: number | undefined): number | undefined {
 	// A conversation twice in the page counts where it first came.
-	const page = records.filter(({ key }, i) => records.findIndex((other) => other.key === key) === i);
-	const seconds = page.map(({ record }) => {
-		const ms = parseApiTimestamp(record[field]);
-		return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
-	});
+	const firstCopies = new Set<string>();
+	const page = records.filter(({ key }) => !firstCopies.has(key) && firstCopies.add(key));
+	const seconds = page.map(({ record }) => secondOf(record, field));
 	if (seconds.some((second, i) => second === undefined || (i > 0 && second < seconds[i - 1]!))) return undefined;
 	let from: number | undefined;
 	for (const [i, { key }] of page.entries()) if (kept(key)) from = seconds[i];

@@ -297,12 +297,15 @@ function noTranscripts(
 	return [];
 }
 
+/** The zip's order of conversations: by id (Directus' default order, by primary key). */
+const byConversationId = (a: IDataObject, b: IDataObject) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0);
+
 /**
  * What dembrane's zip leaves out, judged from the listing alone: conversations with a transcript past its
  * first 1,000 (by id), and those among them with more chunks than it reads.
  */
 function zipShortfall(rows: IDataObject[]): { missing: number; mayBeCut: number } {
-	const byId = [...rows].sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+	const byId = [...rows].sort(byConversationId);
 	const missing = byId.slice(ZIP_CONVERSATION_LIMIT).filter((row) => row.has_transcript === true).length;
 	const mayBeCut = byId.slice(0, ZIP_CONVERSATION_LIMIT).filter((row) => (chunkCountOf(row) ?? 0) > ZIP_CHUNK_LIMIT).length;
 	return { missing, mayBeCut };
@@ -448,7 +451,7 @@ async function exportWithoutZip(
 ): Promise<INodeExecutionData[]> {
 	const rows = await listConversations.call(this, projectId, options.matchDetails !== false ? { include_tags: true } : {});
 	if (rows.length === 0) return noTranscripts.call(this, projectId, 'No conversations found for this project', { failIfEmpty: options.failIfEmpty }, itemIndex);
-	rows.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+	rows.sort(byConversationId);
 	const files: TranscriptFile[] = [];
 	for (const row of rows) {
 		if (row.has_transcript === false) continue;

@@ -101,3 +101,12 @@ export function toNodeError(node: INode, error: unknown, itemIndex: number): Nod
 	}
 	return new NodeOperationError(node, error instanceof Error ? error : String(error), { itemIndex });
 }
+
+/** Whether n8n has cancelled this execution (only execute-type contexts carry the signal). */
+export function executionCancelled(context: object): boolean {
+	return 'getExecutionCancelSignal' in context && (context as { getExecutionCancelSignal(): AbortSignal | undefined }).getExecutionCancelSignal()?.aborted === true;
+}
+
+export function cancelledError(node: INode): NodeOperationError {
+	return new NodeOperationError(node, 'The execution was cancelled');
+}

@@ -16,6 +16,9 @@ import { sleep } from 'n8n-workflow';
 /** Fixed part of the pacing margin, for jitter between our start and the server's arrival time. */
 const PACING_MARGIN_MS = 10;
 
+/** Waits longer than twice this are slept in pieces of this length, so a cancel ends them within 2 s. */
+const CANCEL_CHECK_MS = 1000;
+
 export class RequestPacer {
 	private nextStartMs = 0;
 
@@ -36,14 +39,21 @@ export class RequestPacer {
 		return new RequestPacer(interval * 1.01 + Math.min(PACING_MARGIN_MS, interval / 4));
 	}
 
-	/** Waits for the next free slot, plus `extraDelayMs` (a retry's back-off), then claims it. */
-	async acquire(extraDelayMs = 0): Promise<void> {
+	/**
+	 * Waits for the next free slot, plus `extraDelayMs` (a retry's back-off), then claims it. Returns
+	 * false, without claiming, as soon as `cancelled()` says so: n8n's sleep() cannot be interrupted, so
+	 * long waits are slept in short pieces and the execution's cancel signal is looked at between them.
+	 */
+	async acquire(extraDelayMs = 0, cancelled: () => boolean = () => false): Promise<boolean> {
 		const earliest = Math.max(this.nextStartMs, this.now() + extraDelayMs);
 		// sleep() may wake a little early; loop until the slot has really come (bounded: time moves on).
 		for (let remaining = earliest - this.now(); remaining > 0; remaining = earliest - this.now()) {
-			await this.wait(remaining);
+			if (cancelled()) return false;
+			await this.wait(remaining > 2 * CANCEL_CHECK_MS ? CANCEL_CHECK_MS : remaining);
 		}
+		if (cancelled()) return false;
 		this.nextStartMs = this.now() + this.intervalMs;
+		return true;
 	}
 
 	private fastestRoundTripMs: number | undefined;

@@ -414,6 +414,9 @@ export interface WorkflowRunResult {
 
 let executionCounter = 0;
 
+/** How long a run that timed out is given to stop after n8n cancels it. */
+const CANCEL_GRACE_MS = 3_000;
+
 /** The workflow, credentials and additional data of one run, built the way n8n builds them. */
 async function prepareRun(opts: RunWorkflowOptions) {
 	const { expressionEngine } = await getHarnessRuntime();
@@ -524,11 +527,16 @@ export async function runWorkflow(opts: RunWorkflowOptions): Promise<WorkflowRun
 	} catch (error) {
 		// Let a cancelled run wind down (bounded) so it cannot spill into the next test.
 		let grace: NodeJS.Timeout | undefined;
-		await Promise.race([
-			execution.catch(() => undefined),
-			new Promise((resolve) => (grace = setTimeout(resolve, 2_000))),
+		const ended = await Promise.race([
+			execution.then(
+				() => true,
+				() => true,
+			),
+			new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(false), CANCEL_GRACE_MS))),
 		]);
 		clearTimeout(grace);
+		// A node that ignores n8n's cancel (an uninterruptible wait, say) shows here.
+		if (!ended && error instanceof Error) error.message += `; it was still running ${CANCEL_GRACE_MS} ms after being cancelled`;
 		throw error;
 	} finally {
 		clearTimeout(timer);

@@ -64,6 +64,29 @@ describe('RequestPacer', () => {
 		await pacer.acquire(5000);
 		expect(clock.now() - second).toBe(5000);
 	});
+	it('sleeps a long wait in pieces and stops it, unclaimed, when the execution is cancelled', async () => {
+		const clock = fakeClock();
+		const pacer = new RequestPacer(1000, clock.now, clock.wait);
+		await pacer.acquire();
+		const start = clock.now();
+		// A 300 s Retry-After; the user cancels 4.5 s into it.
+		const claimed = await pacer.acquire(300_000, () => clock.now() - start >= 4500);
+		expect(claimed).toBe(false);
+		expect(clock.now() - start).toBe(5000);
+		expect(Math.max(...clock.waits)).toBe(1000);
+		// Not cancelled: the same wait is slept to its end and claims the slot.
+		clock.waits.length = 0;
+		const again = clock.now();
+		expect(await pacer.acquire(3000, () => false)).toBe(true);
+		expect(clock.now() - again).toBe(3000);
+		expect(clock.waits).toEqual([1000, 2000]);
+	});
+	it('does not start a request for a cancelled execution even when no wait is due', async () => {
+		const clock = fakeClock();
+		const pacer = new RequestPacer(1000, clock.now, clock.wait);
+		expect(await pacer.acquire(0, () => true)).toBe(false);
+		expect(await pacer.acquire()).toBe(true);
+	});
 	it('keeps a 1% margin under the per-second limit', () => {
 		expect(RequestPacer.perSecond(1).intervalMs).toBeCloseTo(1020);
 		expect(RequestPacer.perSecond(4).intervalMs).toBeCloseTo(262.5);

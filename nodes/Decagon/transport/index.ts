@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { apiError, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
+import { apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
 import { readJsonObject } from '../../shared/jsonReader';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure, RetryPolicy } from '../../shared/retry';
@@ -125,10 +125,7 @@ export async function decagonApiRequest(
 				secrets,
 			});
 		}
-		await connection.pacer.acquire(extraDelayMs);
-		if ('getExecutionCancelSignal' in this && this.getExecutionCancelSignal()?.aborted) {
-			throw new NodeOperationError(node, 'The execution was cancelled');
-		}
+		if (!(await connection.pacer.acquire(extraDelayMs, () => executionCancelled(this)))) throw cancelledError(node);
 		let failure: AttemptFailure;
 		let response: RawResponse | undefined;
 		const startedMs = Date.now();
@@ -152,9 +149,7 @@ export async function decagonApiRequest(
 		} catch (error) {
 			connection.pacer.finished(startedMs);
 			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
-			if ('getExecutionCancelSignal' in this && this.getExecutionCancelSignal()?.aborted) {
-				throw new NodeOperationError(node, 'The execution was cancelled');
-			}
+			if (executionCancelled(this)) throw cancelledError(node);
 			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);
 			const code = networkErrorCode(error);
 			if (!code) {

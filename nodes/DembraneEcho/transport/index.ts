@@ -9,7 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { apiError, networkErrorCode, serverMessage } from '../../shared/errors';
+import { apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage } from '../../shared/errors';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure } from '../../shared/retry';
 import { DEFAULT_RETRY_POLICY, decideRetry } from '../../shared/retry';
@@ -124,7 +124,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 	const pacer = new RequestPacer(0);
 	let extraDelayMs = 0;
 	for (let attempt = 1; ; attempt++) {
-		await pacer.acquire(extraDelayMs);
+		if (!(await pacer.acquire(extraDelayMs, () => executionCancelled(this)))) throw cancelledError(node);
 		const options: IHttpRequestOptions = {
 			method,
 			baseURL: baseUrl,
@@ -143,6 +143,8 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			if (responseType === 'json') response.body = parseJson(response.body);
 			return response as DembraneResponse<T>;
 		} catch (error) {
+			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
+			if (executionCancelled(this)) throw cancelledError(node);
 			failed = responseOf(error);
 			if (failed && failed.statusCode >= 200 && failed.statusCode < 300) {
 				// The headers said 200 but the body broke off (a reset mid-body): a network failure, retried.

@@ -151,7 +151,10 @@ class SourcePackageLoader extends PackageDirectoryLoader {
 
 	override resolvePath(file: string): string {
 		const match = /^(?:\.\/)?dist\/(.+)\.js$/.exec(file);
-		return super.resolvePath(match ? `${match[1]}.ts` : file);
+		if (match) return super.resolvePath(`${match[1]}.ts`);
+		// A node's codex (`Decagon.node.json` beside `Decagon.node.js`): the build copies it from the sources.
+		const codex = /^(?:\.\/)?dist\/(.+\.node\.json)$/.exec(file);
+		return super.resolvePath(codex ? codex[1] : file);
 	}
 
 	override loadNodeFromFile(filePath: string, packageVersion?: string) {

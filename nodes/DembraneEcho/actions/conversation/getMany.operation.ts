@@ -20,7 +20,13 @@ export const description: INodeProperties[] = [
 		displayOptions: { show: showFor },
 		default: {},
 		options: [
-			{ displayName: 'Search', name: 'search', type: 'string', default: '', description: 'Text to search for' },
+			{
+				displayName: 'Search',
+				name: 'search',
+				type: 'string',
+				default: '',
+				description: 'Conversations where every word of this appears in the participant name, e-mail, title or summary, in any order',
+			},
 			{
 				displayName: 'Sources',
 				name: 'sources',

@@ -37,6 +37,7 @@ export const description: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'e.g. 42',
+		description: 'The number of the report, as Get Many lists it (`id`)',
 		displayOptions: { show: { ...showForReport, operation: ['get'] } },
 	},
 	{ ...returnAllField, displayOptions: { show: { ...showForReport, operation: ['getMany'] } } },

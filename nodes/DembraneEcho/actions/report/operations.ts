@@ -37,7 +37,7 @@ export const description: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'e.g. 42',
-		description: 'The number of the report, as Get Many lists it (`id`)',
+		description: 'The number of the report, the ID that Get Many lists',
 		displayOptions: { show: { ...showForReport, operation: ['get'] } },
 	},
 	{ ...returnAllField, displayOptions: { show: { ...showForReport, operation: ['getMany'] } } },

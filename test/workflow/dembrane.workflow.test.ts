@@ -211,7 +211,7 @@ describe('a conversation longer than the transcript route serves (1,500 chunks)'
 		const got = await longRun(echo({ resource: 'conversation', operation: 'getTranscript', conversationId: conversation.id }));
 		expect(got.outputOf('ECHO')[0].json.transcript).toBe(whole);
 		const chunkPages = long.stats().requests.filter((request) => request.path.endsWith('/chunks'));
-		expect(chunkPages.map((request) => [request.query.offset, request.query.limit])).toEqual([['0', '1000'], ['1000', '1000']]);
+		expect(chunkPages.map((request) => [request.query.offset, request.query.limit])).toEqual([['0', '1000'], ['950', '1000']]); // each later page overlaps the one before by 50
 		const exported = await longRun(echo({ resource: 'project', operation: 'exportTranscripts', project: project(long.listProjects()[0].id) }));
 		expect(exported.error).toBeUndefined();
 		const items = exported.outputOf('ECHO');
@@ -277,14 +277,14 @@ describe('chunks of one timestamp across two pages of the chunk list (no stable 
 		for (let i = 1; i < found.length; i++) {
 			if (found[i].timestamp > found[i - 1].timestamp) expect(found[i].at).toBeGreaterThan(found.filter((chunk) => chunk.timestamp === found[i - 1].timestamp).reduce((max, chunk) => Math.max(max, chunk.at), -1));
 		}
-		// Positions 990–1019 share a timestamp.
-		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '1000+1000', '990+30']);
+		// Positions 990–1019 share a timestamp (the second page starts 50 early, to catch rows that moved up).
+		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '950+1000', '990+30']);
 	});
 
 	test('more than a request of one timestamp, up to 1,500 chunks: the transcript route reads them in one query', async () => {
 		const conversation = await transcriptOfTied(1200, 1200, 40);
 		expect(conversation.transcript).toBe(tied.wholeTranscript(conversation.id));
-		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '1000+1000', 'transcript']);
+		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '950+1000', 'transcript']);
 	});
 
 	test('more than 1,500 of one timestamp: no chunk comes twice', async () => {
@@ -292,7 +292,7 @@ describe('chunks of one timestamp across two pages of the chunk list (no stable 
 		const found = occurrences(conversation.id, conversation.transcript);
 		expect(found.filter((chunk) => chunk.times > chunk.inWhole)).toEqual([]);
 		expect(found.filter((chunk) => chunk.inWhole === 1).length).toBeGreaterThan(found.length * 0.9);
-		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '1000+1000']);
+		expect(chunkRequests(conversation.id)).toEqual(['0+1000', '950+1000']);
 	});
 });
 
@@ -482,7 +482,13 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		const durations = rows.map((row) => (row.duration === null ? Infinity : Number(row.duration)));
 		expect(durations).toEqual([...durations].sort((a, b) => a - b));
 		const listing = big.stats().requests.filter((request) => request.path === '/api/v2/bff/conversations');
-		expect(listing.map((request) => `${request.query.offset}+${request.query.limit}`)).toEqual(['0+1000', '1000+1000', `${conversations.length - nulls}+${nulls}`]);
+		// More than a page, sorted on a field that changes: read whole by creation time (pages overlapping by 50), sorted here.
+		const expected = ['duration 0+1000', '-created_at 0+1000'];
+		for (let offset = 1000; ; offset += 950) {
+			expected.push(`-created_at ${offset - 50}+1000`);
+			if (conversations.length - offset < 950) break;
+		}
+		expect(listing.map((request) => `${request.query.sort} ${request.query.offset}+${request.query.limit}`)).toEqual(expected);
 	});
 });
 

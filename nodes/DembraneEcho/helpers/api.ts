@@ -9,6 +9,13 @@ import { apiPath, DEMBRANE_CREDENTIAL, dembraneApiRequest, parseJson } from '../
 export const LISTING_PAGE_SIZE = 1000;
 /** Bounds offset paging: a server that ignored `offset` would otherwise be read forever. */
 const MAX_LISTING_PAGES = 10_000;
+/**
+ * Each page after the first starts this many rows (at most a tenth of a page) before the end of the one
+ * before: a row removed above
+ * the read position while paging (a conversation deleted) moves every later row up, and the first of the
+ * next page would otherwise be passed over. Rows read twice are dropped by id.
+ */
+const PAGE_OVERLAP = 50;
 
 export function projectIdOf(this: IExecuteFunctions, itemIndex: number): string {
 	const locator = this.getNodeParameter('project', itemIndex, undefined, { extractValue: true }) as
@@ -31,7 +38,7 @@ export function requiredId(this: IExecuteFunctions, name: string, label: string,
 }
 
 /** An offset-paged list: its route and query, and the field it is sorted on. */
-interface OffsetListRequest {
+export interface OffsetListRequest {
 	path: string;
 	qs: IDataObject;
 	what: string;
@@ -41,48 +48,59 @@ interface OffsetListRequest {
 	sortField?: string;
 	/** Rows of one value straddled pages and could not be read again whole: some may be missing. */
 	onUnstableOrder?: () => void;
+	/** Where the rows are in the body; default: the body is the array. */
+	rowsOf?: (body: unknown) => unknown;
+	/** The route's largest page; default LISTING_PAGE_SIZE. */
+	maxPageSize?: number;
 }
 
 /**
- * dembrane's offset paging over a route that answers a bare JSON array: pages of `pageSize()` rows from
- * `offset` 0 on, until a short page, two pages running with nothing new (a server that ignored `offset`)
- * or MAX_LISTING_PAGES. Yields each page's rows not seen before (rows shift when others arrive during paging),
- * and `end`, the positions read so far.
+ * dembrane's offset paging over a route that answers a bare JSON array: pages of `pageSize()` new rows
+ * from `offset` 0 on (each later page overlapping the one before by PAGE_OVERLAP), until a short page, two
+ * pages running with nothing new (a server that ignored `offset`) or MAX_LISTING_PAGES. Yields each page's
+ * rows not seen before (rows shift down when others arrive during paging, and up when some are removed), and
+ * `end`, the positions read so far.
  *
  * Directus sorts on the requested field alone (no tie-breaker, directus/directus#17435), and the database
  * may order rows of one value differently for each page: where they straddle two pages, one can come twice
  * and another not at all. Their positions are certain, though, so such a run is read again in one request
  * of exactly its positions (up to a page); a longer run calls `onUnstableOrder`.
  */
-async function* offsetPages(
+export async function* offsetPages(
 	this: DembraneContext,
 	request: OffsetListRequest,
 	pageSize: () => number,
 ): AsyncGenerator<{ fresh: IDataObject[]; end: number }> {
-	const { path, qs, what, onNotFound, sortField } = request;
+	const { path, qs, what, onNotFound, sortField, rowsOf = (body: unknown) => body, maxPageSize = LISTING_PAGE_SIZE } = request;
 	const seen = new Set<unknown>();
 	const isFresh = (row: IDataObject) => !seen.has(row.id) && seen.add(row.id);
 	const read = async (limit: number, offset: number): Promise<IDataObject[] | undefined> => {
 		const { statusCode, body } = await dembraneApiRequest.call(this, { path, qs: { ...qs, limit, offset }, acceptStatuses: onNotFound ? [404] : [] });
 		if (statusCode === 404) return undefined;
-		if (!Array.isArray(body)) throw new NodeOperationError(this.getNode(), `dembrane sent an unexpected ${what} (not a list)`);
-		return body as IDataObject[];
+		const rows = rowsOf(body);
+		if (!Array.isArray(rows)) throw new NodeOperationError(this.getNode(), `dembrane sent an unexpected ${what} (not a list)`);
+		return rows as IDataObject[];
 	};
 	// The run of one sort value the rows read so far end on: that value and its first position.
 	let run: { value: unknown; start: number } | undefined;
 	let nothingNew = false;
 	let offset = 0;
 	for (let page = 0; page < MAX_LISTING_PAGES; page++) {
-		const limit = pageSize();
-		const rows = await read(limit, offset);
-		if (rows === undefined) return onNotFound?.();
+		const back = Math.min(PAGE_OVERLAP, Math.floor(maxPageSize / 10), offset);
+		const asked = Math.min(maxPageSize, pageSize() + back);
+		const limit = asked - back;
+		const answer = await read(asked, offset - back);
+		if (answer === undefined) return onNotFound?.();
+		// The overlap only catches rows that moved up; ties and positions are about the rows from `offset` on.
+		const overlap = answer.slice(0, back);
+		const rows = answer.slice(back);
 		let pageRows = rows;
 		if (sortField && run && rows.length > 0 && rows[0][sortField] === run.value) {
 			const value = run.value;
 			let last = 0;
 			while (last + 1 < rows.length && rows[last + 1][sortField] === value) last++;
 			const size = offset + last + 1 - run.start;
-			if (size > LISTING_PAGE_SIZE) request.onUnstableOrder?.();
+			if (size > maxPageSize) request.onUnstableOrder?.();
 			else {
 				const again = await read(size, run.start);
 				// Anything but the run whole means rows moved while paging (one added or removed shifts them all, and
@@ -97,7 +115,7 @@ async function* offsetPages(
 			const continues = first === 0 && run !== undefined && run.value === value;
 			run = value === undefined ? undefined : { value, start: continues ? run!.start : offset + first };
 		}
-		const fresh = pageRows.filter(isFresh);
+		const fresh = [...overlap, ...pageRows].filter(isFresh);
 		yield { fresh, end: offset + rows.length };
 		offset += limit;
 		if (rows.length < limit) return;
@@ -111,7 +129,7 @@ async function* offsetPages(
  * Postgres' order of one field's values: NULL above every value (last ascending, first descending). Only
  * for the rare fallback below; text compares by an English collation, near a database's usual one.
  */
-function compareRows(field: string, descending: boolean): (a: IDataObject, b: IDataObject) => number {
+export function compareRows(field: string, descending: boolean): (a: IDataObject, b: IDataObject) => number {
 	const collator = new Intl.Collator('en');
 	return (a, b) => {
 		const x = a[field] ?? null;
@@ -130,9 +148,11 @@ function compareRows(field: string, descending: boolean): (a: IDataObject, b: ID
  * `transcript_required`: the route drops rows without a transcript AFTER limit/offset, so its pages come
  * short and a short page would end the listing early. Filtered pages are read whole (1,000 rows).
  *
- * More than a page of conversations of one sort value (participant name or duration empty, say) cannot be
- * read across pages in a stable order (see offsetPages): then the listing is read whole by creation time
- * and sorted here.
+ * Only creation time never changes. Sorted on anything else (updated, duration, participant name), a
+ * conversation that changes while the pages are read can move from a page not read yet into one already
+ * read and be missed. So such a listing is read by that sort only when one page holds it; a longer one is
+ * read whole by creation time and sorted here. So is one with more than a page of conversations of one
+ * sort value, which cannot be read across pages in a stable order (see offsetPages).
  */
 export async function listConversations(
 	this: DembraneContext,
@@ -143,10 +163,12 @@ export async function listConversations(
 ): Promise<IDataObject[]> {
 	const sort = String(query.sort ?? '-created_at');
 	const sortField = sort.replace(/^-/, '');
-	const read = async (sortOn: string, upTo: number) => {
+	const read = async (sortOn: string, upTo: number, onePage: boolean) => {
 		const rows: IDataObject[] = [];
 		let unstable = false;
+		let more = false;
 		const pageSize = () => (options.transcriptRequired ? LISTING_PAGE_SIZE : Math.min(LISTING_PAGE_SIZE, upTo - rows.length));
+		const firstPage = pageSize();
 		const request: OffsetListRequest = {
 			path: '/api/v2/bff/conversations',
 			qs: { ...query, sort: sortOn, project_id: projectId },
@@ -156,16 +178,21 @@ export async function listConversations(
 				unstable = true;
 			},
 		};
-		for await (const { fresh } of offsetPages.call(this, request, pageSize)) {
+		for await (const { fresh, end } of offsetPages.call(this, request, pageSize)) {
 			// A server that does not say (has_transcript missing) keeps its rows.
 			rows.push(...(options.transcriptRequired ? fresh.filter((row) => row.has_transcript !== false) : fresh));
 			if (rows.length >= upTo) break;
+			if (onePage) {
+				more = end >= firstPage;
+				break;
+			}
 		}
-		return { rows, unstable };
+		return { rows, unstable, more };
 	};
-	let { rows, unstable } = await read(sort, limit);
-	if (unstable && sortField !== 'created_at') {
-		({ rows, unstable } = await read('-created_at', Infinity));
+	const stableSort = sortField === 'created_at';
+	let { rows, unstable, more } = await read(sort, limit, !stableSort);
+	if (!stableSort && (more || unstable)) {
+		({ rows, unstable } = await read('-created_at', Infinity, false));
 		rows.sort(compareRows(sortField, sort.startsWith('-')));
 	}
 	if (unstable) {

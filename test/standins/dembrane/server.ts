@@ -522,7 +522,9 @@ export class DembraneStandinServer {
 		// Directus' `search`, which also matched other fields: the node keeps only name matches either way.
 		const tokens = searchTokens(search);
 		projects = projects.filter((project) => tokens.every((token) => project.name.toLowerCase().includes(token)));
-		projects.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+		// Directus sorts on updated_at alone: ties come in an order of this request's (see tieOrder).
+		const ties = tieOrder(offset, limit + 1);
+		projects.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : ties(a.id, b.id)));
 		const fetched = projects.slice(offset, offset + limit + 1);
 		const hasMore = fetched.length > limit;
 		const page = fetched.slice(0, limit);

@@ -2,13 +2,18 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { NodeOperationError } from 'n8n-workflow';
 
 import { resultLimit } from '../../../shared/parameters';
+import type { OffsetListRequest } from '../../helpers/api';
+import { compareRows, offsetPages } from '../../helpers/api';
 import { apiPath, dembraneApiRequest } from '../../transport';
 import type { DembraneContext } from '../../transport';
 import { limitField, returnAllField } from '../common.descriptions';
 
 const showFor = { resource: ['project'], operation: ['getMany'] };
+/** The route's largest page. */
 const PAGE_SIZE = 100;
-const MAX_PAGES = 1000;
+/** Readings of a list longer than a page: until all counted projects are found, or nothing new (uncounted). */
+const MAX_READINGS = 10;
+const MAX_READINGS_UNCOUNTED = 3;
 
 export const description: INodeProperties[] = [
 	{ ...returnAllField, displayOptions: { show: showFor } },
@@ -43,19 +48,55 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 	// Every word in the name, in any order: dembrane's own search (older versions also matched other fields).
 	const words = search.toLowerCase().split(/\s+/).filter(Boolean);
 	for (const workspace of workspaces) {
-		for (let page = 0; page < MAX_PAGES && projects.length < limit; page++) {
-			const { body: listing } = await dembraneApiRequest.call(this, {
-				path: apiPath`/api/v2/workspaces/${String(workspace.id)}/projects`,
-				qs: { search, offset: page * PAGE_SIZE, limit: PAGE_SIZE },
-			});
-			const rows = ((listing as IDataObject)?.projects as IDataObject[]) ?? [];
-			for (const project of rows) {
-				const name = String(project.name ?? '').toLowerCase();
-				if (!words.every((word) => name.includes(word))) continue;
-				projects.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
+		const found: IDataObject[] = [];
+		const seen = new Set<unknown>();
+		let total: number | undefined;
+		let unstable = false;
+		const request: OffsetListRequest = {
+			path: apiPath`/api/v2/workspaces/${String(workspace.id)}/projects`,
+			qs: { search },
+			what: 'project list',
+			sortField: 'updated_at',
+			rowsOf: (body) => {
+				const count = (body as IDataObject | undefined)?.total_count;
+				// With a search dembrane only knows a lower bound.
+				if (typeof count === 'number' && words.length === 0) total = count;
+				return (body as IDataObject | undefined)?.projects;
+			},
+			maxPageSize: PAGE_SIZE,
+			onUnstableOrder: () => {
+				unstable = true;
+			},
+		};
+		// dembrane lists projects most recently updated first, with no tie-breaker. A project edited while the
+		// pages are read moves up into a page already read, and more than a page of projects of one update
+		// time come in another order for each page. So a list longer than a page is read again until a reading
+		// finds nothing new, or, where dembrane counts the projects (no search), until all are found; then
+		// the projects are put back in order.
+		for (let reading = 1; reading <= MAX_READINGS; reading++) {
+			let pages = 0;
+			let added = 0;
+			for await (const { fresh } of offsetPages.call(this, request, () => PAGE_SIZE)) {
+				pages++;
+				for (const project of fresh) {
+					if (seen.has(project.id)) continue;
+					seen.add(project.id);
+					added++;
+					const name = String(project.name ?? '').toLowerCase();
+					if (words.every((word) => name.includes(word))) found.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
+				}
+				if (projects.length + found.length >= limit && pages === 1) break;
 			}
-			if (!(listing as IDataObject)?.has_more || rows.length === 0) break;
+			if (pages <= 1) break;
+			if (total !== undefined ? seen.size >= total : reading > 1 && added === 0) break;
+			if (total === undefined && reading >= MAX_READINGS_UNCOUNTED) break;
 		}
+		if (unstable && (total === undefined || seen.size < total)) {
+			this.logger.warn(
+				`dembrane ECHO: more than ${PAGE_SIZE} projects of workspace ${String(workspace.id)} share one update time, which dembrane's project list does not order stably across pages; some may be missing`,
+			);
+		}
+		projects.push(...found.sort(compareRows('updated_at', true)));
 		if (projects.length >= limit) break;
 	}
 	return projects.slice(0, limit);

@@ -1,0 +1,157 @@
+/**
+ * Offset paging over dembrane lists that change while they are read (a project edited, a conversation
+ * summarised or deleted) or whose sort value ties across pages: every row once, in order.
+ */
+import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+
+import { listProjects } from '../../nodes/DembraneEcho/actions/project/getMany.operation';
+import { listConversations } from '../../nodes/DembraneEcho/helpers/api';
+import type { DembraneContext } from '../../nodes/DembraneEcho/transport';
+import { seededRandom } from '../support/seeded-random';
+
+function context(serve: (request: IHttpRequestOptions) => unknown) {
+	const warnings: string[] = [];
+	const ctx = {
+		getNode: () => ({ id: '1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getCredentials: async () => ({ baseUrl: 'http://dembrane.invalid' }),
+		logger: { warn: (m: string) => warnings.push(m), debug: () => undefined, info: () => undefined },
+		helpers: {
+			httpRequestWithAuthentication: async (_c: string, request: IHttpRequestOptions) => ({ statusCode: 200, headers: {}, body: JSON.stringify(serve(request)) }),
+		},
+	} as unknown as DembraneContext;
+	return { ctx, warnings };
+}
+
+describe('project listing (GET /api/v2/workspaces/{wid}/projects, sorted -updated_at, offset paging)', () => {
+	const projects = (n: number, updatedAt: (i: number) => string) =>
+		Array.from({ length: n }, (_, i) => ({ id: `p${i}`, name: `Project ${i}`, updated_at: updatedAt(i) }));
+
+	/** As production: Directus sorts on -updated_at alone; rows of one value come in another order per query. */
+	let reads: Array<[number, number]> = [];
+	beforeEach(() => {
+		reads = [];
+	});
+	function projectServer(rows: () => IDataObject[], beforePage?: (page: number) => void) {
+		const random = seededRandom(7);
+		let page = 0;
+		return context((request) => {
+			if (request.url === '/api/v2/workspaces') return { workspaces: [{ id: 'w1', name: 'W' }] };
+			beforePage?.(page++);
+			const { offset, limit } = request.qs as { offset: number; limit: number };
+			reads.push([offset, limit]);
+			const tie = new Map<unknown, number>();
+			const rank = (id: unknown) => tie.get(id) ?? tie.set(id, random()).get(id)!;
+			const sorted = [...rows()].sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)) || rank(a.id) - rank(b.id));
+			const slice = sorted.slice(offset, offset + limit);
+			return { projects: slice, total_count: sorted.length, has_more: sorted.length > offset + limit };
+		});
+	}
+
+	test('a project edited while the list is read (it moves up into a page already read) still comes, once', async () => {
+		const rows = projects(250, (i) => new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString());
+		// Someone renames project p180 (page 2) while page 1 is being read: it moves to the top.
+		const { ctx } = projectServer(() => rows, (page) => {
+			if (page === 1) rows[180].updated_at = new Date(Date.UTC(2026, 0, 1)).toISOString();
+		});
+		const got = await listProjects.call(ctx, '', Infinity);
+		const ids = got.map((p) => p.id);
+		const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+		const missing = rows.map((p) => p.id).filter((id) => !ids.includes(id));
+		expect({ twice, missing }).toEqual({ twice: [], missing: [] });
+		expect(ids.sort()).toEqual(rows.map((p) => p.id).sort());
+		// Back in the list's order: most recently updated first.
+		expect(got[0].id).toBe('p180');
+		expect(got.slice(1).map((p) => p.id)).toEqual(rows.filter((p) => p.id !== 'p180').map((p) => p.id));
+	});
+
+	test('with a search (dembrane gives no count then) an edited project is found by reading again', async () => {
+		const rows = projects(250, (i) => new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString());
+		let requests = 0;
+		const { ctx } = projectServer(() => rows, (page) => {
+			requests = page + 1;
+
+			if (page === 1) rows[180].updated_at = new Date(Date.UTC(2026, 0, 1)).toISOString();
+		});
+		const got = await listProjects.call(ctx, 'project', Infinity);
+		expect(got.map((p) => p.id).sort()).toEqual(rows.map((p) => p.id).sort());
+		// Reading 1 misses p180 (and re-reads the run of one value that seems to straddle pages 1 and 2: the
+		// edit moved the rows down by one), reading 2 finds it, reading 3 finds nothing new.
+		const reading = [[0, 100], [90, 100], [180, 100]];
+		expect(reads).toEqual([[0, 100], [90, 100], [99, 2], [180, 100], ...reading, ...reading]);
+	});
+
+	test('a list of one page is read once', async () => {
+		let requests = 0;
+		const rows = projects(40, (i) => new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString());
+		const { ctx } = projectServer(() => rows, () => requests++);
+		expect(await listProjects.call(ctx, '', Infinity)).toHaveLength(40);
+		expect(requests).toBe(1);
+	});
+
+	test('more than a page of projects with one updated_at (a bulk update): read again until all counted are found', async () => {
+		const rows = projects(250, () => '2025-06-01T00:00:00.000Z');
+		const { ctx } = projectServer(() => rows);
+		const got = await listProjects.call(ctx, '', Infinity);
+		const ids = got.map((p) => String(p.id));
+		expect(new Set(ids).size).toBe(ids.length);
+		expect(ids.sort()).toEqual(rows.map((p) => p.id).sort());
+	});
+});
+
+describe('conversation listing', () => {
+	test('Recently Updated First, Return All: a conversation updated while the listing is read still comes (read by creation time, sorted here)', async () => {
+		const rows = Array.from({ length: 2500 }, (_, i) => ({
+			id: `c${i}`,
+			created_at: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
+			updated_at: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
+			has_transcript: true,
+		}));
+		let requests = 0;
+		const { ctx, warnings } = context((request) => {
+			const { offset, limit, sort } = request.qs as { offset: number; limit: number; sort: string };
+			// A conversation on page 3 is summarised (updated) while page 2 is read.
+			if (requests++ === 1) rows[100].updated_at = '2026-01-01T00:00:00.000Z';
+			const field = sort.replace(/^-/, '') as 'updated_at';
+			const sorted = [...rows].sort((a, b) => (sort.startsWith('-') ? -1 : 1) * a[field].localeCompare(b[field]));
+			return sorted.slice(offset, offset + limit);
+		});
+		const got = await listConversations.call(ctx, 'p', { sort: '-updated_at' }, Infinity);
+		expect(warnings).toEqual([]);
+		expect(got).toHaveLength(2500);
+		expect(got[0].id).toBe('c100');
+		expect(got.slice(1).map((r) => r.id)).toEqual(rows.filter((r) => r.id !== 'c100').map((r) => r.id).reverse());
+	});
+
+	test('a sort on a changing field within one page is one request, in the server\'s order', async () => {
+		const rows = Array.from({ length: 300 }, (_, i) => ({ id: `c${i}`, created_at: `2025-01-01T00:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`, duration: i % 7 }));
+		const sorts: string[] = [];
+		const { ctx } = context((request) => {
+			const { offset, limit, sort } = request.qs as { offset: number; limit: number; sort: string };
+			sorts.push(sort);
+			return [...rows].sort((a, b) => b.duration - a.duration || b.created_at.localeCompare(a.created_at)).slice(offset, offset + limit);
+		});
+		const got = await listConversations.call(ctx, 'p', { sort: '-duration' }, 50);
+		expect(sorts).toEqual(['-duration']);
+		expect(got.map((r) => r.duration)).toEqual(Array(42).fill(6).concat(Array(8).fill(5)));
+	});
+
+	test('Newest First: conversations deleted while the listing is read move the rest up, and none is passed over', async () => {
+		const rows = Array.from({ length: 3000 }, (_, i) => ({ id: `c${i}`, created_at: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString() }));
+		let live = [...rows];
+		let requests = 0;
+		const { ctx } = context((request) => {
+			const { offset, limit } = request.qs as { offset: number; limit: number };
+			// Before pages 2 and 3, conversations on the pages already read are deleted.
+			if (requests === 1) live = live.filter((r) => !['c2900', 'c2500', 'c2100'].includes(r.id));
+			if (requests === 2) live = live.filter((r) => !['c1500', 'c1200'].includes(r.id));
+			requests++;
+			return [...live].reverse().slice(offset, offset + limit);
+		});
+		const got = await listConversations.call(ctx, 'p', { sort: '-created_at' }, Infinity);
+		const deleted = new Set(['c2900', 'c2500', 'c2100', 'c1500', 'c1200']);
+		// Every conversation that was never deleted comes, once.
+		const ids = got.map((r) => r.id);
+		expect(new Set(ids).size).toBe(ids.length);
+		expect(ids.filter((id) => !deleted.has(String(id)))).toEqual(rows.filter((r) => !deleted.has(r.id)).map((r) => r.id).reverse());
+	});
+});

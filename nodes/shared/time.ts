@@ -115,7 +115,13 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 	}
 	if (typeof value === 'number') return epochToMs(value, value);
 	if (value && typeof value === 'object' && typeof (value as { toMillis?: unknown }).toMillis === 'function') {
-		return (value as { toMillis: () => number }).toMillis();
+		// An invalid Luxon DateTime (DateTime.fromISO('') from an unset variable, say) gives NaN.
+		const ms = (value as { toMillis: () => number }).toMillis();
+		if (!Number.isFinite(ms)) {
+			const reason = (value as { invalidExplanation?: unknown }).invalidExplanation;
+			throw new Error(`The date and time is invalid${typeof reason === 'string' && reason ? ` (${reason})` : ''}`);
+		}
+		return ms;
 	}
 	const text = typeof value === 'string' ? value.trim() : '';
 	if (/^\d+$/.test(text)) {

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { dateParameterToEpochMs, parseApiTimestamp, toIsoUtc } from '../../nodes/shared/time';
 
 describe('parseApiTimestamp', () => {
@@ -42,6 +43,8 @@ describe('dateParameterToEpochMs', () => {
 	});
 	it('rejects junk with a readable message', () => {
 		expect(() => dateParameterToEpochMs('next tuesday', 'UTC')).toThrow('"next tuesday" is not a date and time');
+		// An expression like {{ DateTime.fromISO($vars.SYNC_START) }} with the variable unset: an invalid Luxon DateTime.
+		expect(() => dateParameterToEpochMs(DateTime.fromISO(''), 'UTC')).toThrow('The date and time is invalid (the input "" can\'t be parsed as ISO 8601)');
 	});
 	it('never guesses: impossible dates, bare years and zone-less free text are errors, not another window', () => {
 		for (const impossible of ['2025-02-30T00:00:00', '2025-13-45', '2025-01-01T25:99:00', '2025-04-31', '2025-01-01T23:59:60']) {

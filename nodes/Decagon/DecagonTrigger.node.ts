@@ -150,6 +150,7 @@ export class DecagonTrigger implements INodeType {
 			settleSeconds: numberParameter(this.getNode(), options.settleSeconds ?? 120, 'Settle Time (Seconds)', { min: 0, whole: false }),
 			maxPerPoll: numberParameter(this.getNode(), options.maxPerPoll ?? 1000, 'Max Conversations per Poll', { min: 1 }),
 			startKey: startKeyOf(this.getNode().parameters),
+			formerStartKeys: [startKeyOfVersion010(this.getNode().parameters)],
 			outOfTime: outOfTimeAfter(budgetMs),
 		};
 		if (startFrom === 'date') {
@@ -206,8 +207,26 @@ function outOfTimeAfter(budgetMs: number | undefined): (() => boolean) | undefin
 	return () => Date.now() >= stopAt;
 }
 
-/** What decides where the sync starts, as typed in the node (see SyncSettings.startKey). */
+/**
+ * What decides where the sync starts, as typed in the node (see SyncSettings.startKey). The metadata
+ * filter as the query gets it: keys trimmed, in key order, an emptied filter the same as none, so an edit
+ * that leaves the query as it was does not start the sync over (and emit everything again).
+ */
 function startKeyOf(parameters: INodeParameters): string {
+	const metadata = ((parameters.filters as IDataObject | undefined)?.metadata as IDataObject | undefined)?.filter;
+	const pairs = Array.isArray(metadata)
+		? (metadata as IDataObject[]).map((pair) => [String(pair.key ?? '').trim(), pair.value ?? ''] as const)
+		: [];
+	pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+	return JSON.stringify({
+		startFrom: parameters.startFrom ?? 'now',
+		startDate: parameters.startFrom === 'date' ? (parameters.startDate ?? null) : null,
+		metadata: pairs,
+	});
+}
+
+/** startKeyOf in version 0.1.0: the filters as stored, so states stored then go on after an update. */
+function startKeyOfVersion010(parameters: INodeParameters): string {
 	return JSON.stringify({
 		startFrom: parameters.startFrom ?? 'now',
 		startDate: parameters.startFrom === 'date' ? (parameters.startDate ?? null) : null,

@@ -324,18 +324,18 @@ describe('start settings changed while the sync state survived', () => {
 		const second = await pollOnce(first.state, beginning, 10_100, read);
 		expect(queries[0].min_timestamp).toBeUndefined();
 		expect(second.emitted.map((e) => e.conversation.conversation_id)).toEqual(['old', 'recent']);
-		expect(second.notices).toHaveLength(1);
+		expect(second.warnings).toHaveLength(1);
 		// Same settings: no start over.
 		const third = await pollOnce(second.state, beginning, 10_200, read);
 		expect(third.emitted).toEqual([]);
-		expect(third.notices).toEqual([]);
+		expect(third.warnings).toEqual([]);
 		const filtered = await pollOnce(third.state, beginning, 10_300, read, { user_filters: filterA });
 		expect(filtered.emitted.map((e) => e.conversation.conversation_id)).toEqual(['old', 'recent']);
-		expect(filtered.notices).toHaveLength(1);
+		expect(filtered.warnings).toHaveLength(1);
 		const dated = { ...settings, startFrom: 'date' as const, startDate: 9_000 };
 		const fromDate = await pollOnce(filtered.state, dated, 10_400, read, { user_filters: filterA });
 		expect(fromDate.emitted.map((e) => e.conversation.conversation_id)).toEqual(['recent']);
-		expect(fromDate.notices).toHaveLength(1);
+		expect(fromDate.warnings).toHaveLength(1);
 		const laterDate = await pollOnce(fromDate.state, { ...dated, startDate: 4_000 }, 10_500, read, { user_filters: filterA });
 		expect(laterDate.emitted.map((e) => e.conversation.conversation_id)).toEqual(['old', 'recent']);
 	});
@@ -345,10 +345,10 @@ describe('start settings changed while the sync state survived', () => {
 		const dated = { ...settings, startFrom: 'date' as const, startDate: 9_000, startKey: '{"startDate":"={{ $today.minus(1, \'day\') }}"}' };
 		const first = await pollOnce(emptySyncState(), dated, 10_000, read);
 		const next = await pollOnce(first.state, { ...dated, startDate: 9_100 }, 10_100, read);
-		expect(next.notices).toEqual([]);
+		expect(next.warnings).toEqual([]);
 		expect(next.emitted.map((e) => e.conversation.conversation_id)).toEqual(['recent']); // new since the last poll
 		const edited = await pollOnce(next.state, { ...dated, startKey: '{"startDate":"2024-01-01"}' }, 10_200, read);
-		expect(edited.notices).toHaveLength(1);
+		expect(edited.warnings).toHaveLength(1);
 	});
 
 	it('never reuses a pending cursor with another query', async () => {

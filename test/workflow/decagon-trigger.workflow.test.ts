@@ -130,6 +130,31 @@ test('start from now: the first poll emits nothing old, later changes come once'
 	expect(third.items).toBeNull();
 });
 
+test('an edit that leaves the query as it was (an emptied metadata filter, keys reordered or padded) does not start the sync over', async () => {
+	standin.configure({ seed: 8, count: 30, faults: [], nowEpoch: Math.floor(Date.now() / 1000) });
+	const withFilters = (filters: IDataObject): INode => {
+		const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
+		node.parameters.filters = filters;
+		return node;
+	};
+	const first = await poll(withFilters({}), {});
+	expect(first.items?.[0]).toHaveLength(30);
+	// The Metadata option added with no row: the same query. Before, everything came again as "new".
+	const emptied = await poll(withFilters({ metadata: {} }), first.staticData);
+	expect(emptied.items).toBeNull();
+	const pairs = [{ key: 'b', value: '2' }, { key: 'a', value: '1' }];
+	const filtered = await poll(withFilters({ metadata: { filter: pairs } }), emptied.staticData);
+	expect(filtered.items).toBeNull(); // a real filter: starts over (no conversation has these values)
+	const reordered = await poll(withFilters({ metadata: { filter: [{ key: ' a ', value: '1' }, { key: 'b', value: '2' }] } }), filtered.staticData);
+	expect((reordered.staticData as { 'node:Decagon Trigger': { sync: { fingerprint: string } } })['node:Decagon Trigger'].sync.fingerprint).toBe(
+		(filtered.staticData as { 'node:Decagon Trigger': { sync: { fingerprint: string } } })['node:Decagon Trigger'].sync.fingerprint,
+	);
+	// A state stored by version 0.1.0 (its key: the filters as stored) goes on after the update.
+	const stored = structuredClone(first.staticData) as { 'node:Decagon Trigger': { sync: { fingerprint: string } } };
+	stored['node:Decagon Trigger'].sync.fingerprint = JSON.stringify({ startFrom: 'beginning', startDate: null, filters: {} });
+	expect((await poll(withFilters({}), stored)).items).toBeNull();
+});
+
 test('full pages without a cursor: the trigger reads on by time and emits every conversation once', async () => {
 	standin.configure({ seed: 9, count: 250, faults: [], faultRate: 0, fullPageWithoutCursor: true, nowEpoch: Math.floor(Date.now() / 1000) });
 	try {

@@ -53,6 +53,8 @@ export interface SyncSettings {
 	 * editing them starts over, an expression such as `$today.minus(…)` that moves with time does not.
 	 */
 	startKey?: string;
+	/** What startKey was for the same setting in earlier versions of the node: a state stored under one goes on. */
+	formerStartKeys?: string[];
 }
 
 export type ChangeType = 'new' | 'updated';
@@ -140,9 +142,9 @@ function isoSeconds(seconds: number): string {
 }
 
 /** The state to continue from: a copy of the stored one, or a fresh one when the query changed. */
-function startingState(stored: SyncState, fingerprint: string, notices: string[]): SyncState {
-	if (stored.fingerprint !== undefined && stored.fingerprint !== fingerprint) {
-		notices.push(
+function startingState(stored: SyncState, fingerprint: string, formerFingerprints: string[], warnings: string[]): SyncState {
+	if (stored.fingerprint !== undefined && stored.fingerprint !== fingerprint && !formerFingerprints.includes(stored.fingerprint)) {
+		warnings.push(
 			'Decagon Trigger: Start From, Start Date or the metadata filter changed since the last poll; starting over as on a first activation',
 		);
 		return { seen: {}, fingerprint };
@@ -174,7 +176,7 @@ export async function pollOnce(
 	const notices: string[] = [];
 	const warnings: string[] = [];
 	const emitted: SyncEmission[] = [];
-	const state = startingState(stored, startFingerprint(settings, extraQuery), notices);
+	const state = startingState(stored, startFingerprint(settings, extraQuery), settings.formerStartKeys ?? [], warnings);
 	const done = () => ({ emitted, state, notices, warnings });
 	const pollFull = () => emitted.length >= settings.maxPerPoll || settings.outOfTime?.() === true;
 	const windowEnd = Math.floor(nowSeconds - settings.settleSeconds);

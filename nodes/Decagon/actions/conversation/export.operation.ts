@@ -61,14 +61,14 @@ export const description: INodeProperties[] = [
 				name: 'after',
 				type: 'dateTime',
 				default: '',
-				description: 'Only conversations whose chosen time (see Filter On) is at or after this moment',
+				description: 'Only conversations whose chosen time (see Filter On) is at or after this moment (with Last Message, Decagon compares whole seconds)',
 			},
 			{
 				displayName: 'Before',
 				name: 'before',
 				type: 'dateTime',
 				default: '',
-				description: 'Only conversations whose chosen time (see Filter On) is at or before this moment',
+				description: 'Only conversations whose chosen time (see Filter On) is at or before this moment (with Last Message, Decagon compares whole seconds)',
 			},
 			{
 				displayName: 'Filter On',
@@ -265,17 +265,20 @@ export async function execute(
 	let resumeFrom = cutShort ? lastPage.readFrom : result.readOnFrom;
 	const startCursor = options.startCursor?.trim() || undefined;
 	const runsOwnStart = lastPage.cursor === undefined || (lastPage.cursor === startCursor && lastPage.readFrom === undefined);
-	if (cutShort && runsOwnStart && readOnBy) {
+	if (cutShort && runsOwnStart) {
 		// The first page of a read (or of this run): going back to its start would return the same ones again.
 		const start = lastPage.readFrom ?? query.min_timestamp;
-		const from = resumeSecondInsidePage(lastPage.records, (key) => collector.has(key), readOnBy, start);
+		const from = readOnBy ? resumeSecondInsidePage(lastPage.records, (key) => collector.has(key), readOnBy, start) : undefined;
 		if (from !== undefined) {
 			resumeFrom = from;
 			resumeCursor = undefined;
 		} else if (output === 'jsonl') {
 			// Only the file reports where to resume; items give no resume point to warn about.
+			const why = readOnBy
+				? `more than ${limit} conversations within one second, or not in time order`
+				: 'Filter On Last Message gives no time in the conversations to resume from';
 			this.addExecutionHints({
-				message: `Limit ended inside a page that cannot be resumed partway (more than ${limit} conversations within one second, or not in time order), so an export resumed from here returns the same ones again. Raise Limit to get past them.`,
+				message: `Limit ended inside a page that cannot be resumed partway (${why}), so an export resumed from here returns the same ones again. Raise Limit to get past them.`,
 				type: 'warning',
 				location: 'outputPane',
 			});

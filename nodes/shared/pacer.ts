@@ -56,6 +56,16 @@ export class RequestPacer {
 		return true;
 	}
 
+	/** When the next request may start (epoch ms): to carry the spacing over to a later run of the node. */
+	get nextStart(): number {
+		return this.nextStartMs;
+	}
+
+	/** Starts no request before `epochMs` (a run of the node earlier in the same execution ended there). */
+	notBefore(epochMs: number): void {
+		if (Number.isFinite(epochMs)) this.nextStartMs = Math.max(this.nextStartMs, epochMs);
+	}
+
 	private fastestRoundTripMs: number | undefined;
 
 	/** Reports an attempt that started at `startedMs` and ended (answer or error) now. */

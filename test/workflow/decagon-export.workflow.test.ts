@@ -127,6 +127,34 @@ test('full pages without a cursor: Return All reads on by time, every conversati
 	expect(JSON.stringify(byLastMessage.runData.Decagon[0].hints)).toMatch(/cut the export short/);
 });
 
+test('two Decagon nodes one after the other in one execution keep to the rate between them too', async () => {
+	// Decagon's 1 request/s, made 4/s here: the stand-in answers 429 to any request that comes sooner.
+	standin.configure({ rateLimitPerSecond: 4, count: 150 });
+	const second = decagon({ returnAll: true }, { id: 'a1000000-0000-4000-8000-000000000003', name: 'Decagon again', position: [440, 0] });
+	const result = await runWorkflow({
+		nodes: [trigger, decagon({ returnAll: false, limit: 1 }), second],
+		connections: {
+			...connections,
+			Decagon: { main: [[{ node: 'Decagon again', type: 'main', index: 0 }]] },
+		},
+		credentials: { decagonApi: { region: 'custom', baseUrl: standin.url, apiKey: API_KEY, requestsPerSecond: 4 } },
+		timeoutMs: 50_000,
+	});
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('Decagon again')).toHaveLength(150);
+	// Was: the second node's first request followed the first node's request at once, and got a 429.
+	expect(exportRequests()).toHaveLength(3);
+	expect(standin.stats().rateLimited).toBe(0);
+});
+
+test('Filter On Last Message, JSON Lines, Limit inside the first page: no resume point, and a warning that says so', async () => {
+	const result = await run(decagon({ returnAll: false, limit: 2, output: 'jsonl', filters: { filterOn: 'last_message_time' } }));
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('Decagon')[0].json).toMatchObject({ conversations: 2, complete: false, resumeCursor: null, resumeAfter: null });
+	// Was: no warning, and re-running as the output says returned the same two again.
+	expect(JSON.stringify(result.runData.Decagon[0].hints)).toMatch(/cannot be resumed partway \(Filter On Last Message gives no time/);
+});
+
 test('full pages without a cursor and Max Pages: the hint says to resume with After, and resuming there gives the rest', async () => {
 	standin.configure({ fullPageWithoutCursor: true });
 	const first = await run(decagon({ returnAll: true, options: { maxPages: 2 } }));

@@ -134,7 +134,7 @@ test('an edit that leaves the query as it was (an emptied metadata filter, keys 
 	standin.configure({ seed: 8, count: 30, faults: [], nowEpoch: Math.floor(Date.now() / 1000) });
 	const withFilters = (filters: IDataObject): INode => {
 		const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
-		node.parameters.filters = filters;
+		node.parameters.filters = filters as INodeParameters;
 		return node;
 	};
 	const first = await poll(withFilters({}), {});

@@ -435,6 +435,15 @@ test('a failure mid-export names the last good cursor', async () => {
 	expect(description).toMatch(/Start Cursor to "[^"]+"/);
 }, 90_000);
 
+test('a Start Cursor that Decagon refuses: the error says to correct or clear it, not to resume at it', async () => {
+	const result = await run(decagon({ returnAll: true, options: { startCursor: 'not-a-cursor' } }));
+	expect(result.status).toBe('error');
+	const description = (result.error as { description?: string }).description ?? '';
+	expect(`${result.error?.message}`).toMatch(/400/);
+	expect(description).toMatch(/Start Cursor "not-a-cursor"\. If Decagon refused that cursor, correct it, or clear it/);
+	expect(description).not.toMatch(/Start Cursor to "not-a-cursor"/);
+});
+
 test('each input item runs its own export, from parameter expressions, paired with its item', async () => {
 	const regions: INode = {
 		id: 'a1000000-0000-4000-8000-000000000003',

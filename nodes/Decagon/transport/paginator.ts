@@ -170,7 +170,14 @@ export async function paginateExport(
 		try {
 			body = await decagonApiRequest.call(this, connection, EXPORT_PATH, qs);
 		} catch (error) {
-			throw withResumeHint(error, `Failed on page ${number}. ${resumeText(cursor)}`);
+			// The Export's own Start Cursor may be what Decagon refused: resuming "at" it would fail the same way.
+			const atStartCursor = number === 1 && cursor !== undefined && options.resumeHint === undefined;
+			throw withResumeHint(
+				error,
+				atStartCursor
+					? `Failed on the first page, asked for with Options > Start Cursor "${cursor}". If Decagon refused that cursor, correct it, or clear it to start from the beginning.`
+					: `Failed on page ${number}. ${resumeText(cursor)}`,
+			);
 		}
 		const conversations = body.conversations;
 		if (!Array.isArray(conversations)) {

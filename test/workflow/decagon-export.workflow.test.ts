@@ -2,6 +2,8 @@
  * The Decagon node on n8n's real execution engine, talking real HTTP to the Decagon stand-in:
  * every option a user can set, and the quirks and faults of the API.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import type { IBinaryData, IConnections, INode, INodeParameters } from 'n8n-workflow';
 
@@ -442,6 +444,31 @@ test('a Start Cursor that Decagon refuses: the error says to correct or clear it
 	expect(`${result.error?.message}`).toMatch(/400/);
 	expect(description).toMatch(/Start Cursor "not-a-cursor"\. If Decagon refused that cursor, correct it, or clear it/);
 	expect(description).not.toMatch(/Start Cursor to "not-a-cursor"/);
+});
+
+test('a Base URL that answers 200 with a web page fails at once, saying to check the Base URL (not "try again later" after 6 tries)', async () => {
+	let requests = 0;
+	const page = createServer((request, response) => {
+		requests++;
+		request.resume();
+		response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+		response.end('<!doctype html><html><body>Sign in</body></html>');
+	});
+	await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+	try {
+		const result = await runWorkflow({
+			nodes: [trigger, decagon({ returnAll: true })],
+			connections,
+			credentials: { decagonApi: { region: 'custom', baseUrl: `http://127.0.0.1:${(page.address() as AddressInfo).port}`, apiKey: API_KEY, requestsPerSecond: RATE } },
+			timeoutMs: 20_000,
+		});
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(/answered with a web page, not Decagon's JSON/);
+		expect((result.error as { description?: string }).description).toMatch(/base URL/);
+		expect(requests).toBe(1);
+	} finally {
+		await new Promise<void>((resolve) => page.close(() => resolve()));
+	}
 });
 
 test('each input item runs its own export, from parameter expressions, paired with its item', async () => {

@@ -166,6 +166,14 @@ export async function decagonApiRequest(
 			if (response.statusCode >= 200 && response.statusCode < 300) {
 				const parsed = parseJsonObject(response.body);
 				if (parsed) return parsed;
+				if (isWebPage(response)) {
+					// A web page answering 200 (a login page, a proxy, the wrong host): trying again changes nothing.
+					throw apiError(node, {
+						message: `${connection.baseUrl}${path} answered with a web page, not Decagon's JSON`,
+						description: 'Check the region or base URL in the Decagon API credential (the API is at https://api.decagon.ai, or https://eu.api.decagon.ai).',
+						secrets,
+					});
+				}
 				failure = { kind: 'badBody', reason: 'an incomplete or unreadable JSON response' };
 			} else {
 				failure = {
@@ -216,6 +224,15 @@ function failureToError(
 		httpCode: failure.statusCode,
 		secrets,
 	});
+}
+
+/** An HTML page: by its content type, or, without one, by its first character. */
+function isWebPage(response: RawResponse): boolean {
+	const type = String(response.headers['content-type'] ?? '');
+	if (/html/i.test(type)) return true;
+	if (type !== '') return false;
+	const bytes = Buffer.isBuffer(response.body) ? response.body : Buffer.from(String(response.body ?? ''), 'utf8');
+	return bytes.subarray(0, 512).toString('utf8').trimStart().startsWith('<');
 }
 
 function parseJsonObject(body: unknown): IDataObject | undefined {

@@ -9,6 +9,10 @@ import type {
 } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
+import { networkErrorCode } from '../nodes/shared/errors';
+import type { AttemptFailure, RetryPolicy } from '../nodes/shared/retry';
+import { decideRetry } from '../nodes/shared/retry';
+
 /**
  * Which login a session belongs to. n8n keeps the session when the credential is edited (it renews it
  * only when empty or refused), so without this an edited email, password or Directus URL would go on
@@ -27,6 +31,8 @@ const bareToken = (value: unknown) => String(value ?? '').replace(/^Bearer\s+/i,
 
 /** A login that neither answers nor fails would hold the execution: n8n's login request has no limit of its own. */
 const LOGIN_TIMEOUT_MS = 30_000;
+/** The shared policy, shorter: a login waits on behalf of a running request. */
+const LOGIN_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 3000, maxRetryAfterMs: 30_000 };
 
 /** Directus' error code: `{"errors": [{"extensions": {"code": "INVALID_OTP"}}]}`. */
 function directusErrorCode(body: unknown): string | undefined {
@@ -138,8 +144,9 @@ export class DembraneEchoApi implements ICredentialType {
 		if (credentials.authMethod === 'accessToken') return { sessionToken: bareToken(credentials.accessToken), sessionPasswordFingerprint: '' };
 		const directusUrl = directusUrlOf(credentials);
 		let response: { data?: { access_token?: string } } | undefined;
-		// A login at a token renewal in a long run should survive a passing Directus hiccup: 5xx and network
-		// failures are tried up to 3 times (1 s, then 3 s apart); a refusal is final at once.
+		// A login at a token renewal in a long run should survive a passing Directus hiccup: the package's one
+		// retry policy, with 3 attempts and short waits (a 5xx, 429, 408 or a passing network failure); a
+		// refusal is final at once.
 		for (let attempt = 1; response === undefined; attempt++) {
 			try {
 				response = (await this.helpers.httpRequest({
@@ -161,8 +168,14 @@ export class DembraneEchoApi implements ICredentialType {
 					}
 					throw new Error(`dembrane login failed: wrong email or password (Directus answered ${status})`);
 				}
-				if (attempt < 3 && (status === undefined || status >= 500)) {
-					await sleep(attempt === 1 ? 1000 : 3000);
+				const headers = (answer as { headers?: Record<string, string | string[] | undefined> } | undefined)?.headers;
+				const failure: AttemptFailure =
+					status !== undefined
+						? { kind: 'status', statusCode: status, retryAfter: headers?.['retry-after'] }
+						: { kind: 'network', code: networkErrorCode(error) ?? 'unknown' };
+				const decision = decideRetry(failure, attempt, LOGIN_RETRY_POLICY, Date.now());
+				if (decision.retry) {
+					await sleep(decision.delayMs);
 					continue;
 				}
 				if (status) throw new Error(`dembrane login failed: Directus at ${directusUrl} answered HTTP ${status}`);

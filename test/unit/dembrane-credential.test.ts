@@ -76,14 +76,16 @@ test("the credential test asks the URL the node asks: a pasted API URL's spaces 
 });
 
 /** A login helper that answers from a script: a status and body per attempt (200 with a token at the end). */
-function scriptedLogin(script: Array<{ status: number; body?: unknown }>) {
+function scriptedLogin(script: Array<{ status: number; body?: unknown; headers?: Record<string, string>; code?: string }>) {
 	const calls: IHttpRequestOptions[] = [];
 	const helper = {
 		helpers: {
 			httpRequest: async (options: IHttpRequestOptions) => {
 				calls.push(options);
-				const { status, body } = script[Math.min(calls.length, script.length) - 1];
-				if (status >= 300) throw Object.assign(new Error(`HTTP ${status}`), { response: { status, data: body } });
+				const { status, body, headers, code } = script[Math.min(calls.length, script.length) - 1];
+				// Status 0: no answer at all, a network failure with its code.
+				if (status === 0) throw Object.assign(new Error(`getaddrinfo ${code} directus.example.org`), { code });
+				if (status >= 300) throw Object.assign(new Error(`HTTP ${status}`), { response: { status, data: body, headers: headers ?? {} } });
 				return body;
 			},
 		},
@@ -107,3 +109,20 @@ test('a passing Directus 5xx at login is tried again; every attempt has a time l
 	expect(calls).toHaveLength(2);
 	expect(calls.every((call) => typeof call.timeout === 'number' && call.timeout > 0)).toBe(true);
 });
+
+test('the login follows the shared retry policy: a 429 waits its Retry-After, a lost host name fails at once, 3 attempts at most', async () => {
+	const token = { status: 200, body: { data: { access_token: 'fresh-token' } } };
+	const limited = scriptedLogin([{ status: 429, headers: { 'retry-after': '1' } }, token]);
+	const started = Date.now();
+	expect((await credential.preAuthentication!.call(limited.helper, login)).sessionToken).toBe('fresh-token');
+	expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+	expect(limited.calls).toHaveLength(2);
+
+	const lost = scriptedLogin([{ status: 0, code: 'ENOTFOUND' }, token]);
+	await expect(credential.preAuthentication!.call(lost.helper, login)).rejects.toThrow('dembrane login failed: could not reach Directus at https://directus.example.org. Check the Directus URL.');
+	expect(lost.calls).toHaveLength(1);
+
+	const down = scriptedLogin([{ status: 502 }]);
+	await expect(credential.preAuthentication!.call(down.helper, login)).rejects.toThrow('dembrane login failed: Directus at https://directus.example.org answered HTTP 502');
+	expect(down.calls).toHaveLength(3);
+}, 20_000);

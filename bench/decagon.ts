@@ -30,7 +30,8 @@ const API_KEY = 'test-decagon-key';
 const EXPORT_PATH = '/conversation/export';
 
 async function standin(context: BenchContext, options: Partial<DecagonStandinOptions>): Promise<DecagonStandin> {
-	const started = await startDecagonStandin({ apiKey: API_KEY, pageSize: 100, ...options });
+	// The docs' cursor field, which the built-in chain follows as the docs describe it.
+	const started = await startDecagonStandin({ apiKey: API_KEY, pageSize: 100, cursorField: 'next_page_cursor', nullPageCursorBeside: false, ...options });
 	context.defer(() => started.close());
 	return started;
 }

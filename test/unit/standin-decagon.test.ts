@@ -20,6 +20,7 @@ beforeEach(() => {
 		count: 250,
 		rateLimitPerSecond: 0,
 		cursorField: 'next_page_cursor',
+		nullPageCursorBeside: false,
 		endMarker: 'null',
 		pageSize: 100,
 		duplicatesAcrossPages: 0,

@@ -19,7 +19,8 @@ export function defaultOptions(): DecagonStandinOptions {
 		timestampFormat: 'mixed',
 		bareTagIds: false,
 		pageSize: 100,
-		cursorField: 'next_page_cursor',
+		// As production: no usable next_page_cursor (null), the cursor in the docs' example response's field.
+		cursorField: 'next_page_updated_after',
 		endMarker: 'null',
 		rateLimitPerSecond: 1,
 		rateLimitToleranceMs: 0,
@@ -34,7 +35,7 @@ export function defaultOptions(): DecagonStandinOptions {
 		repeatCursor: 0,
 		emptyPageWithCursor: 0,
 		fullPageWithoutCursor: false,
-		nullPageCursorBeside: false,
+		nullPageCursorBeside: true,
 	};
 }
 

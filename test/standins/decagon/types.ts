@@ -111,11 +111,15 @@ export interface DecagonStandinOptions {
 	// --- paging ---
 	/** Conversations per page, 1..100 (Decagon's maximum is 100). Default 100. */
 	pageSize: number;
-	/** Name of the next-cursor field; `next_page_updated_after` sends integer cursors. Default `next_page_cursor`. */
+	/**
+	 * Name of the next-cursor field; `next_page_updated_after` sends integer cursors. Default
+	 * `next_page_updated_after`, the docs' example response: a production client found no usable
+	 * `next_page_cursor` in real responses (see nullPageCursorBeside).
+	 */
 	cursorField: CursorField;
 	/**
 	 * With another cursorField, also send `next_page_cursor: null` on every page, as a production client saw
-	 * (its cursor in another field). Default false.
+	 * (its cursor in another field). Default true.
 	 */
 	nullPageCursorBeside: boolean;
 	/** How the last page marks the end. Default `null`. */

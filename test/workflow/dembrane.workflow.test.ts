@@ -103,6 +103,25 @@ describe('Project → Export Transcripts', () => {
 		expect(items.some((i) => /[^\x00-\x7f]/.test(String(i.json.participantName)))).toBe(true);
 	});
 
+	test("a Free workspace over its hours cap: finished conversations keep their summary (the listing is asked for what dembrane decides the lock on)", async () => {
+		const { id } = withTranscripts();
+		standin.configure({ overCapActive: true });
+		try {
+			const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id) }));
+			expect(result.error).toBeUndefined();
+			const items = result.outputOf('ECHO');
+			const finished = new Set(standin.conversations(id).filter((c) => c.is_finished).map((c) => c.id));
+			const withSummary = standin.conversations(id).filter((c) => finished.has(c.id) && c.summary).map((c) => c.id);
+			expect(withSummary.length).toBeGreaterThan(0);
+			// Was: every summary null, as if every conversation were still recording and locked.
+			for (const item of items) {
+				if (withSummary.includes(String(item.json.conversationId))) expect(item.json.summary).toEqual(expect.any(String));
+			}
+		} finally {
+			standin.configure({ overCapActive: false });
+		}
+	});
+
 	test('zip file output: the bytes and the server file name', async () => {
 		const { id, zip } = withTranscripts();
 		const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), output: 'zip', binaryPropertyName: 'archive' }));

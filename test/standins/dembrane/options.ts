@@ -44,6 +44,7 @@ export function defaultOptions(): DembraneStandinOptions {
 		nonLatin1FileName: 'error-500',
 		chunkListing: true,
 		lockedConversationIds: [],
+		overCapActive: false,
 		dashboardBaseUrl: 'https://dashboard.dembrane.com',
 		zipQuirk: null,
 		zipLayout: 'python',
@@ -152,6 +153,7 @@ function validate(o: DembraneStandinOptions): void {
 	if (!Array.isArray(o.lockedConversationIds) || o.lockedConversationIds.some((id) => typeof id !== 'string')) {
 		throw new Error('option "lockedConversationIds" must be a list of strings');
 	}
+	if (typeof o.overCapActive !== 'boolean') throw new Error('option "overCapActive" must be true or false');
 	text('dashboardBaseUrl', o.dashboardBaseUrl);
 	if (o.zipQuirk !== null) oneOf('zipQuirk', o.zipQuirk, ZIP_QUIRKS);
 	oneOf('zipLayout', o.zipLayout, ZIP_LAYOUTS);

@@ -590,7 +590,7 @@ export class DembraneStandinServer {
 			const row: Record<string, unknown> = { ...pickFields(fullRow(this.store, record, settings, relations), fieldList, relationCounts(this.store, record)), ...listExtras(this.store, record) };
 			if (includeChunks) row.chunks = listChunkRows(this.store, record);
 			// Production's _enrich_conversation on every listed row: a locked one's summary and texts are held back.
-			if (this.isLocked(record)) {
+			if (this.isLocked(record, row)) {
 				Object.assign(row, { locked: true, lock_reason: 'hours_cap', summary: null, summary_locked: true });
 				if ('merged_transcript' in row) row.merged_transcript = null;
 				if (Array.isArray(row.chunks)) row.chunks = row.chunks.map((chunk) => ({ ...(chunk as Record<string, unknown>), transcript: null, transcript_locked: true }));
@@ -633,8 +633,9 @@ export class DembraneStandinServer {
 		sendApiJson(context, 200, row);
 	}
 
-	private isLocked(record: ConversationRecord): boolean {
-		return this.options.lockedConversationIds.includes(record.row.id);
+	/** Locked: stamped over the cap, or still recording (by `row`, the fields asked for) while the workspace is over it. */
+	private isLocked(record: ConversationRecord, row: Record<string, unknown> = record.row as unknown as Record<string, unknown>): boolean {
+		return this.options.lockedConversationIds.includes(record.row.id) || (this.options.overCapActive && !row.is_finished);
 	}
 
 	/** A locked conversation's chunk has its transcript scrubbed, as production's `_scrub_chunk_transcript`. */

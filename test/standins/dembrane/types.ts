@@ -138,6 +138,13 @@ export interface DembraneStandinOptions {
 	 * answer them with `transcript: null, transcript_locked: true`, and the detail row says `locked: true`. Default [].
 	 */
 	lockedConversationIds: string[];
+	/**
+	 * The workspace is on the Free plan and over its recording-hours cap (production's `over_cap_active`):
+	 * conversations still recording are locked too. On the listing this is judged on the row as asked for
+	 * (production's `_conversation_lock` reads `is_finished` from it): with `fields` that lack `is_finished`,
+	 * every row counts as still recording. Default false.
+	 */
+	overCapActive: boolean;
 	/** Dashboard base of `dashboardUrl` in webhook payloads. Default `https://dashboard.dembrane.com`. */
 	dashboardBaseUrl: string;
 

@@ -110,9 +110,11 @@ export const ZIP_CHUNK_LIMIT = 100;
 /**
  * Listing fields for the join: what the items show, plus the chunk count that tells whether the zip cut a
  * file short. Named one by one, only fields dembrane's own default list has (Directus refuses a field the
- * collection lacks, and `*` would bring every column).
+ * collection lacks, and `*` would bring every column). `is_finished` and `is_over_cap` are what dembrane
+ * decides a row's lock on (bff/conversations.py `_conversation_lock`): without `is_finished`, a Free
+ * workspace over its hours cap has every conversation taken for still recording, locked, summary withheld.
  */
-const DETAIL_FIELDS = 'id,created_at,participant_name,participant_email,title,summary,duration,count(chunks)';
+const DETAIL_FIELDS = 'id,created_at,participant_name,participant_email,title,summary,duration,is_finished,is_over_cap,count(chunks)';
 /** Without the join only the zip's match key and the chunk count are needed. */
 const LEAN_FIELDS = 'id,created_at,count(chunks)';
 

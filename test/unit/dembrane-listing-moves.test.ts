@@ -6,19 +6,11 @@ import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { listProjects } from '../../nodes/DembraneEcho/actions/project/getMany.operation';
 import { listConversations } from '../../nodes/DembraneEcho/helpers/api';
-import type { DembraneContext } from '../../nodes/DembraneEcho/transport';
+import { fakeDembraneContext } from '../support/dembrane-context';
 import { seededRandom } from '../support/seeded-random';
 
 function context(serve: (request: IHttpRequestOptions) => unknown) {
-	const warnings: string[] = [];
-	const ctx = {
-		getNode: () => ({ id: '1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
-		getCredentials: async () => ({ baseUrl: 'http://dembrane.invalid' }),
-		logger: { warn: (m: string) => warnings.push(m), debug: () => undefined, info: () => undefined },
-		helpers: {
-			httpRequestWithAuthentication: async (_c: string, request: IHttpRequestOptions) => ({ statusCode: 200, headers: {}, body: JSON.stringify(serve(request)) }),
-		},
-	} as unknown as DembraneContext;
+	const { context: ctx, warnings } = fakeDembraneContext((request) => ({ statusCode: 200, headers: {}, body: JSON.stringify(serve(request)) }));
 	return { ctx, warnings };
 }
 

@@ -7,7 +7,8 @@
 import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { listConversations, readTranscript } from '../../nodes/DembraneEcho/helpers/api';
-import type { DembraneContext } from '../../nodes/DembraneEcho/transport';
+import type { ScriptedResponse } from '../support/dembrane-context';
+import { fakeDembraneContext } from '../support/dembrane-context';
 import { seededRandom } from '../support/seeded-random';
 
 type Row = IDataObject & { id: string };
@@ -25,29 +26,21 @@ function compareValues(x: unknown, y: unknown): number {
 function listServer(rows: () => Row[], options: { seed: number; beforeRequest?: (number: number) => void }) {
 	const random = seededRandom(options.seed);
 	const requests: Array<{ limit: number; offset: number; sort: string }> = [];
-	const warnings: string[] = [];
-	const context = {
-		getNode: () => ({ id: '1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
-		getCredentials: async () => ({ baseUrl: 'http://dembrane.invalid' }),
-		logger: { warn: (message: string) => warnings.push(message), debug: () => undefined, info: () => undefined },
-		helpers: {
-			httpRequestWithAuthentication: async (_credential: string, request: IHttpRequestOptions) => {
-				const qs = (request.qs ?? {}) as { limit: number; offset: number; sort: string };
-				options.beforeRequest?.(requests.length);
-				requests.push({ limit: qs.limit, offset: qs.offset, sort: qs.sort });
-				if (String(request.url).endsWith('/transcript')) {
-					return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify('from the transcript route') };
-				}
-				const descending = qs.sort.startsWith('-');
-				const field = qs.sort.replace(/^-/, '');
-				// Ties: a fresh order for this request, as another query plan would give.
-				const tie = new Map<string, number>();
-				const rank = (id: string) => tie.get(id) ?? tie.set(id, random()).get(id)!;
-				const sorted = [...rows()].sort((a, b) => (descending ? -1 : 1) * compareValues(a[field], b[field]) || rank(a.id) - rank(b.id));
-				return { statusCode: 200, headers: {}, body: JSON.stringify(sorted.slice(qs.offset, qs.offset + qs.limit)) };
-			},
-		},
-	} as unknown as DembraneContext;
+	const { context, warnings } = fakeDembraneContext((request): ScriptedResponse => {
+		const qs = (request.qs ?? {}) as { limit: number; offset: number; sort: string };
+		options.beforeRequest?.(requests.length);
+		requests.push({ limit: qs.limit, offset: qs.offset, sort: qs.sort });
+		if (String(request.url).endsWith('/transcript')) {
+			return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify('from the transcript route') };
+		}
+		const descending = qs.sort.startsWith('-');
+		const field = qs.sort.replace(/^-/, '');
+		// Ties: a fresh order for this request, as another query plan would give.
+		const tie = new Map<string, number>();
+		const rank = (id: string) => tie.get(id) ?? tie.set(id, random()).get(id)!;
+		const sorted = [...rows()].sort((a, b) => (descending ? -1 : 1) * compareValues(a[field], b[field]) || rank(a.id) - rank(b.id));
+		return { statusCode: 200, headers: {}, body: JSON.stringify(sorted.slice(qs.offset, qs.offset + qs.limit)) };
+	});
 	return { context, requests, warnings };
 }
 

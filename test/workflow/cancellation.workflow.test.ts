@@ -39,49 +39,50 @@ const trigger: INode = {
 	parameters: {},
 };
 
-function runUntilCancelled(node: INode, credentials: Parameters<typeof runWorkflow>[0]['credentials']) {
-	return runWorkflow({
-		nodes: [trigger, node],
-		connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
-		credentials,
-		timeoutMs: 2_500,
-	});
-}
+const cases: Array<[string, number, INode, Parameters<typeof runWorkflow>[0]['credentials']]> = [
+	[
+		'Decagon: a cancel ends the wait for a 429 Retry-After of 120 s',
+		429,
+		{
+			id: 'e5000000-0000-4000-8000-000000000002',
+			name: 'Decagon',
+			type: packageNodeType('decagon'),
+			typeVersion: 1,
+			position: [220, 0],
+			parameters: { resource: 'conversation', operation: 'export', returnAll: true },
+			credentials: credentialRef('decagonApi'),
+		},
+		{ decagonApi: { region: 'custom', baseUrl: '', apiKey: 'test-key', requestsPerSecond: 10 } },
+	],
+	[
+		'dembrane ECHO: a cancel ends the wait for a 503 Retry-After of 120 s',
+		503,
+		{
+			id: 'e5000000-0000-4000-8000-000000000003',
+			name: 'ECHO',
+			type: packageNodeType('dembraneEcho'),
+			typeVersion: 1,
+			position: [220, 0],
+			parameters: { resource: 'project', operation: 'getMany', returnAll: true },
+			credentials: credentialRef('dembraneEchoApi'),
+		},
+		{ dembraneEchoApi: { baseUrl: '', authMethod: 'accessToken', accessToken: 'a.b.c', sessionToken: '' } },
+	],
+];
 
-test('Decagon: a cancel ends the wait for a 429 Retry-After of 120 s', async () => {
-	status = 429;
-	const node: INode = {
-		id: 'e5000000-0000-4000-8000-000000000002',
-		name: 'Decagon',
-		type: packageNodeType('decagon'),
-		typeVersion: 1,
-		position: [220, 0],
-		parameters: { resource: 'conversation', operation: 'export', returnAll: true },
-		credentials: credentialRef('decagonApi'),
-	};
+test.each(cases)('%s', async (_name, answer, node, credentials) => {
+	status = answer;
+	const type = Object.keys(credentials!)[0];
 	const started = Date.now();
-	// The message would end "; it was still running 3000 ms after being cancelled" if the wait went on.
+	// The harness cancels the run after 2.5 s; the message would end "; it was still running 3000 ms after
+	// being cancelled" if the wait went on.
 	await expect(
-		runUntilCancelled(node, { decagonApi: { region: 'custom', baseUrl: url, apiKey: 'test-key', requestsPerSecond: 10 } }),
-	).rejects.toThrow(/did not finish within 2500 ms$/);
-	expect(Date.now() - started).toBeLessThan(5_000);
-	expect(requests).toBe(1);
-});
-
-test('dembrane ECHO: a cancel ends the wait for a 503 Retry-After of 120 s', async () => {
-	status = 503;
-	const node: INode = {
-		id: 'e5000000-0000-4000-8000-000000000003',
-		name: 'ECHO',
-		type: packageNodeType('dembraneEcho'),
-		typeVersion: 1,
-		position: [220, 0],
-		parameters: { resource: 'project', operation: 'getMany', returnAll: true },
-		credentials: credentialRef('dembraneEchoApi'),
-	};
-	const started = Date.now();
-	await expect(
-		runUntilCancelled(node, { dembraneEchoApi: { baseUrl: url, authMethod: 'accessToken', accessToken: 'a.b.c', sessionToken: '' } }),
+		runWorkflow({
+			nodes: [trigger, node],
+			connections: { [trigger.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
+			credentials: { [type]: { ...credentials![type], baseUrl: url } },
+			timeoutMs: 2_500,
+		}),
 	).rejects.toThrow(/did not finish within 2500 ms$/);
 	expect(Date.now() - started).toBeLessThan(5_000);
 	expect(requests).toBe(1);

@@ -117,6 +117,11 @@ export function packageNodeType(nodeName: string): string {
 
 export const MANUAL_TRIGGER_TYPE = 'n8n-nodes-base.manualTrigger';
 
+/** The Manual Trigger as the editor exports it ("When clicking 'Execute workflow'"), at the canvas origin. */
+export function manualTriggerNode(id: string): INode {
+	return { id, name: "When clicking 'Execute workflow'", type: MANUAL_TRIGGER_TYPE, typeVersion: 1, position: [0, 0], parameters: {} };
+}
+
 /** Minimal stand-in for n8n-nodes-base's Manual Trigger: emits one empty item when run manually. */
 class HarnessManualTrigger implements INodeType {
 	description: INodeTypeDescription = {

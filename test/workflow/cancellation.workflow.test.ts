@@ -4,9 +4,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { INode } from 'n8n-workflow';
+import type { INode, INodeParameters } from 'n8n-workflow';
 
-import { credentialRef, MANUAL_TRIGGER_TYPE, packageNodeType, runWorkflow } from '../support/workflow-harness';
+import { credentialRef, manualTriggerNode, packageNodeType, runWorkflow } from '../support/workflow-harness';
 
 jest.setTimeout(30_000);
 
@@ -30,42 +30,23 @@ beforeEach(() => {
 	requests = 0;
 });
 
-const trigger: INode = {
-	id: 'e5000000-0000-4000-8000-000000000001',
-	name: "When clicking 'Execute workflow'",
-	type: MANUAL_TRIGGER_TYPE,
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+const trigger = manualTriggerNode('e5000000-0000-4000-8000-000000000001');
+
+function nodeOf(name: string, type: string, credential: string, parameters: INodeParameters): INode {
+	return { id: `e5000000-0000-4000-8000-${name.length.toString().padStart(12, '0')}`, name, type: packageNodeType(type), typeVersion: 1, position: [220, 0], parameters, credentials: credentialRef(credential) };
+}
 
 const cases: Array<[string, number, INode, Parameters<typeof runWorkflow>[0]['credentials']]> = [
 	[
 		'Decagon: a cancel ends the wait for a 429 Retry-After of 120 s',
 		429,
-		{
-			id: 'e5000000-0000-4000-8000-000000000002',
-			name: 'Decagon',
-			type: packageNodeType('decagon'),
-			typeVersion: 1,
-			position: [220, 0],
-			parameters: { resource: 'conversation', operation: 'export', returnAll: true },
-			credentials: credentialRef('decagonApi'),
-		},
+		nodeOf('Decagon', 'decagon', 'decagonApi', { resource: 'conversation', operation: 'export', returnAll: true }),
 		{ decagonApi: { region: 'custom', baseUrl: '', apiKey: 'test-key', requestsPerSecond: 10 } },
 	],
 	[
 		'dembrane ECHO: a cancel ends the wait for a 503 Retry-After of 120 s',
 		503,
-		{
-			id: 'e5000000-0000-4000-8000-000000000003',
-			name: 'ECHO',
-			type: packageNodeType('dembraneEcho'),
-			typeVersion: 1,
-			position: [220, 0],
-			parameters: { resource: 'project', operation: 'getMany', returnAll: true },
-			credentials: credentialRef('dembraneEchoApi'),
-		},
+		nodeOf('ECHO', 'dembraneEcho', 'dembraneEchoApi', { resource: 'project', operation: 'getMany', returnAll: true }),
 		{ dembraneEchoApi: { baseUrl: '', authMethod: 'accessToken', accessToken: 'a.b.c', sessionToken: '' } },
 	],
 ];

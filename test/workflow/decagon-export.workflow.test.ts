@@ -10,7 +10,7 @@ import type { IBinaryData, IConnections, INode, INodeParameters } from 'n8n-work
 import type { DecagonStandin } from '../standins/decagon';
 import { startDecagonStandin } from '../standins/decagon';
 import { parseTimestampUs } from '../standins/decagon/timestamps';
-import { credentialRef, MANUAL_TRIGGER_TYPE, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
+import { credentialRef, manualTriggerNode, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
 import { Seed, SEED_TYPE } from './harness-probe-nodes';
 
 jest.setTimeout(60_000);
@@ -43,14 +43,7 @@ beforeEach(() => {
 	standin.resetStats();
 });
 
-const trigger: INode = {
-	id: 'a1000000-0000-4000-8000-000000000001',
-	name: "When clicking 'Execute workflow'",
-	type: MANUAL_TRIGGER_TYPE,
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+const trigger = manualTriggerNode('a1000000-0000-4000-8000-000000000001');
 
 function decagon(parameters: INodeParameters, extra: Partial<INode> = {}): INode {
 	return {

@@ -6,7 +6,7 @@ import { unzipSync } from 'fflate';
 import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
 import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
-import { credentialRef, MANUAL_TRIGGER_TYPE, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
+import { credentialRef, manualTriggerNode, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
 
 jest.setTimeout(60_000);
 
@@ -39,14 +39,7 @@ beforeEach(() => standin.configure({ zipQuirk: null, transcriptMediaType: 'json-
 
 const withTranscripts = () => projects.find((p) => p.zip)!;
 
-const trigger: INode = {
-	id: 'c3000000-0000-4000-8000-000000000001',
-	name: "When clicking 'Execute workflow'",
-	type: MANUAL_TRIGGER_TYPE,
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+const trigger = manualTriggerNode('c3000000-0000-4000-8000-000000000001');
 
 function echo(parameters: INodeParameters, extra: Partial<INode> = {}): INode {
 	return {

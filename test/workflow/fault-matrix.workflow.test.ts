@@ -15,7 +15,7 @@ import { startDecagonStandin } from '../standins/decagon';
 import type { FaultSpec as DecagonFault } from '../standins/decagon/types';
 import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import type { WorkflowRunResult } from '../support/workflow-harness';
-import { credentialRef, MANUAL_TRIGGER_TYPE, packageNodeType, runWorkflow } from '../support/workflow-harness';
+import { credentialRef, manualTriggerNode, packageNodeType, runWorkflow } from '../support/workflow-harness';
 
 jest.setTimeout(90_000);
 
@@ -39,14 +39,7 @@ afterAll(async () => {
 	await dembrane?.close();
 });
 
-const trigger: INode = {
-	id: 'f0000000-0000-4000-8000-000000000001',
-	name: "When clicking 'Execute workflow'",
-	type: MANUAL_TRIGGER_TYPE,
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+const trigger = manualTriggerNode('f0000000-0000-4000-8000-000000000001');
 
 function node(name: string, type: string, credentialType: string, parameters: INodeParameters): INode {
 	return {

@@ -12,7 +12,7 @@ import type { INode, IConnections, NodeApiError } from 'n8n-workflow';
 import {
 	credentialRef,
 	getHarnessRuntime,
-	MANUAL_TRIGGER_TYPE,
+	manualTriggerNode,
 	readBinary,
 	runWorkflow,
 } from '../support/workflow-harness';
@@ -125,14 +125,7 @@ beforeEach(() => {
 	loopback.requests.length = 0;
 });
 
-const start: INode = {
-	id: '0f6c2a34-0000-4000-8000-000000000001',
-	name: "When clicking 'Execute workflow'",
-	type: MANUAL_TRIGGER_TYPE,
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
+const start = manualTriggerNode('0f6c2a34-0000-4000-8000-000000000001');
 
 function seed(items: object[]): INode {
 	return {

@@ -72,6 +72,21 @@ describe('project listing (GET /api/v2/workspaces/{wid}/projects, sorted -update
 		expect(reads).toEqual([[0, 100], [90, 100], [99, 2], [180, 100], ...reading, ...reading]);
 	});
 
+	test('a Limit costs the pages it needs, and as many again to catch a project edited meanwhile (not the whole workspace)', async () => {
+		const rows = projects(5000, (i) => new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString());
+		const { ctx } = projectServer(() => rows, (page) => {
+			if (page === 1) rows[4000].updated_at = new Date(Date.UTC(2026, 0, 1)).toISOString();
+		});
+		const got = await listProjects.call(ctx, '', 150);
+		expect(got).toHaveLength(150);
+		// p4000 was edited while the first reading was under way: it is now the most recently updated.
+		expect(got[0].id).toBe('p4000');
+		expect(got.slice(1).map((p) => p.id)).toEqual(rows.slice(0, 149).map((p) => p.id));
+		// Reading 1 stops at 190 projects (2 pages, and the seeming run across them that the edit's shift
+		// made); reading 2 reads those pages again and finds p4000; reading 3 finds nothing new.
+		expect(reads).toEqual([[0, 100], [90, 100], [99, 2], [0, 100], [90, 100], [0, 100], [90, 100]]);
+	});
+
 	test('a list of one page is read once', async () => {
 		let requests = 0;
 		const rows = projects(40, (i) => new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString());

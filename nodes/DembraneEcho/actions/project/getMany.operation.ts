@@ -70,9 +70,11 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 		};
 		// dembrane lists projects most recently updated first, with no tie-breaker. A project edited while the
 		// pages are read moves up into a page already read, and more than a page of projects of one update
-		// time come in another order for each page. So a list longer than a page is read again until a reading
-		// finds nothing new, or, where dembrane counts the projects (no search), until all are found; then
-		// the projects are put back in order.
+		// time come in another order for each page. So a list that took more than a page is read again, its
+		// first pages as far as the first reading went (an edited project only moves up), until a reading
+		// finds nothing new, or, where dembrane counts the projects (no search), until all are found; then the
+		// projects are put back in order. A Limit stops the first reading as soon as it has enough.
+		let firstReadingPages = 0;
 		for (let reading = 1; reading <= MAX_READINGS; reading++) {
 			let pages = 0;
 			let added = 0;
@@ -85,10 +87,12 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 					const name = String(project.name ?? '').toLowerCase();
 					if (words.every((word) => name.includes(word))) found.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
 				}
-				if (projects.length + found.length >= limit && pages === 1) break;
+				if (reading === 1 ? projects.length + found.length >= limit : pages >= firstReadingPages) break;
 			}
-			if (pages <= 1) break;
-			if (total !== undefined ? seen.size >= total : reading > 1 && added === 0) break;
+			if (reading === 1) firstReadingPages = pages;
+			if (firstReadingPages <= 1) break;
+			if (total !== undefined && seen.size >= total) break;
+			if (reading > 1 && added === 0) break;
 			if (total === undefined && reading >= MAX_READINGS_UNCOUNTED) break;
 		}
 		if (unstable && (total === undefined || seen.size < total)) {

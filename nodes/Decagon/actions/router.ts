@@ -22,7 +22,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	let pacing: { key: string; connection: DecagonConnection } | undefined;
 	const open = async () => {
 		const opened = await openDecagonConnection.call(this);
-		const key = `decagonNextRequest ${opened.baseUrl} ${opened.credentials.id}`;
+		// The host only: a custom Base URL's user info, if any, is not written into the execution's data.
+		const key = `decagonNextRequest ${hostOf(opened.baseUrl)} ${opened.credentials.id}`;
 		const flow = this.getContext('flow');
 		if (typeof flow[key] === 'number') opened.pacer.notBefore(flow[key] as number);
 		pacing = { key, connection: opened };
@@ -38,5 +39,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		});
 	} finally {
 		if (pacing) this.getContext('flow')[pacing.key] = pacing.connection.pacer.nextStart;
+	}
+}
+
+function hostOf(url: string): string {
+	try {
+		return new URL(url).host;
+	} catch {
+		return '';
 	}
 }

@@ -129,6 +129,29 @@ describe('conversation listing', () => {
 		expect(got.slice(1).map((r) => r.id)).toEqual(rows.filter((r) => r.id !== 'c100').map((r) => r.id).reverse());
 	});
 
+	test('Participant Name (A–Z) over more than a page: the node sorts as Postgres en_US does (spaces and punctuation passed over first)', async () => {
+		const names = ['Anne Marie', 'Annelies', 'Ann-Kathrin', 'anna', 'Anna', 'Zoë', 'zoe', 'Émile', 'Emil', 'O\'Brien', 'Obi', null];
+		const rows = Array.from({ length: 1500 }, (_, i) => ({
+			id: `c${i}`,
+			created_at: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
+			participant_name: names[i % names.length],
+		}));
+		const collator = new Intl.Collator('en', { ignorePunctuation: true });
+		const byName = (a: (typeof rows)[number], b: (typeof rows)[number]) =>
+			a.participant_name === null || b.participant_name === null
+				? (a.participant_name === null ? 1 : 0) - (b.participant_name === null ? 1 : 0)
+				: collator.compare(a.participant_name, b.participant_name);
+		const { ctx } = context((request) => {
+			const { offset, limit, sort } = request.qs as { offset: number; limit: number; sort: string };
+			const sorted = sort === '-created_at' ? [...rows].reverse() : [...rows].sort((a, b) => byName(a, b) || a.id.localeCompare(b.id));
+			return sorted.slice(offset, offset + limit);
+		});
+		const got = await listConversations.call(ctx, 'p', { sort: 'participant_name' }, Infinity);
+		expect(got).toHaveLength(1500);
+		const order = [...new Set(got.map((r) => r.participant_name))];
+		expect(order).toEqual(['anna', 'Anna', 'Annelies', 'Anne Marie', 'Ann-Kathrin', 'Emil', 'Émile', 'Obi', 'O\'Brien', 'zoe', 'Zoë', null]);
+	});
+
 	test('a sort on a changing field within one page is one request, in the server\'s order', async () => {
 		const rows = Array.from({ length: 300 }, (_, i) => ({ id: `c${i}`, created_at: `2025-01-01T00:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`, duration: i % 7 }));
 		const sorts: string[] = [];

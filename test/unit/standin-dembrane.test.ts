@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import type { DembraneStandin } from '../standins/dembrane';
 import { startDembraneStandin } from '../standins/dembrane';
 import { signJwt } from '../standins/dembrane/jwt';
+import { compareText } from '../standins/dembrane/listing';
 
 jest.setTimeout(20_000);
 
@@ -191,7 +192,7 @@ describe('conversation listing', () => {
 		const nulls = values.filter((v) => v === null).length;
 		const present = values.filter((v) => v !== null) as Array<string | number>;
 		expect(nullsFirst ? values.slice(0, nulls) : values.slice(values.length - nulls)).toEqual(Array(nulls).fill(null));
-		const sorted = [...present].sort((a, b) => (typeof a === 'number' ? (a as number) - (b as number) : a < b ? -1 : a > b ? 1 : 0));
+		const sorted = [...present].sort((a, b) => (typeof a === 'number' ? (a as number) - (b as number) : compareText(String(a), String(b))));
 		expect(present).toEqual(sort.startsWith('-') ? sorted.reverse() : sorted);
 		if (sort === 'participant_name') expect(nulls).toBeGreaterThan(0);
 	});

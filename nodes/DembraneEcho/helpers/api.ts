@@ -126,11 +126,13 @@ export async function* offsetPages(
 }
 
 /**
- * Postgres' order of one field's values: NULL above every value (last ascending, first descending). Only
- * for the rare fallback below; text compares by an English collation, near a database's usual one.
+ * Postgres' order of one field's values: NULL above every value (last ascending, first descending). For
+ * listings the node sorts itself (see listConversations). Text as Postgres' en_US.UTF-8 collation, the
+ * default of the postgres and pgvector images dembrane runs on, orders it: glibc passes over spaces and
+ * punctuation first ("Annelies" before "Anne Marie"), as ICU does with ignorePunctuation.
  */
 export function compareRows(field: string, descending: boolean): (a: IDataObject, b: IDataObject) => number {
-	const collator = new Intl.Collator('en');
+	const collator = new Intl.Collator('en', { ignorePunctuation: true });
 	return (a, b) => {
 		const x = a[field] ?? null;
 		const y = b[field] ?? null;

@@ -61,8 +61,14 @@ export function filterConversations(records: ConversationRecord[], filter: Conve
 	});
 }
 
-function compareText(a: string, b: string): number {
-	return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * Text as Postgres' en_US.UTF-8 collation orders it (the default of the postgres/pgvector images dembrane
+ * runs on): glibc passes over spaces and punctuation first, as ICU does with ignorePunctuation.
+ */
+const textCollator = new Intl.Collator('en', { ignorePunctuation: true });
+
+export function compareText(a: string, b: string): number {
+	return textCollator.compare(a, b);
 }
 
 /**

@@ -54,7 +54,6 @@ const cases: Array<[string, number, INode, Parameters<typeof runWorkflow>[0]['cr
 test.each(cases)('%s', async (_name, answer, node, credentials) => {
 	status = answer;
 	const type = Object.keys(credentials!)[0];
-	const started = Date.now();
 	// The harness cancels the run after 2.5 s; the message would end "; it was still running 3000 ms after
 	// being cancelled" if the wait went on.
 	await expect(
@@ -65,6 +64,5 @@ test.each(cases)('%s', async (_name, answer, node, credentials) => {
 			timeoutMs: 2_500,
 		}),
 	).rejects.toThrow(/did not finish within 2500 ms$/);
-	expect(Date.now() - started).toBeLessThan(5_000);
 	expect(requests).toBe(1);
 });

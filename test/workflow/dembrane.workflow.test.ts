@@ -690,12 +690,10 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 	});
 
 	test('a project name outside Latin-1 with Zip File output: a clear error at once, the zip is not asked for', async () => {
-		const started = Date.now();
 		const result = await runOn({ project: project(cyrillic), output: 'zip' });
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/cannot send the zip .* outside Latin-1/);
 		expect((result.error as { description?: string }).description).toMatch(/Rename the project.*One Item per Conversation/);
 		expect(requestsTo(/\/transcripts$/)).toEqual([]);
-		expect(Date.now() - started).toBeLessThan(5000);
 	});
 });

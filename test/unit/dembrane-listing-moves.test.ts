@@ -5,7 +5,8 @@
 import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { listProjects } from '../../nodes/DembraneEcho/actions/project/getMany.operation';
-import { listConversations } from '../../nodes/DembraneEcho/helpers/api';
+import { listConversations, readTranscript } from '../../nodes/DembraneEcho/helpers/api';
+import type { ScriptedResponse } from '../support/dembrane-context';
 import { fakeDembraneContext } from '../support/dembrane-context';
 import { seededRandom } from '../support/seeded-random';
 
@@ -183,5 +184,33 @@ describe('conversation listing', () => {
 		const ids = got.map((r) => r.id);
 		expect(new Set(ids).size).toBe(ids.length);
 		expect(ids.filter((id) => !deleted.has(String(id)))).toEqual(rows.filter((r) => !deleted.has(r.id)).map((r) => r.id).reverse());
+	});
+});
+
+describe('a transcript held back by the plan\'s hours cap', () => {
+	function lockedConversation(chunkCount: number) {
+		const requests: string[] = [];
+		const { context: ctx, warnings } = fakeDembraneContext((request): ScriptedResponse => {
+			const { offset, limit } = (request.qs ?? {}) as { offset: number; limit: number };
+			if (String(request.url).endsWith('/transcript')) {
+				requests.push('transcript');
+				// Production: application/json, the text as a JSON string.
+				return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify('the first 1,500 chunks') };
+			}
+			requests.push(`${offset}+${limit}`);
+			const chunks = Array.from({ length: chunkCount }, (_, i) => ({ id: `k${i}`, timestamp: `2025-01-01T00:00:${String(i).padStart(6, '0')}Z`, transcript: null, transcript_locked: true }));
+			return { statusCode: 200, headers: {}, body: JSON.stringify(chunks.slice(offset, offset + limit)) };
+		});
+		return { ctx, warnings, requests };
+	}
+
+	test('comes from the transcript route, with a warning when that route cannot give all of it (more than 1,500 chunks)', async () => {
+		const long = lockedConversation(1600);
+		expect(await readTranscript.call(long.ctx, 'c1')).toBe('the first 1,500 chunks');
+		expect(long.requests).toEqual(['0+1000', '950+1000', 'transcript']);
+		expect(long.warnings).toEqual([expect.stringMatching(/over the plan's hours cap.*only its first 1500 of 1600 chunks/)]);
+		const short = lockedConversation(300);
+		expect(await readTranscript.call(short.ctx, 'c2')).toBe('the first 1,500 chunks');
+		expect(short.warnings).toEqual([]);
 	});
 });

@@ -249,13 +249,21 @@ export async function readTranscript(this: DembraneContext, conversationId: stri
 	};
 	const parts: string[] = [];
 	let chunks = 0;
+	let locked = false;
 	for await (const { fresh, end } of offsetPages.call(this, request, () => LISTING_PAGE_SIZE)) {
-		if (fresh.some((chunk) => chunk.transcript_locked === true)) {
-			complete = false;
-			break;
-		}
 		chunks = end;
+		// Held back (the plan's hours cap): the transcript route answers instead. Read on only to count the chunks.
+		if (fresh.some((chunk) => chunk.transcript_locked === true)) locked = true;
+		if (locked) continue;
 		for (const chunk of fresh) if (typeof chunk.transcript === 'string' && chunk.transcript !== '') parts.push(chunk.transcript);
+	}
+	if (locked) {
+		complete = false;
+		if (chunks > TRANSCRIPT_ROUTE_CHUNKS) {
+			this.logger.warn(
+				`dembrane ECHO: conversation ${conversationId} is over the plan's hours cap, so its chunks are held back; the transcript route gives only its first ${TRANSCRIPT_ROUTE_CHUNKS} of ${chunks} chunks`,
+			);
+		}
 	}
 	if (complete && unstable) {
 		if (chunks <= TRANSCRIPT_ROUTE_CHUNKS) complete = false;

@@ -122,7 +122,9 @@ test('start from now: the first poll emits nothing old, later changes come once'
 	const first = await poll(node, {});
 	expect(first.items).toBeNull();
 	const id = standin.conversations()[3].conversation_id;
-	standin.addMessage(id, 'a new question');
+	// At this process's time: the stand-in's clock runs from a whole-second nowEpoch, up to a second behind,
+	// and a message stamped before the second the first poll started in would fall before its window.
+	standin.addMessage(id, 'a new question', Date.now() / 1000);
 	await new Promise((resolve) => setTimeout(resolve, 1100)); // past the second the first window ended in
 	const second = await poll(node, first.staticData);
 	expect(second.items?.[0].map((i) => i.json.conversation_id)).toEqual([id]);

@@ -158,7 +158,7 @@ export class DembraneEchoApi implements ICredentialType {
 				})) as NonNullable<typeof response>;
 			} catch (error) {
 				// A clean error: the HTTP client's own one carries the request body, password included.
-				const answer = (error as { response?: { status?: number; data?: unknown } }).response;
+				const answer = (error as { response?: { status?: number; data?: unknown; headers?: Record<string, string | string[] | undefined> } }).response;
 				const status = answer?.status;
 				if (status === 401 || status === 400) {
 					if (directusErrorCode(answer?.data) === 'INVALID_OTP') {
@@ -168,10 +168,9 @@ export class DembraneEchoApi implements ICredentialType {
 					}
 					throw new Error(`dembrane login failed: wrong email or password (Directus answered ${status})`);
 				}
-				const headers = (answer as { headers?: Record<string, string | string[] | undefined> } | undefined)?.headers;
 				const failure: AttemptFailure =
 					status !== undefined
-						? { kind: 'status', statusCode: status, retryAfter: headers?.['retry-after'] }
+						? { kind: 'status', statusCode: status, retryAfter: answer?.headers?.['retry-after'] }
 						: { kind: 'network', code: networkErrorCode(error) ?? 'unknown' };
 				const decision = decideRetry(failure, attempt, LOGIN_RETRY_POLICY, Date.now());
 				if (decision.retry) {

@@ -207,6 +207,14 @@ function outOfTimeAfter(budgetMs: number | undefined): (() => boolean) | undefin
 	return () => Date.now() >= stopAt;
 }
 
+/** Start From and Start Date as typed in the node (expressions not evaluated). */
+function startSetting(parameters: INodeParameters) {
+	return {
+		startFrom: parameters.startFrom ?? 'now',
+		startDate: parameters.startFrom === 'date' ? (parameters.startDate ?? null) : null,
+	};
+}
+
 /**
  * What decides where the sync starts, as typed in the node (see SyncSettings.startKey). The metadata
  * filter as the query gets it: keys trimmed, in key order, an emptied filter the same as none, so an edit
@@ -218,20 +226,12 @@ function startKeyOf(parameters: INodeParameters): string {
 		? (metadata as IDataObject[]).map((pair) => [String(pair.key ?? '').trim(), pair.value ?? ''] as const)
 		: [];
 	pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-	return JSON.stringify({
-		startFrom: parameters.startFrom ?? 'now',
-		startDate: parameters.startFrom === 'date' ? (parameters.startDate ?? null) : null,
-		metadata: pairs,
-	});
+	return JSON.stringify({ ...startSetting(parameters), metadata: pairs });
 }
 
 /** startKeyOf in version 0.1.0: the filters as stored, so states stored then go on after an update. */
 function startKeyOfVersion010(parameters: INodeParameters): string {
-	return JSON.stringify({
-		startFrom: parameters.startFrom ?? 'now',
-		startDate: parameters.startFrom === 'date' ? (parameters.startDate ?? null) : null,
-		filters: parameters.filters ?? {},
-	});
+	return JSON.stringify({ ...startSetting(parameters), filters: parameters.filters ?? {} });
 }
 
 function toItems(emitted: SyncEmission[], output: 'conversation' | 'message', simplify: boolean): INodeExecutionData[] {

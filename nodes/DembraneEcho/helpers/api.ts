@@ -11,9 +11,8 @@ export const LISTING_PAGE_SIZE = 1000;
 const MAX_LISTING_PAGES = 10_000;
 /**
  * Each page after the first starts this many rows (at most a tenth of a page) before the end of the one
- * before: a row removed above
- * the read position while paging (a conversation deleted) moves every later row up, and the first of the
- * next page would otherwise be passed over. Rows read twice are dropped by id.
+ * before: a row removed above the read position while paging (a conversation deleted) moves every later
+ * row up, and the first of the next page would otherwise be passed over. Rows read twice are dropped by id.
  */
 const PAGE_OVERLAP = 50;
 

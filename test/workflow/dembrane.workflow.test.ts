@@ -327,6 +327,19 @@ test('Report → Get Latest is the newest finished report, with its Markdown and
 	expect(many.outputOf('ECHO').length).toBeGreaterThan(0);
 });
 
+test('Report → Get Many with Return All on a project of 105 reports: dembrane lists its 100 newest, and the node warns that older ones are left out', async () => {
+	const target = standin.listProjects().find((p) => standin.reports(p.id).length === 0)!;
+	for (let i = 0; i < 105; i++) standin.generateReport(target.id);
+	const all = await run(echo({ resource: 'report', operation: 'getMany', project: project(target.id), returnAll: true }));
+	expect(all.error).toBeUndefined();
+	expect(all.outputOf('ECHO')).toHaveLength(100);
+	expect(JSON.stringify(all.runData.ECHO[0].hints)).toMatch(/dembrane lists only its 100 newest reports/);
+	// A Limit inside the 100 gets what it asked for: nothing to warn about.
+	const some = await run(echo({ resource: 'report', operation: 'getMany', project: project(target.id), returnAll: false, limit: 20 }));
+	expect(some.outputOf('ECHO')).toHaveLength(20);
+	expect(some.runData.ECHO[0].hints ?? []).toEqual([]);
+});
+
 test('Report → Get Latest with the API URL ending in /api: dembrane\'s 404 Not Found says to check the URL, not "no report yet"', async () => {
 	const { id } = withTranscripts();
 	const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(id) }), passwordCredential({ baseUrl: `${standin.url}/api` }));

@@ -42,6 +42,11 @@ import { sendTranscriptZip } from './zipRoute';
 
 const MAX_KEPT = 10_000;
 const REPORT_LIST_STATUSES = ['archived', 'published', 'scheduled', 'draft'];
+/**
+ * dembrane's report list (api/project.py list_project_reports) asks Directus without a `limit`, so
+ * Directus' default query limit of 100 applies: the 100 newest reports, never more.
+ */
+const REPORT_LIST_LIMIT = 100;
 
 function emptyStats(): DembraneStandinStats {
 	return {
@@ -697,7 +702,8 @@ export class DembraneStandinServer {
 		const reports = this.store
 			.reportsOf(project.id)
 			.filter((report) => REPORT_LIST_STATUSES.includes(report.status))
-			.sort((a, b) => (a.date_created < b.date_created ? 1 : a.date_created > b.date_created ? -1 : 0));
+			.sort((a, b) => (a.date_created < b.date_created ? 1 : a.date_created > b.date_created ? -1 : 0))
+			.slice(0, REPORT_LIST_LIMIT);
 		sendApiJson(
 			context,
 			200,

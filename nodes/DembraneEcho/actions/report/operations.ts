@@ -106,13 +106,23 @@ export async function execute(this: IExecuteFunctions, operation: string, itemIn
 	}
 	const limit = resultLimit.call(this, itemIndex);
 	const reports = await listReports.call(this, projectId);
+	if (reports.length >= REPORT_LIST_LIMIT && limit > REPORT_LIST_LIMIT) {
+		this.addExecutionHints({
+			message: `Project ${projectId}: dembrane lists only its ${REPORT_LIST_LIMIT} newest reports, so older ones are not in this list. Get an older report by its ID with Report → Get.`,
+			type: 'warning',
+			location: 'outputPane',
+		});
+	}
 	return reports.slice(0, limit).map((report) => ({ json: withTitle(report), pairedItem }));
 }
+
+/** dembrane's list route asks its database without a limit, so the database's default of 100 rows applies. */
+const REPORT_LIST_LIMIT = 100;
 
 /** Reports with content: a draft is being generated, a scheduled one waits, and error and cancelled have none. */
 const FINISHED_REPORT = ['published', 'archived'];
 
-/** `GET /api/projects/{pid}/reports`: every report of the project, without content. */
+/** `GET /api/projects/{pid}/reports`: the project's 100 newest reports (not error or cancelled ones), without content. */
 async function listReports(this: IExecuteFunctions, projectId: string): Promise<IDataObject[]> {
 	const { body } = await dembraneApiRequest.call(this, { path: apiPath`/api/projects/${projectId}/reports` });
 	return Array.isArray(body) ? (body as IDataObject[]) : (((body as IDataObject)?.reports as IDataObject[]) ?? []);

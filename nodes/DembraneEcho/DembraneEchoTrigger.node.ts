@@ -111,6 +111,7 @@ export class DembraneEchoTrigger implements INodeType {
 						displayName: 'Fetch Full Transcript',
 						name: 'fetchFullTranscript',
 						type: 'boolean',
+						validateType: 'boolean',
 						default: false,
 						description:
 							'Whether to fetch the whole transcript from the API for transcribed and summarized events (the event itself carries at most 2,000 chunks)',
@@ -119,6 +120,7 @@ export class DembraneEchoTrigger implements INodeType {
 						displayName: 'Fetch Report Content',
 						name: 'fetchReportContent',
 						type: 'boolean',
+						validateType: 'boolean',
 						default: false,
 						description: 'Whether to fetch the report’s Markdown for report.generated events',
 					},
@@ -126,6 +128,7 @@ export class DembraneEchoTrigger implements INodeType {
 						displayName: 'Ignore Redeliveries',
 						name: 'ignoreRedeliveries',
 						type: 'boolean',
+						validateType: 'boolean',
 						default: true,
 						description:
 							'Whether to drop a delivery dembrane sends again (same event, ID and timestamp) after it already ran this workflow. Kept in n8n’s deduplication store: survives restarts, shared by queue-mode workers. Not in test runs.',
@@ -134,6 +137,7 @@ export class DembraneEchoTrigger implements INodeType {
 						displayName: 'Start on Test Events',
 						name: 'includeTestEvents',
 						type: 'boolean',
+						validateType: 'boolean',
 						default: false,
 						description: 'Whether webhook.test events (the "Test" button in dembrane) start the published workflow. While the editor listens for a test event, they always do.',
 					},

@@ -5,6 +5,7 @@ export const returnAllField: INodeProperties = {
 	displayName: 'Return All',
 	name: 'returnAll',
 	type: 'boolean',
+	validateType: 'boolean',
 	default: false,
 	description: 'Whether to return all results or only up to a given limit',
 };

@@ -23,6 +23,16 @@ export function numberParameter(
 	return number;
 }
 
+/**
+ * A text parameter, trimmed. n8n hands an expression's value over as it is, so a cursor kept in a
+ * number column arrives as a number: it is the same text.
+ */
+export function textParameter(value: unknown): string {
+	if (typeof value === 'string') return value.trim();
+	if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+	return '';
+}
+
 /** Return All / Limit, as every list operation has them: Infinity, or a Limit of at least 1. */
 export function resultLimit(this: IExecuteFunctions, itemIndex: number): number {
 	if (this.getNodeParameter('returnAll', itemIndex) as boolean) return Infinity;

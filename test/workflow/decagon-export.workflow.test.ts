@@ -230,6 +230,30 @@ test('one item per message, nested or simplified', async () => {
 	expect(flat[1].json.message_created_at).toMatch(/Z$/);
 });
 
+test('values from expressions mean what they say: "false" turns Return All and Simplify off, a Start Cursor from a number column resumes', async () => {
+	const text = await run(decagon({ returnAll: '={{ "false" }}', limit: 5, simplify: '={{ "false" }}' }));
+	expect(text.error).toBeUndefined();
+	expect(text.outputOf('Decagon')).toHaveLength(5);
+	expect(text.outputOf('Decagon')[0].json.messages).toEqual(expect.any(Array));
+	expect(exportRequests()).toHaveLength(1);
+
+	// Production's cursor is an integer (next_page_updated_after), kept as a number by a Sheet or a database.
+	standin.configure({ cursorField: 'next_page_updated_after', nullPageCursorBeside: true });
+	const first = await run(decagon({ returnAll: true, options: { maxPages: 1 } }));
+	const cursor = /Start Cursor to \\?"(\d+)\\?"/.exec(JSON.stringify(first.runData.Decagon[0].hints))?.[1];
+	expect(cursor).toBeDefined();
+	const rest = await run(decagon({ returnAll: true, options: { startCursor: `={{ ${cursor} }}` } }));
+	expect(rest.error).toBeUndefined();
+	const ids = [...first.outputOf('Decagon'), ...rest.outputOf('Decagon')].map((item) => item.json.conversation_id);
+	expect(new Set(ids).size).toBe(250);
+});
+
+test('a blank Put Output File in Field is an error before any request', async () => {
+	const result = await run(decagon({ returnAll: true, output: 'jsonl', binaryPropertyName: '={{ " " }}' }));
+	expect(result.error?.message).toBe('Put Output File in Field is empty');
+	expect(exportRequests()).toHaveLength(0);
+});
+
 test('Simplify flattens a conversation into spreadsheet columns', async () => {
 	const items = (await run(decagon({ returnAll: true, simplify: true }))).outputOf('Decagon');
 	const row = items.find((i) => (i.json.tags as string).includes(','))!.json;

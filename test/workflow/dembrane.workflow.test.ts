@@ -357,6 +357,26 @@ test('Report → Get Latest of a project that does not exist fails with what to 
 	expect(tolerant).toEqual([expect.objectContaining({ json: expect.objectContaining({ error: expect.stringMatching(/Project not found/) }), pairedItem: { item: 0 } })]);
 });
 
+test('values from expressions mean what they say: Include Files "false" adds no file, a Search that is a number is searched, a blank output field fails before any request', async () => {
+	const { id } = withTranscripts();
+	const items = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), options: { includeFiles: '={{ "false" }}' } }));
+	expect(items.error).toBeUndefined();
+	expect(items.outputOf('ECHO').length).toBeGreaterThan(0);
+	expect(items.outputOf('ECHO').filter((item) => item.binary !== undefined)).toEqual([]);
+
+	const year = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true, filters: { search: '={{ 2025 }}' } }));
+	expect(year.error).toBeUndefined();
+	expect(year.outputOf('ECHO').map((item) => item.json.name)).toEqual(standin.listProjects().filter((p) => p.name.includes('2025')).map((p) => p.name));
+
+	standin.resetStats();
+	const zip = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), output: 'zip', binaryPropertyName: '={{ "" }}' }));
+	expect(zip.error?.message).toBe('Put Output File in Field is empty');
+	const conversationId = standin.conversations(id)[0].id;
+	const file = await run(echo({ resource: 'conversation', operation: 'getTranscript', conversationId, output: 'md', binaryPropertyName: ' ' }));
+	expect(file.error?.message).toBe('Put Output File in Field is empty');
+	expect(standin.stats().requests.filter((request) => request.path.startsWith('/api/'))).toEqual([]);
+});
+
 test('wrong input is an error that says what to do: a Report ID that is not a number, an unknown Workspace ID, a Limit of -1', async () => {
 	const { id } = withTranscripts();
 	const report = await run(echo({ resource: 'report', operation: 'get', project: project(id), reportId: 'abc' }));

@@ -26,6 +26,7 @@ export const simplifyField: INodeProperties = {
 	displayName: 'Simplify',
 	name: 'simplify',
 	type: 'boolean',
+	validateType: 'boolean',
 	default: false,
 	description:
 		'Whether to return flat rows for spreadsheets: tag names joined, CSAT, metadata as columns; per conversation also transcript text, message count, first and last message time; per message its role, text and time',

@@ -52,6 +52,7 @@ export const simplifyField: INodeProperties = {
 	displayName: 'Simplify',
 	name: 'simplify',
 	type: 'boolean',
+	validateType: 'boolean',
 	default: false,
 	description:
 		'Whether to return flat rows for spreadsheets: tag texts joined, duration in minutes, a dashboard link',

@@ -8,7 +8,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { limitField, returnAllField } from '../../../shared/descriptions';
 import { JsonLinesCollector } from '../../../shared/jsonLines';
-import { numberParameter, outputBinaryField, resultLimit } from '../../../shared/parameters';
+import { numberParameter, outputBinaryField, resultLimit, textParameter } from '../../../shared/parameters';
 import { dateParameterToEpochMs, parseApiTimestamp } from '../../../shared/time';
 import {
 	conversationKey,
@@ -97,6 +97,7 @@ export const description: INodeProperties[] = [
 				displayName: 'Deduplicate',
 				name: 'deduplicate',
 				type: 'boolean',
+				validateType: 'boolean',
 				default: true,
 				description:
 					'Whether to return each conversation once, in its newest version. Decagon sends a conversation again when it changes during the export.',
@@ -133,9 +134,10 @@ type OutputMode = 'conversation' | 'message' | 'jsonl';
 
 interface ExportOptions {
 	deduplicate?: boolean;
-	fileName?: string;
+	/** Text fields, as an expression may give them (a cursor from a number column is a number). */
+	fileName?: unknown;
 	maxPages?: number;
-	startCursor?: string;
+	startCursor?: unknown;
 }
 
 /** After and Before as the user gave them (epoch ms), before the query rounds them to whole seconds. */
@@ -211,6 +213,8 @@ export async function execute(
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as IDataObject;
 	const options = this.getNodeParameter('options', itemIndex, {}) as ExportOptions;
 	const deduplicate = options.deduplicate !== false;
+	// Checked before any request: at 1 request per second, a blank field name found at the end wastes the export.
+	const binaryPropertyName = output === 'jsonl' ? outputBinaryField.call(this, itemIndex) : undefined;
 	const { query, range } = buildExportQuery.call(this, filters, itemIndex);
 	// Ascending by the filtered time, so a cut-short export can read on from its last second.
 	const readOnBy = query.timestamp_filter === 'updated_at' || query.timestamp_filter === 'created_at' ? query.timestamp_filter : undefined;
@@ -247,7 +251,7 @@ export async function execute(
 			return collector.size < limit;
 		},
 		{
-			startCursor: options.startCursor,
+			startCursor: textParameter(options.startCursor) || undefined,
 			readOnBy,
 			endMs: range.beforeMs,
 			maxPages: options.maxPages === undefined ? undefined : numberParameter(this.getNode(), options.maxPages, 'Max Pages', { min: 0, itemIndex }),
@@ -263,7 +267,7 @@ export async function execute(
 	if (cutShort) collector.truncate(limit);
 	let resumeCursor = cutShort ? lastPage.cursor : result.resumeCursor;
 	let resumeFrom = cutShort ? lastPage.readFrom : result.readOnFrom;
-	const startCursor = options.startCursor?.trim() || undefined;
+	const startCursor = textParameter(options.startCursor) || undefined;
 	const runsOwnStart = lastPage.cursor === undefined || (lastPage.cursor === startCursor && lastPage.readFrom === undefined);
 	if (cutShort && runsOwnStart) {
 		// The first page of a read (or of this run): going back to its start would return the same ones again.
@@ -294,9 +298,8 @@ export async function execute(
 	}
 	const pairedItem = { item: itemIndex };
 
-	if (output === 'jsonl') {
-		const fileName = options.fileName?.trim() || 'decagon-conversations.jsonl';
-		const binaryPropertyName = outputBinaryField.call(this, itemIndex);
+	if (binaryPropertyName !== undefined) {
+		const fileName = textParameter(options.fileName) || 'decagon-conversations.jsonl';
 		const transform = simplify ? (record: unknown) => simplifyConversation(record as IDataObject) : undefined;
 		const binary = await this.helpers.prepareBinaryData(
 			collector.toStream(transform),

@@ -36,8 +36,8 @@ export const description: INodeProperties[] = [
 				description: 'Comma-separated conversation sources',
 			},
 			{ displayName: 'Tag IDs', name: 'tagIds', type: 'string', default: '', description: 'Comma-separated project tag IDs' },
-			{ displayName: 'Transcript Required', name: 'transcriptRequired', type: 'boolean', default: false, description: 'Whether to return only conversations that have a transcript' },
-			{ displayName: 'Verified Only', name: 'verifiedOnly', type: 'boolean', default: false, description: 'Whether to return only verified conversations' },
+			{ displayName: 'Transcript Required', name: 'transcriptRequired', type: 'boolean', validateType: 'boolean', default: false, description: 'Whether to return only conversations that have a transcript' },
+			{ displayName: 'Verified Only', name: 'verifiedOnly', type: 'boolean', validateType: 'boolean', default: false, description: 'Whether to return only verified conversations' },
 		],
 	},
 	{

@@ -33,10 +33,11 @@ export const description: INodeProperties[] = [
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const conversationId = requiredId.call(this, 'conversationId', 'Conversation ID', itemIndex);
 	const output = this.getNodeParameter('output', itemIndex, 'field') as 'field' | 'md' | 'txt';
+	// Checked before the request, like every file output.
+	const binaryPropertyName = output === 'field' ? undefined : outputBinaryField.call(this, itemIndex);
 	const transcript = (await readTranscript.call(this, conversationId)) ?? '';
 	const pairedItem = { item: itemIndex };
-	if (output === 'field') return [{ json: { conversationId, transcript }, pairedItem }];
-	const binaryPropertyName = outputBinaryField.call(this, itemIndex);
+	if (binaryPropertyName === undefined) return [{ json: { conversationId, transcript }, pairedItem }];
 	const fileName = `${conversationId}-transcript.${output}`;
 	const binary = await this.helpers.prepareBinaryData(
 		Buffer.from(transcript, 'utf8'),

@@ -50,6 +50,7 @@ export const description: INodeProperties[] = [
 				displayName: 'Fail If No Transcripts',
 				name: 'failIfEmpty',
 				type: 'boolean',
+				validateType: 'boolean',
 				default: false,
 				description:
 					'Whether a project without transcripts fails the node. Off: it returns no items and a notice.',
@@ -58,6 +59,7 @@ export const description: INodeProperties[] = [
 				displayName: 'Fetch Transcripts Beyond the Zip Limit',
 				name: 'completeBeyondZipLimit',
 				type: 'boolean',
+				validateType: 'boolean',
 				default: true,
 				displayOptions: { show: { '/output': ['conversations'] } },
 				description:
@@ -67,6 +69,7 @@ export const description: INodeProperties[] = [
 				displayName: 'Include Files as Binary',
 				name: 'includeFiles',
 				type: 'boolean',
+				validateType: 'boolean',
 				default: false,
 				displayOptions: { show: { '/output': ['conversations'] } },
 				description: 'Whether to add each transcript file as binary data (field "data") next to its text',
@@ -75,6 +78,7 @@ export const description: INodeProperties[] = [
 				displayName: 'Match Conversation Details',
 				name: 'matchDetails',
 				type: 'boolean',
+				validateType: 'boolean',
 				default: true,
 				displayOptions: { show: { '/output': ['conversations'] } },
 				description:
@@ -320,6 +324,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const options = this.getNodeParameter('options', itemIndex, {}) as ExportOptions;
 	const matchDetails = options.matchDetails !== false;
 	const complete = matchDetails && options.completeBeyondZipLimit !== false;
+	// Checked before any request: a blank field name found after the download would waste it.
+	const binaryPropertyName = output === 'zip' ? outputBinaryField.call(this, itemIndex) : undefined;
 
 	// Read first, so a zip dembrane cannot name is never asked for (a 500 after every retry otherwise).
 	const project = await projectDetails.call(this, projectId);
@@ -354,9 +360,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		emptyDetail = detail;
 	}
 
-	if (output === 'zip') {
+	if (binaryPropertyName !== undefined) {
 		const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
-		const binaryPropertyName = outputBinaryField.call(this, itemIndex);
 		const binary = await this.helpers.prepareBinaryData(response.body as never, fileName, 'application/zip');
 		const { missing, mayBeCut } = zipShortfall(await listConversations.call(this, projectId, { fields: LEAN_FIELDS }));
 		if (missing > 0 || mayBeCut > 0) {

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { resultLimit } from '../../../shared/parameters';
+import { resultLimit, textParameter } from '../../../shared/parameters';
 import type { OffsetListRequest } from '../../helpers/api';
 import { compareRows, offsetPages } from '../../helpers/api';
 import { apiPath, dembraneApiRequest } from '../../transport';
@@ -108,7 +108,7 @@ export async function listProjects(this: DembraneContext, search: string, limit:
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const limit = resultLimit.call(this, itemIndex);
-	const filters = this.getNodeParameter('filters', itemIndex, {}) as { search?: string; workspaceId?: string };
-	const projects = await listProjects.call(this, filters.search ?? '', limit, filters.workspaceId?.trim() || undefined);
+	const filters = this.getNodeParameter('filters', itemIndex, {}) as { search?: unknown; workspaceId?: unknown };
+	const projects = await listProjects.call(this, textParameter(filters.search), limit, textParameter(filters.workspaceId) || undefined);
 	return projects.map((json) => ({ json, pairedItem: { item: itemIndex } }));
 }

@@ -68,12 +68,16 @@ export class RequestPacer {
 
 	private fastestRoundTripMs: number | undefined;
 
-	/** Reports an attempt that started at `startedMs` and ended (answer or error) now. */
-	finished(startedMs: number): void {
+	/**
+	 * Reports an attempt that started at `startedMs` and ended now. Only a `successful` one sets the
+	 * fastest round trip: a refused connection or an edge's quick 429 ends in a few milliseconds, and
+	 * learning from it would make every later start wait for a whole response more than it must.
+	 */
+	finished(startedMs: number, successful: boolean): void {
 		const endedMs = this.now();
 		const roundTripMs = endedMs - startedMs;
-		const possibleArrivalMs = endedMs - (this.fastestRoundTripMs ?? 0);
-		this.nextStartMs = Math.max(this.nextStartMs, Math.min(endedMs, possibleArrivalMs) + this.intervalMs);
-		this.fastestRoundTripMs = Math.min(this.fastestRoundTripMs ?? roundTripMs, roundTripMs);
+		const possibleArrivalMs = endedMs - Math.min(this.fastestRoundTripMs ?? 0, roundTripMs);
+		this.nextStartMs = Math.max(this.nextStartMs, possibleArrivalMs + this.intervalMs);
+		if (successful) this.fastestRoundTripMs = Math.min(this.fastestRoundTripMs ?? roundTripMs, roundTripMs);
 	}
 }

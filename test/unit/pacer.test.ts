@@ -38,12 +38,29 @@ describe('RequestPacer', () => {
 			const started = clock.now();
 			starts.push(started);
 			clock.advance(roundTrip);
-			pacer.finished(started);
+			pacer.finished(started, true);
 		}
 		const gaps = starts.slice(1).map((start, i) => start - starts[i]);
 		// After the first: its answer time + interval. After a warm one: the interval. After the slow
 		// one: the interval plus what it took beyond the fastest (130 ms).
 		expect(gaps).toEqual([1250, 1000, 1000, 1130]);
+	});
+	it('learns the fastest round trip from successful answers only: a quick failure does not slow every later start', async () => {
+		const clock = fakeClock();
+		const pacer = new RequestPacer(1000, clock.now, clock.wait);
+		const starts: number[] = [];
+		// 300 ms pages, and one connection refused after 1 ms.
+		for (const [roundTrip, successful] of [[300, true], [1, false], [300, true], [300, true]] as const) {
+			await pacer.acquire();
+			const started = clock.now();
+			starts.push(started);
+			clock.advance(roundTrip);
+			pacer.finished(started, successful);
+		}
+		const gaps = starts.slice(1).map((start, i) => start - starts[i]);
+		// Had the 1 ms failure counted, each 300 ms page after it would be taken to have arrived as it
+		// ended, 299 ms later than the first slot allows: gaps of 1,299 ms.
+		expect(gaps).toEqual([1300, 1000, 1000]);
 	});
 	it('does not wait when responses are slower than the interval', async () => {
 		const clock = fakeClock();

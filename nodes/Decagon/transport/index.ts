@@ -145,9 +145,9 @@ export async function decagonApiRequest(
 			response = (await this.helpers.httpRequestWithAuthentication.call(this, DECAGON_CREDENTIAL, options, {
 				credentialsDecrypted: connection.credentials,
 			})) as RawResponse;
-			connection.pacer.finished(startedMs);
+			connection.pacer.finished(startedMs, response.statusCode >= 200 && response.statusCode < 300);
 		} catch (error) {
-			connection.pacer.finished(startedMs);
+			connection.pacer.finished(startedMs, false);
 			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
 			if (executionCancelled(this)) throw cancelledError(node);
 			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);

@@ -29,6 +29,7 @@ beforeEach(() => {
 		faultRate: 0,
 		repeatCursor: 0,
 		emptyPageWithCursor: 0,
+		echoCursorAtEnd: false,
 		fullPageWithoutCursor: false,
 		retryAfterHeader: true,
 		retryAfterFormat: 'seconds',
@@ -245,6 +246,17 @@ describe('quirks', () => {
 		expect(second.body.conversations).toEqual([]);
 		expect(second.body.next_page_cursor).toEqual(expect.any(String));
 		expect(second.body.next_page_cursor).not.toBe(first.body.next_page_cursor);
+	});
+
+	test('echoCursorAtEnd: the last page has a cursor, and the page after it is empty with that same cursor', async () => {
+		standin.configure({ echoCursorAtEnd: true, count: 150 });
+		const first = await get();
+		const last = await get({ cursor: String(first.body.next_page_cursor) });
+		expect((last.body.conversations as unknown[]).length).toBe(50);
+		expect(last.body.next_page_cursor).toEqual(expect.any(String));
+		const after = await get({ cursor: String(last.body.next_page_cursor) });
+		expect(after.body.conversations).toEqual([]);
+		expect(after.body.next_page_cursor).toBe(last.body.next_page_cursor);
 	});
 
 	test('fullPageWithoutCursor ends a full page early', async () => {

@@ -35,6 +35,7 @@ beforeEach(() => {
 		faults: [],
 		repeatCursor: 0,
 		emptyPageWithCursor: 0,
+		echoCursorAtEnd: false,
 		fullPageWithoutCursor: false,
 		nullPageCursorBeside: false,
 		timestampFormat: 'mixed',
@@ -79,6 +80,8 @@ async function jsonLinesIds(item: { binary?: Record<string, IBinaryData> }): Pro
 }
 
 const exportRequests = () => standin.stats().requests.filter((r) => r.path === '/conversation/export');
+/** Conversations in each page served (a 429 that a busy machine's timing may draw is retried, not counted). */
+const servedPages = () => exportRequests().filter((r) => r.status === 200).map((r) => r.conversationsReturned);
 const seconds = (text: string) => parseTimestampUs(text) / 1e6;
 
 test('Return All exports every conversation once, with pairedItem, paced under the limit', async () => {
@@ -426,11 +429,31 @@ test('a repeating cursor ends with a clear error instead of looping', async () =
 	expect(exportRequests().length).toBeLessThanOrEqual(3);
 });
 
-test('an empty page that still has a cursor ends with a clear error', async () => {
+test('an empty page with a new cursor is followed: every conversation once', async () => {
 	standin.configure({ emptyPageWithCursor: 2 });
 	const result = await run(decagon({ returnAll: true }));
-	expect(result.status).toBe('error');
-	expect(result.error?.message).toMatch(/empty page/);
+	expect(result.error).toBeUndefined();
+	expect(new Set(result.outputOf('Decagon').map((item) => item.json.conversation_id)).size).toBe(250);
+	expect(result.outputOf('Decagon')).toHaveLength(250);
+	expect(servedPages()).toEqual([100, 0, 100, 50]);
+});
+
+test('an empty page that sends back its cursor: asked again, it passes (every conversation once), or, at the end, ends the export complete', async () => {
+	// Production's integer cursor: the empty page's cursor is the watermark that was sent.
+	standin.configure({ cursorField: 'next_page_updated_after', nullPageCursorBeside: true, emptyPageWithCursor: 2 });
+	const passing = await run(decagon({ returnAll: true }));
+	expect(passing.error).toBeUndefined();
+	expect(new Set(passing.outputOf('Decagon').map((item) => item.json.conversation_id)).size).toBe(250);
+	expect(servedPages()).toEqual([100, 0, 100, 50]);
+
+	standin.configure({ emptyPageWithCursor: 0, echoCursorAtEnd: true });
+	standin.resetStats();
+	const atEnd = await run(decagon({ returnAll: true, output: 'jsonl' }));
+	expect(atEnd.error).toBeUndefined();
+	const [file] = atEnd.outputOf('Decagon');
+	expect(file.json).toEqual(expect.objectContaining({ conversations: 250, complete: true, resumeCursor: null }));
+	expect(new Set(await jsonLinesIds(file)).size).toBe(250);
+	expect(servedPages()).toEqual([100, 100, 50, 0, 0]);
 });
 
 test('Max Pages stops early and names the cursor to resume from; Start Cursor resumes there', async () => {

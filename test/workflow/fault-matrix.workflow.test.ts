@@ -116,8 +116,11 @@ const decagonCases: DecagonCase[] = [
 	{ name: 'duplicates across pages', configure: { duplicatesAcrossPages: 7 } },
 	{ name: 'an update during the export', configure: { updateDuringExport: { afterPage: 1, count: 20 } } },
 	{ name: 'repeating cursor', configure: { repeatCursor: 2 }, error: /again.*loop forever/ },
-	// String cursors (the sample code's field): the stand-in's integer cursors (a time) would come back the same.
-	{ name: 'empty page with a cursor', configure: { emptyPageWithCursor: 2, cursorField: 'next_cursor' }, error: /empty page/ },
+	// String cursors (the sample code's field): a new cursor, followed.
+	{ name: 'empty page with a cursor', configure: { emptyPageWithCursor: 2, cursorField: 'next_cursor' } },
+	// Integer cursors (a time): the empty page sends back the one it was asked with; asked again, it passes.
+	{ name: 'empty page that sends back its cursor', configure: { emptyPageWithCursor: 2 } },
+	{ name: 'empty last page that sends back its cursor', configure: { echoCursorAtEnd: true } },
 	{ name: 'a 500 on every attempt', configure: { faults: [1, 2, 3, 4, 5, 6, 7, 8].map((request) => ({ request, kind: '500' })) as DecagonFault[] }, error: /500/ },
 	{ name: 'wrong API key', configure: {}, apiKey: 'fault-matrix-wrong-key-77aa', error: /401/ },
 	{ name: 'missing API key', configure: {}, apiKey: '', error: /401/ },
@@ -128,7 +131,7 @@ const decagonCases: DecagonCase[] = [
 // export reads on by time. The cases about cursors themselves have no meaning without them.
 const pageShapes: Array<[string, boolean, DecagonCase[]]> = [
 	['with cursors', false, decagonCases],
-	['full pages without a cursor', true, decagonCases.filter((c) => c.name !== 'repeating cursor' && c.name !== 'empty page with a cursor')],
+	['full pages without a cursor', true, decagonCases.filter((c) => !/repeating cursor|empty .*page/.test(c.name))],
 ];
 
 describe.each(pageShapes)('Decagon export, %s', (_shape, cursorless, cases) => {
@@ -141,6 +144,7 @@ describe.each(pageShapes)('Decagon export, %s', (_shape, cursorless, cases) => {
 			updateDuringExport: null,
 			repeatCursor: 0,
 			emptyPageWithCursor: 0,
+			echoCursorAtEnd: false,
 			fullPageWithoutCursor: cursorless,
 			cursorField: 'next_page_updated_after',
 		});

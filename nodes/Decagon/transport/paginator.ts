@@ -12,6 +12,8 @@ export const EXPORT_PATH = '/conversation/export';
 export const FULL_PAGE = 100;
 /** No export runs forever: 100,000 pages are 10 million conversations. */
 export const HARD_PAGE_LIMIT = 100_000;
+/** Empty pages, each with a new cursor, after which an export is taken to be stuck. */
+const MAX_EMPTY_PAGES_IN_A_ROW = 50;
 
 /**
  * The docs name the cursor three ways: `next_page_cursor` (text), `next_page_updated_after` (example
@@ -127,8 +129,9 @@ export function secondOf(conversation: IDataObject, field: string): number | und
 
 /**
  * Reads `GET /conversation/export` page by page, handing each page to `onPage`, which may return false
- * to stop early. Ends on an end marker; fails clearly on a repeating cursor or an empty page that
- * still has a cursor. When a page fails, the error names the last cursor that worked, to resume from.
+ * to stop early. Ends on an end marker, or on an empty page that sends back the cursor it was asked
+ * with (twice in a row); follows an empty page with a new cursor; fails clearly on a repeating cursor or a long run of
+ * empty pages. When a page fails, the error names the last cursor that worked, to resume from.
  */
 export async function paginateExport(
 	this: DecagonContext,
@@ -153,6 +156,8 @@ export async function paginateExport(
 	let repeats = new Map<string, number>();
 	// The page before, conversation → version: Decagon repeats its last ones at the top of the next page.
 	let previousPage = new Map<string, number>();
+	let emptyInARow = 0;
+	let askedAgain = false;
 
 	for (let number = 1; ; number++) {
 		if (number > maxPages) {
@@ -245,15 +250,28 @@ export async function paginateExport(
 			}
 			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom, readOnRefusal };
 		}
+		if (conversations.length === 0 && cursor !== undefined && nextCursor === cursor) {
+			// Nothing past the cursor sent, which comes back as the watermark still: a server that has nothing
+			// newer says so. Asked once more, so that a passing empty answer does not end the export early.
+			if (askedAgain || keepGoing === false) {
+				return { pages: number, resumeCursor: askedAgain ? undefined : cursor, stoppedByMaxPages: false, truncated: false, complete: askedAgain, readOnFrom };
+			}
+			askedAgain = true;
+			continue;
+		}
+		askedAgain = false;
 		if (nextCursor === cursor || seenCursors.has(nextCursor)) {
 			throw apiError(node, {
 				message: `Decagon returned cursor "${nextCursor}" again on page ${number}; the export would loop forever`,
 				description: `Stopped after ${number} pages. This is a problem on Decagon's side; try again later or export a narrower time range.`,
 			});
 		}
-		if (conversations.length === 0) {
+		// An empty page with a new cursor is followed (a page can be emptied by filtering after paging), but
+		// not without end.
+		emptyInARow = conversations.length === 0 ? emptyInARow + 1 : 0;
+		if (emptyInARow >= MAX_EMPTY_PAGES_IN_A_ROW) {
 			throw apiError(node, {
-				message: `Decagon returned an empty page ${number} that still has a next cursor`,
+				message: `Decagon returned ${emptyInARow} empty pages in a row, each with a new cursor`,
 				description: `Stopped to avoid an endless export. ${resumeText(nextCursor)}`,
 			});
 		}

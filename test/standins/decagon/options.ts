@@ -34,6 +34,7 @@ export function defaultOptions(): DecagonStandinOptions {
 		faultKinds: FAULT_KINDS.filter((kind) => kind !== 'hang' && kind !== '401'),
 		repeatCursor: 0,
 		emptyPageWithCursor: 0,
+		echoCursorAtEnd: false,
 		fullPageWithoutCursor: false,
 		nullPageCursorBeside: true,
 	};
@@ -122,6 +123,7 @@ function validate(o: DecagonStandinOptions): void {
 	for (const kind of o.faultKinds as FaultKind[]) oneOf('faultKinds[]', kind, FAULT_KINDS);
 	integer('repeatCursor', o.repeatCursor, 0);
 	integer('emptyPageWithCursor', o.emptyPageWithCursor, 0);
+	boolean('echoCursorAtEnd', o.echoCursorAtEnd);
 	if (typeof o.fullPageWithoutCursor !== 'boolean') integer('fullPageWithoutCursor', o.fullPageWithoutCursor, 1);
 	boolean('nullPageCursorBeside', o.nullPageCursorBeside);
 }

@@ -48,6 +48,7 @@ function emptyStats(): DecagonStandinStats {
 		pagesServed: 0,
 		conversationsServed: 0,
 		updatedDuringExport: [],
+		emptyPageServed: false,
 	};
 }
 
@@ -299,7 +300,9 @@ export class DecagonStandinServer {
 		if (cursorSent !== undefined) query.after = decodeCursor(cursorSent);
 		const endValue = { null: null, missing: undefined, empty: '', zero: 0 }[o.endMarker];
 
-		if (o.emptyPageWithCursor === page) {
+		// Once (until resetStats), as a passing fault: asked again, the page has its conversations.
+		if (o.emptyPageWithCursor === page && !this.statsData.emptyPageServed) {
+			this.statsData.emptyPageServed = true;
 			const next = cursorSent !== undefined ? this.issueCursor(query.after!, page, 'again') : undefined;
 			return withCursor({ conversations: [] }, o.cursorField, next ?? endValue, o.nullPageCursorBeside);
 		}
@@ -312,7 +315,8 @@ export class DecagonStandinServer {
 
 		let next: string | number | null | undefined = endValue;
 		const last = fresh[fresh.length - 1];
-		if (more && last) next = this.issueCursor({ us: timeOf(last, query.field), id: last.id }, page);
+		if ((more || o.echoCursorAtEnd) && last) next = this.issueCursor({ us: timeOf(last, query.field), id: last.id }, page);
+		if (o.echoCursorAtEnd && records.length === 0 && cursorSent !== undefined) next = cursorSent;
 		const cutShort = o.fullPageWithoutCursor === true || (typeof o.fullPageWithoutCursor === 'number' && page >= o.fullPageWithoutCursor);
 		if (more && cutShort && records.length === o.pageSize) next = endValue;
 		if (o.repeatCursor > 0 && page >= o.repeatCursor && cursorSent !== undefined) next = cursorSent;

@@ -154,8 +154,13 @@ export interface DecagonStandinOptions {
 	faultKinds: FaultKind[];
 	/** From this page number on, the next cursor is the one the request sent (a looping server). 0 = off. */
 	repeatCursor: number;
-	/** This page number comes back with no conversations but a non-end cursor. 0 = off. */
+	/** This page number comes back with no conversations but a non-end cursor, once (until resetStats). 0 = off. */
 	emptyPageWithCursor: number;
+	/**
+	 * The last page carries a cursor too, and the page asked for with it comes back empty with that same
+	 * cursor: a server that always sends its watermark and has nothing past it. Default false.
+	 */
+	echoCursorAtEnd: boolean;
 	/**
 	 * A full page is answered with the end marker even when more remain (an export cut short): every full
 	 * page (true), or those from this page number of a read on (1 is a read's first page). Default false.
@@ -200,6 +205,8 @@ export interface DecagonStandinStats {
 	conversationsServed: number;
 	/** Conversation ids that `updateDuringExport` gave a new message, in order. */
 	updatedDuringExport: string[];
+	/** Whether the empty page of `emptyPageWithCursor` was served (it is served once). */
+	emptyPageServed: boolean;
 }
 
 /** What addConversation() accepts: any conversation field; timestamps in any of the served formats. */

@@ -1,0 +1,87 @@
+/**
+ * How the Decagon paginator reads empty pages that carry a cursor, over a scripted export route:
+ * a new cursor is followed (a page can be emptied by filtering after paging), a run of them is bounded,
+ * and the cursor sent coming back on an empty page ends the export once it does so twice in a row.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import type { PaginationResult } from '../../nodes/Decagon/transport/paginator';
+import { recordedWindowReader } from '../support/decagon-route';
+
+const conversation = (id: string, second: number): IDataObject => ({
+	conversation_id: id,
+	updated_at: new Date(second * 1000).toISOString(),
+	messages: [],
+});
+
+/** Reads the whole export over `pages`: each entry answers one request, in order. */
+async function readAll(pages: IDataObject[], bound = 80): Promise<{ ids: string[]; queries: IDataObject[]; result?: PaginationResult; error?: Error }> {
+	const answers = [...pages];
+	const { read, queries } = recordedWindowReader(() => {
+		const next = answers.shift();
+		if (!next) throw new Error('asked for more pages than the script has');
+		return next;
+	}, bound);
+	const ids: string[] = [];
+	try {
+		const result = await read({ timestamp_filter: 'updated_at' }, undefined, (page) => {
+			ids.push(...page.conversations.map((c) => String(c.conversation_id)));
+		});
+		return { ids, queries, result };
+	} catch (error) {
+		return { ids, queries, error: error as Error };
+	}
+}
+
+test('an empty page with a new cursor is followed: what comes after it is read', async () => {
+	const { ids, queries, result, error } = await readAll([
+		{ conversations: [conversation('a', 100)], next_page_cursor: 'c1' },
+		{ conversations: [], next_page_cursor: 'c2' },
+		{ conversations: [], next_page_cursor: 'c3' },
+		{ conversations: [conversation('b', 101)], next_page_cursor: null },
+	]);
+	expect(error).toBeUndefined();
+	expect(ids).toEqual(['a', 'b']);
+	expect(queries.map((q) => q.cursor)).toEqual([undefined, 'c1', 'c2', 'c3']);
+	expect(result?.complete).toBe(true);
+});
+
+test('50 empty pages in a row, each with a new cursor, end with a clear error that says where to resume', async () => {
+	const empties = Array.from({ length: 60 }, (_, i) => ({ conversations: [], next_page_cursor: `e${i + 1}` }));
+	const { queries, error } = await readAll([{ conversations: [conversation('a', 100)], next_page_cursor: 'e0' }, ...empties]);
+	expect(error?.message).toBe('Decagon returned 50 empty pages in a row, each with a new cursor');
+	expect((error as Error & { description?: string }).description).toMatch(/Start Cursor|next poll|resume/i);
+	expect(queries).toHaveLength(51);
+});
+
+test('the cursor sent, back on an empty page: asked once more, and the second such answer ends the export as complete', async () => {
+	const { ids, queries, result, error } = await readAll([
+		{ conversations: [conversation('a', 100), conversation('b', 101)], next_page_updated_after: 101_000_000 },
+		{ conversations: [], next_page_updated_after: 101_000_000 },
+		{ conversations: [], next_page_updated_after: 101_000_000 },
+	]);
+	expect(error).toBeUndefined();
+	expect(ids).toEqual(['a', 'b']);
+	expect(queries.map((q) => q.cursor)).toEqual([undefined, '101000000', '101000000']);
+	expect(result).toEqual(expect.objectContaining({ complete: true, truncated: false, resumeCursor: undefined }));
+});
+
+test('an empty page that sends back its cursor once, in passing: the export goes on and loses nothing', async () => {
+	const { ids, result, error } = await readAll([
+		{ conversations: [conversation('a', 100)], next_page_updated_after: 100_000_000 },
+		{ conversations: [], next_page_updated_after: 100_000_000 },
+		{ conversations: [conversation('b', 101), conversation('c', 102)], next_page_updated_after: 102_000_000 },
+		{ conversations: [], next_page_updated_after: null },
+	]);
+	expect(error).toBeUndefined();
+	expect(ids).toEqual(['a', 'b', 'c']);
+	expect(result?.complete).toBe(true);
+});
+
+test('a page with conversations that sends back the cursor it was asked with is still a clear error (it would loop)', async () => {
+	const { error } = await readAll([
+		{ conversations: [conversation('a', 100)], next_page_cursor: 'c1' },
+		{ conversations: [conversation('b', 101)], next_page_cursor: 'c1' },
+	]);
+	expect(error?.message).toMatch(/returned cursor "c1" again on page 2; the export would loop forever/);
+});

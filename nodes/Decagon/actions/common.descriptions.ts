@@ -16,7 +16,14 @@ export const metadataFilterField: INodeProperties = {
 			name: 'filter',
 			values: [
 				{ displayName: 'Key', name: 'key', type: 'string', default: '', placeholder: 'user_type' },
-				{ displayName: 'Value', name: 'value', type: 'string', default: '', placeholder: 'VIP' },
+				{
+					displayName: 'Value',
+					name: 'value',
+					type: 'string',
+					default: '',
+					placeholder: 'VIP',
+					description: 'Sent as text. For metadata that holds a number or true/false, give it as an expression, such as {{ 42 }} or {{ true }}.',
+				},
 			],
 		},
 	],

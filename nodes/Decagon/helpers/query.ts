@@ -11,12 +11,22 @@ export function metadataUserFilters(node: INode, metadata: IDataObject | undefin
 	const pairs = (metadata?.filter as IDataObject[] | undefined) ?? [];
 	if (pairs.length === 0) return undefined;
 	// A Map: keys such as "constructor" or "__proto__" are keys like any other.
-	const metadataFilter = new Map<string, string>();
+	const metadataFilter = new Map<string, unknown>();
 	for (const pair of pairs) {
 		const key = String(pair.key ?? '').trim();
 		if (key === '') throw fail('A metadata filter has an empty key');
 		if (metadataFilter.has(key)) throw fail(`The metadata filter key "${key}" is given twice; Decagon matches one value per key`);
-		metadataFilter.set(key, String(pair.value ?? ''));
+		metadataFilter.set(key, metadataValue(pair.value));
 	}
 	return JSON.stringify({ metadata_filter: Object.fromEntries(metadataFilter) });
+}
+
+/**
+ * A metadata value as Decagon stores it: text as typed; a number or true/false given by an expression
+ * ({{ 42 }}) is sent as that JSON type, for metadata that holds numbers or booleans.
+ */
+function metadataValue(value: unknown): unknown {
+	if (typeof value === 'number' && Number.isFinite(value)) return value;
+	if (typeof value === 'boolean') return value;
+	return value === undefined || value === null ? '' : String(value);
 }

@@ -205,6 +205,43 @@ describe('Conversation', () => {
 	});
 });
 
+describe("a database query that fails: dembrane answers as if there were nothing (an empty list, \"\", \"No conversations found\")", () => {
+	const database = (path: string, ...requests: number[]) => standin.configure({ faults: requests.map((request) => ({ path, request, kind: 'database' as const })) });
+
+	test('Export Transcripts: a zip that says "No conversations found" while the list has them: every transcript, read one by one, and a warning', async () => {
+		const { id } = withTranscripts();
+		const expected = standin.conversations(id).filter((c) => standin.zipFileBody(c.id) !== null);
+		database('/transcripts', 1);
+		const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id) }));
+		expect(result.error).toBeUndefined();
+		const items = result.outputOf('ECHO');
+		expect(items.map((item) => item.json.conversationId).sort()).toEqual(expected.map((c) => c.id).sort());
+		for (const item of items) expect(item.json.source).toBe('transcript');
+		expect(JSON.stringify(result.runData.ECHO[0].hints)).toMatch(/answered \\"No conversations found\\", but its list has \d+, so their transcripts were read one by one/);
+
+		database('/transcripts', 1);
+		const zip = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), output: 'zip' }));
+		expect(zip.error?.message).toMatch(/zip of project .* answered "No conversations found", but its list has \d+/);
+	});
+
+	test('Get Transcript: an empty chunk list, and an empty transcript route, for a conversation that has chunks: asked again, the whole transcript', async () => {
+		const { id } = withTranscripts();
+		const conversationId = standin.conversations(id).find((c) => standin.transcript(c.id) !== '')!.id;
+		const node = echo({ resource: 'conversation', operation: 'getTranscript', conversationId });
+		database('/chunks', 1);
+		const fromChunks = await run(node);
+		expect(fromChunks.outputOf('ECHO')[0].json.transcript).toBe(standin.transcript(conversationId));
+		standin.configure({ chunkListing: false });
+		database('/transcript', 1);
+		const fromRoute = await run(node);
+		expect(fromRoute.outputOf('ECHO')[0].json.transcript).toBe(standin.transcript(conversationId));
+		// Empty every time: an error, not an empty transcript.
+		database('/transcript', 1, 2, 3);
+		const failing = await run(node);
+		expect(failing.error?.message).toBe(`dembrane's transcript of conversation ${conversationId} came back empty, though it counts ${standin.chunks(conversationId).filter((c) => c.transcript).length}`);
+	}, 60_000);
+});
+
 describe('a conversation longer than the transcript route serves (1,500 chunks)', () => {
 	let long: Standin;
 	const longRun = (node: INode) => run(node, passwordCredentialData(long) as ICredentialDataDecryptedObject);
@@ -486,6 +523,20 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		expect(byId.size).toBe(expected.length);
 		for (const conversation of expected) expect(byId.get(conversation.id)).toBe(big.zipFileBody(conversation.id));
 	}, 120_000);
+
+	test('Get Many (Return All): a page of the listing that comes back empty in passing is asked again; empty each time, a clear error (not 1,000 of 1,030)', async () => {
+		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
+		const getMany = echo({ resource: 'conversation', operation: 'getMany', project: project(projectId), returnAll: true });
+		// Requests whose path holds the listing's: 1 page one, 2 page two, 3 the count, 4 and 5 page two again.
+		big.configure({ faults: [{ path: '/api/v2/bff/conversations', request: 2, kind: 'database' }] });
+		const passing = await runAgainst(big, getMany);
+		expect(passing.error).toBeUndefined();
+		expect(passing.outputOf('ECHO')).toHaveLength(big.conversations(projectId).length);
+		big.configure({ faults: [2, 4, 5].map((request) => ({ path: '/api/v2/bff/conversations', request, kind: 'database' as const })) });
+		const failing = await runAgainst(big, getMany);
+		expect(failing.error?.message).toBe(`dembrane's conversation listing came back empty from row 951 on, though it counts ${big.conversations(projectId).length}`);
+		big.configure({ faults: [] });
+	}, 60_000);
 
 	test('Zip File output past the zip limit: a warning says how many conversations with a transcript are not in it', async () => {
 		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;

@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INode, INodeParameterResourceLocator, NodeApiError } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { apiError } from '../../shared/errors';
 import type { DembraneContext } from '../transport';
@@ -51,6 +51,43 @@ export interface OffsetListRequest {
 	rowsOf?: (body: unknown) => unknown;
 	/** The route's largest page; default LISTING_PAGE_SIZE. */
 	maxPageSize?: number;
+	/**
+	 * How many rows the list holds, from the route's count (undefined: it cannot say). Asked only when a page
+	 * comes back empty, to tell the end of the list from a failed database query (see confirmEmpty).
+	 */
+	count?: () => Promise<number | undefined>;
+}
+
+/** Waits before asking again for what came back empty though the count says it has rows. */
+const EMPTY_ANSWER_RETRY_DELAYS_MS = [2000, 5000];
+
+/**
+ * dembrane's routes answer an empty list (or text), not an error, when their database query fails after
+ * its own retries (directus.py and directus_async.py return `[]` or an error object, which the routes turn
+ * into nothing). An empty answer where the route's count says rows are is asked again after a pause;
+ * still empty, it fails: taking it as the end would lose the rest silently. Returns the answer that came
+ * on asking again, or `empty` when the count agrees with it (or cannot say).
+ */
+async function confirmEmpty<T>(
+	context: DembraneContext,
+	what: string,
+	position: number,
+	count: OffsetListRequest['count'],
+	empty: T,
+	readAgain: () => Promise<T>,
+	isEmpty: (answer: T) => boolean,
+): Promise<T> {
+	const counted = count ? await count() : undefined;
+	if (counted === undefined || counted <= position) return empty;
+	for (const delayMs of EMPTY_ANSWER_RETRY_DELAYS_MS) {
+		await sleep(delayMs);
+		const again = await readAgain();
+		if (!isEmpty(again)) return again;
+	}
+	throw apiError(context.getNode(), {
+		message: `dembrane's ${what} came back empty${position > 0 ? ` from row ${position + 1} on` : ''}, though it counts ${counted}`,
+		description: 'dembrane answers so when its database does not answer in time. Run the node again later.',
+	});
 }
 
 /**
@@ -88,7 +125,12 @@ export async function* offsetPages(
 		const back = Math.min(PAGE_OVERLAP, Math.floor(maxPageSize / 10), offset);
 		const asked = Math.min(maxPageSize, pageSize() + back);
 		const limit = asked - back;
-		const answer = await read(asked, offset - back);
+		let answer = await read(asked, offset - back);
+		// Past the first page the overlap comes back even at the end of the list: all empty is a failure, or an end.
+		if (answer?.length === 0) {
+			const position = offset - back;
+			answer = await confirmEmpty(this, what, position, request.count, answer, async () => await read(asked, position), (rows) => rows?.length === 0);
+		}
 		if (answer === undefined) return onNotFound?.();
 		// The overlap only catches rows that moved up; ties and positions are about the rows from `offset` on.
 		const overlap = answer.slice(0, back);
@@ -122,6 +164,27 @@ export async function* offsetPages(
 		if (fresh.length === 0 && nothingNew) return;
 		nothingNew = fresh.length === 0;
 	}
+}
+
+/**
+ * The count route's query for a listing: the filters the count takes. It does not take `sources`, so a
+ * listing filtered by source has no count to check against.
+ */
+function conversationCountQuery(projectId: string, query: IDataObject): IDataObject | undefined {
+	if (query.sources !== undefined) return undefined;
+	const qs: IDataObject = { project_id: projectId };
+	for (const name of ['tag_ids', 'verified_only', 'search_text']) if (query[name] !== undefined) qs[name] = query[name];
+	return qs;
+}
+
+/** A count route's `{count}` as OffsetListRequest.count asks it; undefined where the route is missing (an older dembrane). */
+function countOf(this: DembraneContext, path: string, qs: IDataObject | undefined): OffsetListRequest['count'] {
+	if (qs === undefined) return undefined;
+	return async () => {
+		const { statusCode, body } = await dembraneApiRequest.call(this, { path, qs, acceptStatuses: [404] });
+		const count = statusCode === 404 ? NaN : Number((body as IDataObject | null)?.count);
+		return Number.isFinite(count) ? count : undefined;
+	};
 }
 
 /**
@@ -178,6 +241,7 @@ export async function listConversations(
 			onUnstableOrder: () => {
 				unstable = true;
 			},
+			count: countOf.call(this, '/api/v2/bff/conversations/count', conversationCountQuery(projectId, query)),
 		};
 		for await (const { fresh, end } of offsetPages.call(this, request, pageSize)) {
 			// A server that does not say (has_transcript missing) keeps its rows.
@@ -245,6 +309,7 @@ export async function readTranscript(this: DembraneContext, conversationId: stri
 		onUnstableOrder: () => {
 			unstable = true;
 		},
+		count: countOf.call(this, apiPath`/api/v2/bff/conversations/${conversationId}/chunk-count`, {}),
 	};
 	const parts: string[] = [];
 	let chunks = 0;
@@ -273,12 +338,19 @@ export async function readTranscript(this: DembraneContext, conversationId: stri
 		}
 	}
 	if (complete) return parts.join('\n');
-	const response = await dembraneApiRequest.call(this, {
-		path: apiPath`/api/conversations/${conversationId}/transcript`,
-		responseType: 'text',
-		acceptStatuses: options.acceptNotFound ? [404] : [],
-	});
-	return response.statusCode === 404 ? null : transcriptText(response.body, response.headers['content-type']);
+	const readRoute = async () => {
+		const response = await dembraneApiRequest.call(this, {
+			path: apiPath`/api/conversations/${conversationId}/transcript`,
+			responseType: 'text',
+			acceptStatuses: options.acceptNotFound ? [404] : [],
+		});
+		return response.statusCode === 404 ? null : transcriptText(response.body, response.headers['content-type']);
+	};
+	const text = await readRoute();
+	if (text !== '') return text;
+	// The route answers "" also when its database query fails: checked against the count of transcribed chunks.
+	const chunkCount = countOf.call(this, apiPath`/api/v2/bff/conversations/${conversationId}/chunk-count`, { transcript_required: true });
+	return await confirmEmpty(this, `transcript of conversation ${conversationId}`, 0, chunkCount, text, readRoute, (answer) => answer === '');
 }
 
 /**

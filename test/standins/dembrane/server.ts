@@ -296,6 +296,7 @@ export class DembraneStandinServer {
 			else if (fault === '502') {
 				return sendBytes(context, 502, 'text/html', Buffer.from('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>'));
 			} else if (fault === '503') return sendApiJson(context, 503, { detail: 'Service Unavailable' });
+			else if (fault === 'database') return this.databaseFailure(context);
 			await this.route(context);
 		};
 		run().catch((error: unknown) => {
@@ -310,6 +311,17 @@ export class DembraneStandinServer {
 			}
 			sendInternalError(context);
 		});
+	}
+
+	/** The `database` fault: the route's answer when its Directus query fails (see FaultKind). */
+	private databaseFailure(context: RequestContext): void {
+		this.authenticate(context);
+		const path = context.url.pathname;
+		if (/\/(count|chunk-count)$/.test(path)) return sendApiJson(context, 200, { count: 0 });
+		if (/^\/api\/projects\/[^/]+\/transcripts$/.test(path)) throw new HttpProblem(404, 'No conversations found for this project');
+		if (/^\/api\/conversations\/[^/]+\/transcript$/.test(path)) return sendApiJson(context, 200, '');
+		if (/^\/api\/v2\/bff\/conversations(\/[^/]+\/chunks)?$/.test(path) || /\/reports$/.test(path)) return sendApiJson(context, 200, []);
+		throw new Error(`the database fault has no answer for ${path}`);
 	}
 
 	private sleep(ms: number): Promise<void> {
@@ -390,6 +402,7 @@ export class DembraneStandinServer {
 			route('GET', '/api/v2/bff/conversations/count', (c) => this.countConversations(c)),
 			route('GET', `/api/v2/bff/conversations/${id}`, (c, [cid]) => this.conversationDetail(c, cid)),
 			route('GET', `/api/v2/bff/conversations/${id}/chunks`, (c, [cid]) => this.listChunks(c, cid)),
+			route('GET', `/api/v2/bff/conversations/${id}/chunk-count`, (c, [cid]) => this.countChunks(c, cid)),
 			route('GET', `/api/projects/${id}/transcripts`, (c, [pid]) => this.transcriptZip(c, pid)),
 			route('GET', `/api/conversations/${id}/transcript`, (c, [cid]) => this.transcript(c, cid)),
 			route('GET', `/api/projects/${id}/reports`, (c, [pid]) => this.listReports(c, pid)),
@@ -671,6 +684,17 @@ export class DembraneStandinServer {
 		chunks.sort((a, b) => direction * (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0) || ties(a.id, b.id));
 		const page = chunks.slice(offset, offset + limit).map((chunk) => this.chunkView(record, pickFields({ ...chunk }, fieldList)));
 		sendApiJson(context, 200, page);
+	}
+
+	/** `GET /api/v2/bff/conversations/{id}/chunk-count?transcript_required=` → `{count}`. */
+	private countChunks(context: RequestContext, conversationId: string): void {
+		const caller = this.authenticate(context);
+		const reader = new ParamReader(context.url.searchParams);
+		const transcriptRequired = reader.boolean('transcript_required', false);
+		reader.check();
+		const record = this.conversationFor(caller, conversationId);
+		const chunks = this.store.chunksOf(record).filter((chunk) => !transcriptRequired || (typeof chunk.transcript === 'string' && chunk.transcript !== ''));
+		sendApiJson(context, 200, { count: chunks.length });
 	}
 
 	private transcript(context: RequestContext, conversationId: string): void {

@@ -33,10 +33,14 @@ export const ZIP_LAYOUTS: readonly ZipLayout[] = ['python', 'data-descriptor'];
  * How a request fails when a fault hits it:
  * - `500`: Starlette's plain-text `Internal Server Error`; `502`: a proxy's HTML page; `503`: JSON `{"detail": ...}`;
  * - `reset`: 200 headers and part of the body, then the socket is destroyed;
- * - `hang`: never answered (close() still ends it).
+ * - `hang`: never answered (close() still ends it);
+ * - `database`: what dembrane answers when its Directus query fails after its own retries: its clients
+ *   return an empty result instead of raising (directus.py search(), directus_async.py), so the route
+ *   answers as if there were nothing. A listing or chunk list: 200 `[]`; a count: `{"count": 0}`; the
+ *   zip: 404 "No conversations found for this project"; the transcript route: `""`; the report list: `[]`.
  */
-export type FaultKind = '500' | '502' | '503' | 'reset' | 'hang';
-export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', 'reset', 'hang'];
+export type FaultKind = '500' | '502' | '503' | 'reset' | 'hang' | 'database';
+export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', 'reset', 'hang', 'database'];
 
 export interface FaultSpec {
 	/**

@@ -1,4 +1,4 @@
-import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeProperties, NodeApiError } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { apiError, serverMessage } from '../../../shared/errors';
@@ -303,6 +303,16 @@ function noTranscripts(
 	return [];
 }
 
+/** The zip said "No conversations found" while the list has some: its database query failed. */
+function zipQueryFailed(node: INode, projectId: string, listed: number, itemIndex: number): NodeApiError {
+	return apiError(node, {
+		message: `dembrane's zip of project ${projectId} answered "No conversations found", but its list has ${listed}`,
+		description:
+			'dembrane answers so when the database query behind the zip fails (a large project, or a busy server). Run the node again later, or set Output to "One Item per Conversation" with "Match Conversation Details" and "Fetch Transcripts Beyond the Zip Limit" on, which reads transcripts the zip does not give one by one.',
+		httpCode: 404,
+	}, itemIndex);
+}
+
 /** The zip's order of conversations: by id (Directus' default order, by primary key). */
 const byConversationId = (a: IDataObject, b: IDataObject) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0);
 
@@ -347,17 +357,21 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		timeoutMs: 600_000,
 	});
 	let emptyDetail: string | undefined;
+	let zipSaidNoConversations = false;
 	if (response.statusCode === 404) {
 		const detail = serverMessage(response.body) ?? 'Not found';
 		if (!/no (transcripts|conversations)/i.test(detail)) throw projectNotFoundError(node, projectId, detail, itemIndex);
-		// "No transcripts" judges only what the zip would read: the listing may still show transcripts.
-		if (/no conversations/i.test(detail)) return noTranscripts.call(this, projectId, detail, { failIfEmpty: options.failIfEmpty, zip404: true }, itemIndex);
+		// "No transcripts" judges only what the zip would read: the listing may still show transcripts. "No
+		// conversations" is also dembrane's answer when the zip's database query failed (it answers as if empty).
+		const failedZip = /no conversations/i.test(detail);
 		if (output === 'zip' || !complete) {
 			const rows = await listConversations.call(this, projectId, { fields: LEAN_FIELDS });
+			if (failedZip && rows.length > 0) throw zipQueryFailed(node, projectId, rows.length, itemIndex);
 			const beyondZip = rows.filter((row) => row.has_transcript === true).length;
 			return noTranscripts.call(this, projectId, detail, { failIfEmpty: options.failIfEmpty, zip404: true, beyondZip }, itemIndex);
 		}
 		emptyDetail = detail;
+		zipSaidNoConversations = failedZip;
 	}
 
 	if (binaryPropertyName !== undefined) {
@@ -408,6 +422,13 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	// The chunk count and has_transcript of each row tell which files the zip cut short or left out,
 	// so only those conversations are fetched one by one.
 	const rows = await listConversations.call(this, projectId, matchDetails ? { include_tags: true, fields: DETAIL_FIELDS } : { fields: LEAN_FIELDS });
+	if (zipSaidNoConversations && rows.length > 0) {
+		this.addExecutionHints({
+			message: `Project ${projectId}: dembrane's zip answered "No conversations found", but its list has ${rows.length}, so their transcripts were read one by one. dembrane answers so when the zip's database query fails (a large project, or a busy server).`,
+			type: 'warning',
+			location: 'outputPane',
+		});
+	}
 	const inZip = matchFilesToRows(files, rows);
 	const cut = files.filter((file) => file.row !== undefined && zipFileMayBeCut(file.row, file.data));
 	const missing = rows.filter((row) => !inZip.has(row) && missingFromZip(row, rows.length));

@@ -137,6 +137,23 @@ describe('pollOnce', () => {
 		expect(Object.keys(state.seen)).toEqual(['keep']);
 	});
 
+	it('Lookback raised between polls: the wider window emits nothing it cannot tell from what was emitted before', async () => {
+		const data = Array.from({ length: 6 }, (_, i) => conversation(`c${i}`, 9_000 + i * 100));
+		const { read } = scriptedReader(() => data, { pageSize: 10 });
+		const short = { ...settings, lookbackSeconds: 60, settleSeconds: 0 };
+		const first = await pollOnce({ watermark: 8_900, seen: {} }, short, 9_600, read);
+		expect(first.emitted).toHaveLength(6);
+		// Every entry is older than the next window (from 9,600 − 60), so forgotten.
+		expect(first.state.seen).toEqual({});
+		const long = { ...short, lookbackSeconds: 86_400 };
+		const unchanged = await pollOnce(first.state, long, 9_700, read);
+		expect(unchanged.emitted).toEqual([]);
+		// A real change is still emitted, however old the conversation.
+		data[1] = conversation('c1', 9_650, 2);
+		const changed = await pollOnce(unchanged.state, long, 9_800, read);
+		expect(changed.emitted.map((e) => [e.conversation.conversation_id, e.change])).toEqual([['c1', 'updated']]);
+	});
+
 	it('reads stored state defensively', () => {
 		expect(readSyncState(undefined)).toEqual({ seen: {} });
 		expect(readSyncState({ watermark: 'x', pending: { max: 5, cursor: 7 }, seen: { a: 1, b: 'no' } } as IDataObject)).toEqual({

@@ -25,6 +25,13 @@ export interface SyncState {
 	/** conversation_id → version emitted last (see conversationVersion). */
 	seen: Record<string, number>;
 	/**
+	 * Epoch seconds: `seen` holds every dated conversation emitted with a version from here on (less a
+	 * second); older entries were dropped. A window that reaches further back (Lookback raised) cannot tell
+	 * what it brings from there, so it emits none of it: all of it was emitted before, or changed so late
+	 * that the Lookback of that time did not reach it.
+	 */
+	rememberedFrom?: number;
+	/**
 	 * conversation_id → epoch seconds to remember it until, only for conversations emitted without a
 	 * readable updated_at: their version does not say when they changed, but the window that brought
 	 * them ended no earlier than that.
@@ -115,6 +122,7 @@ export function readSyncState(stored: IDataObject | undefined): SyncState {
 	const undated = numberRecord(stored.undatedSeenUntil);
 	if (Object.keys(undated).length > 0) state.undatedSeenUntil = undated;
 	if (isFiniteNumber(stored.floor)) state.floor = stored.floor;
+	if (isFiniteNumber(stored.rememberedFrom)) state.rememberedFrom = stored.rememberedFrom;
 	if (typeof stored.fingerprint === 'string') state.fingerprint = stored.fingerprint;
 	return state;
 }
@@ -157,6 +165,7 @@ function startingState(stored: SyncState, fingerprint: string, formerFingerprint
 	};
 	if (stored.undatedSeenUntil) state.undatedSeenUntil = { ...stored.undatedSeenUntil };
 	if (stored.floor !== undefined) state.floor = stored.floor;
+	if (stored.rememberedFrom !== undefined) state.rememberedFrom = stored.rememberedFrom;
 	// A state from before fingerprints keeps its place, pending cursor included: the query it came from
 	// is taken to be today's (reading a large backfill again from its start could take one poll hours).
 	return state;
@@ -235,6 +244,8 @@ export async function pollOnce(
 			// Emitted already (Decagon's repeats across pages, the lookback's overlap): neither again nor disorder.
 			if (previous !== undefined && previous >= version) continue;
 			const updatedMs = parseApiTimestamp(conversation.updated_at);
+			// Older than what the seen-set remembers (see SyncState.rememberedFrom): not again.
+			if (previous === undefined && !Number.isNaN(updatedMs) && state.rememberedFrom !== undefined && versionTimeMs(version) < (state.rememberedFrom - 1) * 1000) continue;
 			if (!Number.isNaN(updatedMs)) {
 				const second = Math.floor(updatedMs / 1000);
 				lastPage.firstSecond ??= second;
@@ -310,4 +321,5 @@ function forgetBefore(state: SyncState, nextWindowMin: number): void {
 		if (!(id in state.seen)) delete undated[id];
 	}
 	if (Object.keys(undated).length === 0) delete state.undatedSeenUntil;
+	state.rememberedFrom = Math.max(state.rememberedFrom ?? -Infinity, nextWindowMin);
 }

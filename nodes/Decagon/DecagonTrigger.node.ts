@@ -167,7 +167,15 @@ export class DecagonTrigger implements INodeType {
 			settings,
 			nowSeconds,
 			async (query, startCursor, onPage) =>
-				await paginateExport.call(this, connection, query, onPage, { startCursor, resumeHint: pollResumeHint, readOnBy: 'updated_at' }),
+				await paginateExport.call(this, connection, query, onPage, {
+					startCursor,
+					resumeHint: pollResumeHint,
+					readOnBy: 'updated_at',
+					// A cut-short window comes back in pollOnce's warnings, with its times.
+					onWarning: (message, kind) => {
+						if (kind !== 'cut-short') this.logger.warn(`Decagon Trigger: ${message}`);
+					},
+				}),
 			extraQuery,
 		);
 		// Stored only now that the poll has succeeded: a failed poll leaves the last checkpoint in place.

@@ -30,6 +30,8 @@ class JsonBytesReader {
 	constructor(private readonly bytes: Buffer) {}
 
 	topLevelObject(): Record<string, unknown> {
+		// A UTF-8 byte order mark before the JSON, as some proxies and frameworks send it.
+		if (this.bytes[0] === 0xef && this.bytes[1] === 0xbb && this.bytes[2] === 0xbf) this.position = 3;
 		this.skipSpace();
 		this.expect(OPEN_BRACE);
 		const result: Record<string, unknown> = {};

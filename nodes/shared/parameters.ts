@@ -41,8 +41,7 @@ export function resultLimit(this: IExecuteFunctions, itemIndex: number): number 
 
 /** "Put Output File in Field", as every file-producing operation has it: trimmed, and an error when empty. */
 export function outputBinaryField(this: IExecuteFunctions, itemIndex: number): string {
-	const value = this.getNodeParameter('binaryPropertyName', itemIndex, 'data');
-	const text = typeof value === 'string' ? value.trim() : '';
+	const text = textParameter(this.getNodeParameter('binaryPropertyName', itemIndex, 'data'));
 	if (!text) {
 		throw new NodeOperationError(this.getNode(), 'Put Output File in Field is empty', {
 			itemIndex,

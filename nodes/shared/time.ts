@@ -42,8 +42,13 @@ function offsetToMinutes(offset: string): number {
 	return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
 }
 
+/** Date.UTC, but the years 0–99 are those years (Date.UTC reads them as 1900–1999). */
+function utcFromFields(year: number, monthIndex: number, day: number, hour = 0, minute = 0, second = 0, millisecond = 0): number {
+	return new Date(Date.UTC(2000, 0, 1, hour, minute, second, millisecond)).setUTCFullYear(year, monthIndex, day);
+}
+
 function partsAsUtc(p: DateParts): number {
-	return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, p.millisecond);
+	return utcFromFields(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, p.millisecond);
 }
 
 /** Parses an API timestamp to epoch milliseconds; zone-less values are UTC. NaN when unreadable. */
@@ -79,13 +84,13 @@ function zoneOffsetMinutes(utcMs: number, timeZone: string): number {
 	for (const part of format.formatToParts(new Date(utcMs))) {
 		if (part.type !== 'literal') fields[part.type] = Number(part.value);
 	}
-	const asUtc = Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second);
+	const asUtc = utcFromFields(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second);
 	return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
 }
 
 /** Whether the fields name a real wall-clock time (Date.UTC would roll 2025-02-30 over to March). */
 function partsInRange(p: DateParts): boolean {
-	const daysInMonth = new Date(Date.UTC(p.year, p.month, 0)).getUTCDate();
+	const daysInMonth = new Date(utcFromFields(p.year, p.month, 0)).getUTCDate();
 	return p.month >= 1 && p.month <= 12 && p.day >= 1 && p.day <= daysInMonth && p.hour <= 23 && p.minute <= 59 && p.second <= 59;
 }
 
@@ -138,8 +143,23 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 	if (!partsInRange(parts)) throw new Error(`"${text}" is not a valid date and time`);
 	const wallClockAsUtc = partsAsUtc(parts);
 	if (parts.offset) return wallClockAsUtc - offsetToMinutes(parts.offset) * 60_000;
-	// Two passes settle the offset even next to a daylight-saving change.
-	let guess = wallClockAsUtc - zoneOffsetMinutes(wallClockAsUtc, timeZone) * 60_000;
-	guess = wallClockAsUtc - zoneOffsetMinutes(guess, timeZone) * 60_000;
-	return guess;
+	return wallClockInZone(wallClockAsUtc, timeZone);
+}
+
+/**
+ * The instant a wall-clock time (given as if it were UTC) stands for in `timeZone`. Next to a daylight-saving
+ * change, as JavaScript's Temporal does by default ("compatible"): a time that comes twice is its first
+ * instant; a time that does not exist (the clock jumps over it) is moved forward by the jump, as the clock
+ * shows it an instant later (02:30 where 02:00 becomes 03:00 is 03:30).
+ */
+function wallClockInZone(wallClockAsUtc: number, timeZone: string): number {
+	const DAY_MS = 86_400_000;
+	// The offsets a day before and a day after: changes are further apart than that.
+	const offsetBefore = zoneOffsetMinutes(wallClockAsUtc - DAY_MS, timeZone);
+	const offsetAfter = zoneOffsetMinutes(wallClockAsUtc + DAY_MS, timeZone);
+	const instants = [offsetBefore, offsetAfter]
+		.map((offset) => wallClockAsUtc - offset * 60_000)
+		.filter((instant, index) => zoneOffsetMinutes(instant, timeZone) === [offsetBefore, offsetAfter][index]);
+	if (instants.length > 0) return Math.min(...instants);
+	return wallClockAsUtc - offsetBefore * 60_000;
 }

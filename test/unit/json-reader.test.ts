@@ -78,10 +78,14 @@ describe('readJsonObject', () => {
 		['a bad literal', '{"a":tru}'],
 		['a bad element', '{"a":[{"b":}]}'],
 		['a raw control character in a string', '{"a":"x\ty"}'],
-		['a byte order mark', '\ufeff{"a":1}'],
 	])('rejects %s', (_name, text) => {
 		expect(reference(text)).toBe('rejected');
 		expect(() => readJsonObject(Buffer.from(text, 'utf8'))).toThrow(JsonReadError);
+	});
+
+	it('reads past a UTF-8 byte order mark (JSON readers may ignore one, RFC 8259), as it does not past any other', () => {
+		expect(readJsonObject(Buffer.from('\ufeff{"a":1}', 'utf8'))).toEqual({ a: 1 });
+		expect(() => readJsonObject(Buffer.from('\ufeff\ufeff{"a":1}', 'utf8'))).toThrow(JsonReadError);
 	});
 
 	it('rejects every cut-off prefix of a page (a body that broke off)', () => {

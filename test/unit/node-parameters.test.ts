@@ -34,10 +34,11 @@ test('resultLimit: Return All is no limit; a Limit below 1 or not a number is an
 	}
 });
 
-test('outputBinaryField: trimmed; empty is an error', () => {
+test('outputBinaryField: trimmed; a number from an expression is that name; empty is an error', () => {
 	expect(outputBinaryField.call(listContext({ binaryPropertyName: ' data ' }), 0)).toBe('data');
+	expect(outputBinaryField.call(listContext({ binaryPropertyName: 42 }), 0)).toBe('42');
 	expect(() => outputBinaryField.call(listContext({ binaryPropertyName: '   ' }), 0)).toThrow('Put Output File in Field is empty');
-	expect(() => outputBinaryField.call(listContext({ binaryPropertyName: 42 }), 0)).toThrow('Put Output File in Field is empty');
+	expect(() => outputBinaryField.call(listContext({ binaryPropertyName: null }), 0)).toThrow('Put Output File in Field is empty');
 });
 
 test('Decagon metadata filter: a key given twice (after trimming) is an error, not a silently dropped filter', () => {

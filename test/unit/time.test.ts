@@ -66,3 +66,29 @@ describe('dateParameterToEpochMs', () => {
 		expect(dateParameterToEpochMs('Sun Jan 05 2025 11:00:00 GMT+0100 (Central European Standard Time)', 'UTC')).toBe(Date.UTC(2025, 0, 5, 10));
 	});
 });
+
+describe('dateParameterToEpochMs next to a daylight-saving change, and in the years 0–99', () => {
+	test.each([
+		// A time the clock jumps over is moved forward by the jump, in every zone alike.
+		['America/New_York', '2025-03-09T02:30:00', '2025-03-09T07:30:00Z'],
+		['Europe/Berlin', '2025-03-30T02:30:00', '2025-03-30T01:30:00Z'],
+		// Lord Howe Island's change is half an hour: 02:15 does not exist and is 02:45 (+11:00).
+		['Australia/Lord_Howe', '2025-10-05T02:15:00', '2025-10-04T15:45:00Z'],
+		// A time that comes twice is its first instant (still on summer time).
+		['America/New_York', '2025-11-02T01:30:00', '2025-11-02T05:30:00Z'],
+		['Europe/Berlin', '2025-10-26T02:30:00', '2025-10-26T00:30:00Z'],
+		// Away from a change.
+		['Europe/Berlin', '2025-06-01T12:00:00', '2025-06-01T10:00:00Z'],
+		['America/New_York', '2025-01-15T08:00:00', '2025-01-15T13:00:00Z'],
+	])('%s %s is %s', (zone, wallClock, instant) => {
+		expect(new Date(dateParameterToEpochMs(wallClock, zone)).toISOString()).toBe(new Date(instant).toISOString());
+	});
+
+	test('the years 0–99 are those years, not 1900–1999', () => {
+		expect(new Date(dateParameterToEpochMs('0050-01-01T00:00:00Z', 'UTC')).toISOString()).toBe('0050-01-01T00:00:00.000Z');
+		expect(new Date(dateParameterToEpochMs('0001-03-01T12:00:00', 'UTC')).toISOString()).toBe('0001-03-01T12:00:00.000Z');
+		expect(new Date(parseApiTimestamp('0099-12-31 23:59:59.000000')).toISOString()).toBe('0099-12-31T23:59:59.000Z');
+		// The year 0 is a leap year (1900 is not).
+		expect(new Date(dateParameterToEpochMs('0000-02-29T00:00:00Z', 'UTC')).toISOString()).toBe('0000-02-29T00:00:00.000Z');
+	});
+});

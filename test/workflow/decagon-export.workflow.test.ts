@@ -324,6 +324,13 @@ test('After and Before are sent as integer epoch seconds on the chosen timestamp
 	expect(items.map((i) => i.json.conversation_id).sort()).toEqual(expected.map((c) => c.conversation_id).sort());
 });
 
+test('After and Before that an expression leaves blank (white space, as an empty Sheet cell gives) are not set', async () => {
+	const result = await run(decagon({ returnAll: true, filters: { after: '={{ "  " }}', before: '={{ null }}' } }));
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('Decagon')).toHaveLength(250);
+	expect(exportRequests()[0].query).toEqual({ timestamp_filter: 'updated_at' });
+});
+
 test('After later than Before is refused before any request', async () => {
 	const result = await run(decagon({ returnAll: true, filters: { after: '2025-02-01T00:00:00Z', before: '2025-01-01T00:00:00Z' } }));
 	expect(result.status).toBe('error');

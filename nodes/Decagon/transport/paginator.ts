@@ -54,7 +54,8 @@ export interface PaginationOptions {
 	startCursor?: string;
 	/** 0 = no limit of our own (the hard limit still applies). */
 	maxPages?: number;
-	onWarning?: (message: string) => void;
+	/** Something the user should know of; a cut-short read is also in the result (`truncated`). */
+	onWarning?: (message: string, kind: 'cut-short' | 'not-conversations') => void;
 	/**
 	 * What an error says about going on from `cursor`, the last page that worked (undefined before the
 	 * first). Default: Export's Start Cursor option; the trigger, which has none, says its own.
@@ -184,15 +185,20 @@ export async function paginateExport(
 					: `Failed on page ${number}. ${resumeText(cursor)}`,
 			);
 		}
-		const conversations = body.conversations;
-		if (!Array.isArray(conversations)) {
+		const entries = body.conversations;
+		if (!Array.isArray(entries)) {
 			throw apiError(node, {
 				message: `Decagon's export response on page ${number} has no "conversations" list`,
 				description: resumeText(cursor),
 			});
 		}
+		// A null (or any non-object) in the list is no conversation: left out, and said, rather than a crash.
+		const conversations = (entries as unknown[]).filter((entry): entry is IDataObject => entry !== null && typeof entry === 'object' && !Array.isArray(entry));
+		if (conversations.length < entries.length) {
+			options.onWarning?.(`Decagon's page ${number} held ${entries.length - conversations.length} entries that are not conversations (null, or not an object); they were left out.`, 'not-conversations');
+		}
 		const nextCursor = readNextCursor(body);
-		let delivered = conversations as IDataObject[];
+		let delivered = conversations;
 		if (field) {
 			delivered = delivered.filter((conversation) => {
 				const key = conversationKey(conversation);
@@ -200,7 +206,7 @@ export async function paginateExport(
 				return version === undefined || conversationVersion(conversation) > version;
 			});
 			const pageVersions = new Map<string, number>();
-			for (const conversation of conversations as IDataObject[]) {
+			for (const conversation of conversations) {
 				const key = conversationKey(conversation);
 				const version = conversationVersion(conversation);
 				const before = key === undefined ? undefined : (pageVersions.get(key) ?? previousPage.get(key));
@@ -220,7 +226,7 @@ export async function paginateExport(
 		const keepGoing = await onPage(page);
 
 		if (nextCursor === undefined) {
-			const truncated = conversations.length >= FULL_PAGE;
+			const truncated = entries.length >= FULL_PAGE;
 			const decision =
 				truncated && field
 					? readOnDecision({ outOfOrder: order.outOfOrder, lastSecond: order.lastSecond === -Infinity ? undefined : order.lastSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp }, field)
@@ -245,7 +251,8 @@ export async function paginateExport(
 			// Also when the consumer stops on this page (Limit): with no way on, it is the only word of what is left.
 			if (truncated) {
 				options.onWarning?.(
-					`Page ${number} was full (${conversations.length} conversations) but came without a next cursor${readOnRefusal ? `, and ${readOnRefusal}` : ''}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
+					`Page ${number} was full (${entries.length} conversations) but came without a next cursor${readOnRefusal ? `, and ${readOnRefusal}` : ''}: Decagon may have cut the export short. Check the count, or export a narrower time range.`,
+					'cut-short',
 				);
 			}
 			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom, readOnRefusal };

@@ -152,7 +152,7 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
 	const query: ExportQuery = { timestamp_filter: String(filters.filterOn ?? 'updated_at') };
 	const bound = (name: 'after' | 'before'): number | undefined => {
 		const value = filters[name];
-		if (value === undefined || value === null || value === '') return undefined;
+		if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
 		try {
 			return dateParameterToEpochMs(value, this.getTimezone());
 		} catch (error) {

@@ -1,12 +1,15 @@
 /**
- * How the Decagon paginator reads empty pages that carry a cursor, over a scripted export route:
- * a new cursor is followed (a page can be emptied by filtering after paging), a run of them is bounded,
- * and the cursor sent coming back on an empty page ends the export once it does so twice in a row.
+ * How the Decagon paginator reads odd pages, over a scripted export route: an empty page with a new
+ * cursor is followed (a page can be emptied by filtering after paging), a run of them is bounded, the
+ * cursor sent coming back on an empty page ends the export once it does so twice in a row, and entries
+ * that are not conversations are left out with a warning.
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import type { DecagonContext } from '../../nodes/Decagon/transport';
 import type { PaginationResult } from '../../nodes/Decagon/transport/paginator';
-import { recordedWindowReader } from '../support/decagon-route';
+import { paginateExport } from '../../nodes/Decagon/transport/paginator';
+import { recordedWindowReader, routeRequest, testConnection } from '../support/decagon-route';
 
 const conversation = (id: string, second: number): IDataObject => ({
 	conversation_id: id,
@@ -84,4 +87,21 @@ test('a page with conversations that sends back the cursor it was asked with is 
 		{ conversations: [conversation('b', 101)], next_page_cursor: 'c1' },
 	]);
 	expect(error?.message).toMatch(/returned cursor "c1" again on page 2; the export would loop forever/);
+});
+
+test('entries that are not conversations (null, a number, text) are left out with a warning, not a crash', async () => {
+	const node = { id: '1', name: 'Decagon', type: 'decagon', typeVersion: 1, position: [0, 0], parameters: {} };
+	const context = {
+		getNode: () => node,
+		logger: { debug: () => undefined },
+		helpers: { httpRequestWithAuthentication: routeRequest(() => ({ conversations: [conversation('a', 100), null, 5, 'x', conversation('b', 101)], next_page_cursor: null })) },
+	} as unknown as DecagonContext;
+	const ids: string[] = [];
+	const warnings: Array<[string, string]> = [];
+	const result = await paginateExport.call(context, testConnection(), {}, (page) => {
+		ids.push(...page.conversations.map((c) => String(c.conversation_id)));
+	}, { onWarning: (message, kind) => warnings.push([kind, message]) });
+	expect(ids).toEqual(['a', 'b']);
+	expect(result.complete).toBe(true);
+	expect(warnings).toEqual([['not-conversations', "Decagon's page 1 held 3 entries that are not conversations (null, or not an object); they were left out."]]);
 });

@@ -140,7 +140,8 @@ export class DecagonTrigger implements INodeType {
 				{ maxPages: 1 },
 			);
 			if (recent.length === 0) return null;
-			return [toItems(recent.map((conversation) => ({ conversation, change: 'updated' })), output, simplify)];
+			// A test event shows every message.
+			return [toItems(recent.map((conversation) => ({ conversation, change: 'updated', newMessagesFrom: 0 })), output, simplify)];
 		}
 
 		const startFrom = this.getNodeParameter('startFrom') as SyncSettings['startFrom'];
@@ -244,9 +245,10 @@ function startKeyOfVersion010(parameters: INodeParameters): string {
 
 function toItems(emitted: SyncEmission[], output: 'conversation' | 'message', simplify: boolean): INodeExecutionData[] {
 	const items: INodeExecutionData[] = [];
-	for (const { conversation, change } of emitted) {
+	for (const { conversation, change, newMessagesFrom } of emitted) {
 		if (output === 'message') {
-			for (const row of messageRows(conversation, simplify)) items.push({ json: { change_type: change, ...row } });
+			// The messages new to this trigger: the ones it emitted with an earlier version are not repeated.
+			for (const row of messageRows(conversation, simplify).slice(newMessagesFrom)) items.push({ json: { change_type: change, ...row } });
 		} else {
 			const json = simplify ? simplifyConversation(conversation) : conversation;
 			items.push({ json: { change_type: change, ...json } });

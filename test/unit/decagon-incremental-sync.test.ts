@@ -154,6 +154,26 @@ describe('pollOnce', () => {
 		expect(changed.emitted.map((e) => [e.conversation.conversation_id, e.change])).toEqual([['c1', 'updated']]);
 	});
 
+	it('says which messages are new: after the count emitted before, or, not remembered, those sent inside the window', async () => {
+		const at = (seconds: number) => new Date(seconds * 1000).toISOString();
+		const withMessages = (id: string, times: number[]): IDataObject => ({
+			conversation_id: id,
+			created_at: at(times[0]),
+			updated_at: at(times[times.length - 1]),
+			messages: times.map((t) => ({ text: 'x', role: 'USER', created_at: at(t) })),
+		});
+		const remembered = withMessages('known', [9_000, 9_100, 10_050]);
+		const forgotten = withMessages('old', [5_000, 6_000, 10_100]);
+		const { read } = scriptedReader(() => [remembered, forgotten], { pageSize: 10 });
+		const stored: SyncState = { watermark: 10_000, seen: { known: conversationVersionOf(withMessages('known', [9_000, 9_100])) } };
+		const { emitted } = await pollOnce(stored, settings, 10_400, read);
+		// The window is [10,000 − 600, 10,400 − 120]: the forgotten conversation's messages before 9,400 came out before.
+		expect(emitted.map((e) => [e.conversation.conversation_id, e.newMessagesFrom])).toEqual([
+			['known', 2],
+			['old', 2],
+		]);
+	});
+
 	it('reads stored state defensively', () => {
 		expect(readSyncState(undefined)).toEqual({ seen: {} });
 		expect(readSyncState({ watermark: 'x', pending: { max: 5, cursor: 7 }, seen: { a: 1, b: 'no' } } as IDataObject)).toEqual({

@@ -239,6 +239,22 @@ test('One Item per Message: changes that have no messages start no execution', a
 	}
 });
 
+test('One Item per Message: a conversation that gets a new message gives that message, not all of them again', async () => {
+	standin.configure({ seed: 14, count: 20, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
+	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
+	node.parameters.output = 'message';
+	const first = await poll(node, {});
+	const all = standin.conversations();
+	expect(first.items?.[0]).toHaveLength(all.reduce((sum, c) => sum + c.messages.length, 0));
+	const { conversation_id: id, messages } = all[5];
+	standin.addMessage(id, 'one more question', Date.now() / 1000);
+	await new Promise((resolve) => setTimeout(resolve, 1100)); // past the second the first window ended in
+	const second = await poll(node, first.staticData);
+	expect(second.items?.[0].map((item) => [item.json.conversation_id, item.json.message_index, item.json.text, item.json.change_type])).toEqual([
+		[id, messages.length, 'one more question', 'updated'],
+	]);
+});
+
 test('Fetch Test Event returns real recent conversations', async () => {
 	standin.configure({ seed: 8, count: 30, faults: [] });
 	const result = await poll(triggerNode({}), {}, true);

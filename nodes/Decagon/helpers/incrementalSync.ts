@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import type { ExportPage, ExportQuery, PaginationResult } from '../transport/paginator';
 import { FULL_PAGE } from '../transport/paginator';
-import { conversationKey, conversationVersion } from './conversation';
+import { conversationKey, conversationVersion, messagesOf } from './conversation';
 import { parseApiTimestamp } from '../../shared/time';
 
 /**
@@ -69,6 +69,12 @@ export type ChangeType = 'new' | 'updated';
 export interface SyncEmission {
 	conversation: IDataObject;
 	change: ChangeType;
+	/**
+	 * The index of its first message this trigger has not emitted: the message count of the version emitted
+	 * before, or, where that is not remembered, the first message sent inside the window read (earlier ones
+	 * came out before, or were sent before the sync's start).
+	 */
+	newMessagesFrom: number;
 }
 
 export interface PollResult {
@@ -260,7 +266,7 @@ export async function pollOnce(
 					: 'new';
 			state.seen[id] = version;
 			rememberUndated(state, id, Number.isNaN(updatedMs) ? windowMax : undefined);
-			emitted.push({ conversation, change });
+			emitted.push({ conversation, change, newMessagesFrom: previous !== undefined ? previous % 1000 : firstMessageSince(conversation, window.min) });
 		}
 		return !pollFull();
 	});
@@ -286,6 +292,17 @@ export async function pollOnce(
 	state.watermark = Math.max(state.watermark, window.max);
 	forgetBefore(state, state.watermark - settings.lookbackSeconds);
 	return done();
+}
+
+/** The index of the first message sent at or after `seconds` (or without a readable time); 0 for no bound. */
+function firstMessageSince(conversation: IDataObject, seconds: number | null): number {
+	if (seconds === null) return 0;
+	const messages = messagesOf(conversation);
+	const index = messages.findIndex((message) => {
+		const ms = parseApiTimestamp(message.created_at);
+		return Number.isNaN(ms) || ms >= seconds * 1000;
+	});
+	return index === -1 ? messages.length : index;
 }
 
 /**

@@ -150,8 +150,9 @@ export class DecagonTrigger implements INodeType {
 			lookbackSeconds: numberParameter(this.getNode(), options.lookbackMinutes ?? 10, 'Lookback (Minutes)', { min: 0, whole: false }) * 60,
 			settleSeconds: numberParameter(this.getNode(), options.settleSeconds ?? 120, 'Settle Time (Seconds)', { min: 0, whole: false }),
 			maxPerPoll: numberParameter(this.getNode(), options.maxPerPoll ?? 1000, 'Max Conversations per Poll', { min: 1 }),
-			startKey: startKeyOf(this.getNode().parameters),
-			formerStartKeys: [startKeyOfVersion010(this.getNode().parameters)],
+			// The API host too: another region or Base URL is other data, whose history has not been read.
+			startKey: startKeyOf(this.getNode().parameters, new URL(connection.baseUrl).host),
+			formerStartKeys: [startKeyOf(this.getNode().parameters), startKeyOfVersion010(this.getNode().parameters)],
 			outOfTime: outOfTimeAfter(budgetMs),
 		};
 		if (startFrom === 'date') {
@@ -229,13 +230,13 @@ function startSetting(parameters: INodeParameters) {
  * filter as the query gets it: keys trimmed, in key order, an emptied filter the same as none, so an edit
  * that leaves the query as it was does not start the sync over (and emit everything again).
  */
-function startKeyOf(parameters: INodeParameters): string {
+function startKeyOf(parameters: INodeParameters, host?: string): string {
 	const metadata = ((parameters.filters as IDataObject | undefined)?.metadata as IDataObject | undefined)?.filter;
 	const pairs = Array.isArray(metadata)
 		? (metadata as IDataObject[]).map((pair) => [String(pair.key ?? '').trim(), pair.value ?? ''] as const)
 		: [];
 	pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-	return JSON.stringify({ ...startSetting(parameters), metadata: pairs });
+	return JSON.stringify({ ...startSetting(parameters), metadata: pairs, ...(host === undefined ? {} : { host }) });
 }
 
 /** startKeyOf in version 0.1.0: the filters as stored, so states stored then go on after an update. */

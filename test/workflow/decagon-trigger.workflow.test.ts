@@ -157,6 +157,25 @@ test('an edit that leaves the query as it was (an emptied metadata filter, keys 
 	expect((await poll(withFilters({}), stored)).items).toBeNull();
 });
 
+test("another API host (the credential's region or Base URL) starts the sync over; a state stored before the host was in its key goes on", async () => {
+	standin.configure({ seed: 9, count: 25, faults: [], nowEpoch: Math.floor(Date.now() / 1000) });
+	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
+	const first = await poll(node, {});
+	expect(first.items?.[0]).toHaveLength(25);
+	type Stored = { 'node:Decagon Trigger': { sync: { fingerprint: string } } };
+	// Before: the key without the host. The state goes on, and is stored under the key with the host.
+	const before = structuredClone(first.staticData) as Stored;
+	before['node:Decagon Trigger'].sync.fingerprint = JSON.stringify({ startFrom: 'beginning', startDate: null, metadata: [] });
+	const carriedOn = await poll(node, before);
+	expect(carriedOn.items).toBeNull();
+	expect((carriedOn.staticData as Stored)['node:Decagon Trigger'].sync.fingerprint).toBe((first.staticData as Stored)['node:Decagon Trigger'].sync.fingerprint);
+	// The same stand-in under another host name stands for another account's data: read from the start.
+	const elsewhere = pollOptions(node, carriedOn.staticData);
+	elsewhere.credentials.decagonApi.baseUrl = standin.url.replace('127.0.0.1', 'localhost');
+	const other = await runPoll(elsewhere);
+	expect(other.items?.[0]).toHaveLength(25);
+});
+
 test('full pages without a cursor: the trigger reads on by time and emits every conversation once', async () => {
 	standin.configure({ seed: 9, count: 250, faults: [], faultRate: 0, fullPageWithoutCursor: true, nowEpoch: Math.floor(Date.now() / 1000) });
 	try {

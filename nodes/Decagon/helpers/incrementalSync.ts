@@ -159,7 +159,7 @@ function isoSeconds(seconds: number): string {
 function startingState(stored: SyncState, fingerprint: string, formerFingerprints: string[], warnings: string[]): SyncState {
 	if (stored.fingerprint !== undefined && stored.fingerprint !== fingerprint && !formerFingerprints.includes(stored.fingerprint)) {
 		warnings.push(
-			'Decagon Trigger: Start From, Start Date or the metadata filter changed since the last poll; starting over as on a first activation',
+			'Decagon Trigger: Start From, Start Date, the metadata filter or the API host (region or Base URL of the credential) changed since the last poll; starting over as on a first activation',
 		);
 		return { seen: {}, fingerprint };
 	}

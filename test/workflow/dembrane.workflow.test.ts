@@ -216,7 +216,7 @@ describe("a database query that fails: dembrane answers as if there were nothing
 		expect(result.error).toBeUndefined();
 		const items = result.outputOf('ECHO');
 		expect(items.map((item) => item.json.conversationId).sort()).toEqual(expected.map((c) => c.id).sort());
-		for (const item of items) expect(item.json.source).toBe('transcript');
+		for (const item of items) expect(item.json.transcriptSource).toBe('transcript');
 		expect(JSON.stringify(result.runData.ECHO[0].hints)).toMatch(/answered \\"No conversations found\\", but its list has \d+, so their transcripts were read one by one/);
 
 		database('/transcripts', 1);
@@ -516,8 +516,8 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		const result = await runAgainst(big, node, 120_000);
 		expect(result.error).toBeUndefined();
 		const items = result.outputOf('ECHO');
-		expect(items.filter((i) => i.json.source === 'zip').length).toBeLessThan(expected.length);
-		expect(items.filter((i) => i.json.source === 'transcript').length).toBeGreaterThan(0);
+		expect(items.filter((i) => i.json.transcriptSource === 'zip').length).toBeLessThan(expected.length);
+		expect(items.filter((i) => i.json.transcriptSource === 'transcript').length).toBeGreaterThan(0);
 		expect(items).toHaveLength(expected.length);
 		const byId = new Map(items.map((i) => [i.json.conversationId, i.json.transcript]));
 		expect(byId.size).toBe(expected.length);
@@ -667,14 +667,14 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		const whole = byId.get(long)!;
 		expect(whole.transcript).toBe(`${limits.transcript(long)}\n`);
 		expect(whole.transcript).toContain('Line 150 of the long conversation.');
-		expect(whole).toMatchObject({ source: 'transcript', fileName: limits.zipEntryName(long), participantName: 'Long Talker' });
+		expect(whole).toMatchObject({ transcriptSource: 'transcript', fileName: limits.zipEntryName(long), participantName: 'Long Talker' });
 
 		const found = byId.get(late)!;
 		expect(found.transcript).toBe('The first words that were transcribed.\n');
-		expect(found).toMatchObject({ source: 'transcript', fileName: null, matched: true, participantName: 'Late Start', conversationIdPrefix: late.slice(0, 8) });
+		expect(found).toMatchObject({ transcriptSource: 'transcript', fileName: null, matched: true, participantName: 'Late Start', conversationIdPrefix: late.slice(0, 8) });
 
 		for (const json of items.map((i) => i.json).filter((j) => j.conversationId !== long && j.conversationId !== late)) {
-			expect(json.source).toBe('zip');
+			expect(json.transcriptSource).toBe('zip');
 			expect(json.transcript).toBe(limits.zipFileBody(String(json.conversationId)));
 		}
 		expect(transcriptsRead().sort()).toEqual([late, long].sort());
@@ -689,7 +689,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		limits.addChunk(lone, 'Finally transcribed.');
 		const result = await runOn({ project: project(awaiting), options: { failIfEmpty: true } });
 		expect(result.error).toBeUndefined();
-		expect(result.outputOf('ECHO').map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: lone, transcript: 'Finally transcribed.\n', source: 'transcript', fileName: null })]);
+		expect(result.outputOf('ECHO').map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: lone, transcript: 'Finally transcribed.\n', transcriptSource: 'transcript', fileName: null })]);
 		expect(transcriptsRead()).toEqual([lone]);
 	});
 
@@ -727,7 +727,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		const result = await runOn({ project: project(plain) });
 		expect(result.error).toBeUndefined();
 		const mine = result.outputOf('ECHO').filter((i) => String(i.json.conversationIdPrefix) === shifted.slice(0, 8));
-		expect(mine.map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: shifted, matched: true, source: 'zip', transcript: 'Said at noon, local time.\n' })]);
+		expect(mine.map((i) => i.json)).toEqual([expect.objectContaining({ conversationId: shifted, matched: true, transcriptSource: 'zip', transcript: 'Said at noon, local time.\n' })]);
 		expect(transcriptsRead()).not.toContain(shifted);
 	});
 
@@ -735,7 +735,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		const result = await runOn({ project: project(plain) });
 		expect(result.error).toBeUndefined();
 		expect(result.outputOf('ECHO')).toHaveLength(transcribed(plain).length);
-		expect(result.outputOf('ECHO').every((i) => i.json.source === 'zip')).toBe(true);
+		expect(result.outputOf('ECHO').every((i) => i.json.transcriptSource === 'zip')).toBe(true);
 		expect(transcriptsRead()).toEqual([]);
 		// The listing says how many chunks each conversation has, which is how the node knows.
 		const listings = requestsTo(/^\/api\/v2\/bff\/conversations$/);
@@ -765,7 +765,7 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		expect(items).toHaveLength(expected.length);
 		for (const conversation of expected) {
 			const item = items.find((i) => i.json.conversationId === conversation.id)!;
-			expect(item.json).toMatchObject({ source: 'transcript', fileName: null, matched: true, transcript: `${limits.transcript(conversation.id)}\n` });
+			expect(item.json).toMatchObject({ transcriptSource: 'transcript', fileName: null, matched: true, transcript: `${limits.transcript(conversation.id)}\n` });
 			// Named as the zip would name it, so recordedAt and participantPart are what a zip item has.
 			expect(item.binary!.data.fileName).toBe(limits.zipEntryName(conversation.id));
 		}

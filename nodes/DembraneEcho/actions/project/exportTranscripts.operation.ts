@@ -507,7 +507,8 @@ async function transcriptItems(
 		const json: IDataObject = {
 			projectId,
 			fileName: file.fileName,
-			source: file.source,
+			// Not `source`: in dembrane's listing that is where a conversation was recorded (PORTAL_AUDIO, ...).
+			transcriptSource: file.source,
 			conversationIdPrefix: parsed.conversationIdPrefix,
 			recordedAt: parsed.recordedAt,
 			participantPart: parsed.participantPart,

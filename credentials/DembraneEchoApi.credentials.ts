@@ -19,8 +19,13 @@ import { decideRetry } from '../nodes/shared/retry';
  * acting as the old login, and a credential test would pass with a wrong new password.
  */
 function loginFingerprint(credentials: ICredentialDataDecryptedObject): string {
-	const login = [directusUrlOf(credentials), String(credentials.email ?? ''), String(credentials.password ?? '')];
+	const login = [directusUrlOf(credentials), emailOf(credentials), String(credentials.password ?? '')];
 	return createHash('sha256').update(JSON.stringify(login)).digest('hex').slice(0, 32);
+}
+
+/** The email as typed, less the space or line break a paste brings (a password keeps every character). */
+function emailOf(credentials: ICredentialDataDecryptedObject): string {
+	return String(credentials.email ?? '').trim();
 }
 
 function directusUrlOf(credentials: ICredentialDataDecryptedObject): string {
@@ -152,7 +157,7 @@ export class DembraneEchoApi implements ICredentialType {
 				response = (await this.helpers.httpRequest({
 					method: 'POST',
 					url: `${directusUrl}/auth/login`,
-					body: { email: credentials.email, password: credentials.password, mode: 'json' },
+					body: { email: emailOf(credentials), password: credentials.password, mode: 'json' },
 					json: true,
 					timeout: LOGIN_TIMEOUT_MS,
 				})) as NonNullable<typeof response>;

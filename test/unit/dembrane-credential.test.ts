@@ -51,8 +51,15 @@ test('a login session is sent only for the login it belongs to; an edited email,
 	for (const edit of edits) {
 		expect(await authorization({ ...stored, ...edit })).toBe('Bearer ');
 	}
-	// The same login written differently (a trailing slash on the URL) is the same login.
+	// The same login written differently (a trailing slash on the URL, a pasted space after the email) is the same login.
 	expect(await authorization({ ...stored, directusUrl: `${String(login.directusUrl)}/` })).toBe(`Bearer ${String(session.sessionToken)}`);
+	expect(await authorization({ ...stored, email: ` ${String(login.email)}\n` })).toBe(`Bearer ${String(session.sessionToken)}`);
+});
+
+test('an email pasted with a space or line break around it logs in (Directus would answer "wrong email or password")', async () => {
+	const login = passwordCredentialData(standin) as ICredentialDataDecryptedObject;
+	const session = await credential.preAuthentication!.call(loginHelper, { ...login, email: ` ${String(login.email)}\n` });
+	expect(session.sessionToken).toEqual(expect.any(String));
 });
 
 test('an access token is sent as it is now, and leaves no login fingerprint behind', async () => {

@@ -524,6 +524,21 @@ describe('the zip limit of production (1,000 conversations)', () => {
 		for (const conversation of expected) expect(byId.get(conversation.id)).toBe(big.zipFileBody(conversation.id));
 	}, 120_000);
 
+	test("the list's has_transcript failing (false on every row): the zip's own files show it, and conversations beyond the zip are still fetched", async () => {
+		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
+		const expected = big.conversations(projectId).filter((c) => big.transcript(c.id) !== '');
+		big.configure({ transcriptFlagsFail: true });
+		try {
+			const result = await runAgainst(big, echo({ resource: 'project', operation: 'exportTranscripts', project: project(projectId) }), 120_000);
+			expect(result.error).toBeUndefined();
+			const ids = result.outputOf('ECHO').map((item) => item.json.conversationId);
+			expect(new Set(ids).size).toBe(expected.length);
+			expect(ids).toHaveLength(expected.length);
+		} finally {
+			big.configure({ transcriptFlagsFail: false });
+		}
+	}, 120_000);
+
 	test('Get Many (Return All): a page of the listing that comes back empty in passing is asked again; empty each time, a clear error (not 1,000 of 1,030)', async () => {
 		const projectId = big.listProjects().find((p) => big.conversations(p.id).length > 1000)!.id;
 		const getMany = echo({ resource: 'conversation', operation: 'getMany', project: project(projectId), returnAll: true });

@@ -45,6 +45,7 @@ export function defaultOptions(): DembraneStandinOptions {
 		chunkListing: true,
 		lockedConversationIds: [],
 		overCapActive: false,
+		transcriptFlagsFail: false,
 		dashboardBaseUrl: 'https://dashboard.dembrane.com',
 		zipQuirk: null,
 		zipLayout: 'python',
@@ -154,6 +155,7 @@ function validate(o: DembraneStandinOptions): void {
 		throw new Error('option "lockedConversationIds" must be a list of strings');
 	}
 	if (typeof o.overCapActive !== 'boolean') throw new Error('option "overCapActive" must be true or false');
+	if (typeof o.transcriptFlagsFail !== 'boolean') throw new Error('option "transcriptFlagsFail" must be true or false');
 	text('dashboardBaseUrl', o.dashboardBaseUrl);
 	if (o.zipQuirk !== null) oneOf('zipQuirk', o.zipQuirk, ZIP_QUIRKS);
 	oneOf('zipLayout', o.zipLayout, ZIP_LAYOUTS);

@@ -606,6 +606,7 @@ export class DembraneStandinServer {
 		const relations = fieldList === '*' || fieldList.includes('tags') || fieldList.includes('chunks');
 		const rows = records.map((record) => {
 			const row: Record<string, unknown> = { ...pickFields(fullRow(this.store, record, settings, relations), fieldList, relationCounts(this.store, record)), ...listExtras(this.store, record) };
+			if (this.options.transcriptFlagsFail) row.has_transcript = false;
 			if (includeChunks) row.chunks = listChunkRows(this.store, record);
 			// Production's _enrich_conversation on every listed row: a locked one's summary and texts are held back.
 			if (this.isLocked(record, row)) {

@@ -149,6 +149,11 @@ export interface DembraneStandinOptions {
 	 * every row counts as still recording. Default false.
 	 */
 	overCapActive: boolean;
+	/**
+	 * The listing's `has_transcript` query fails (bff/conversations.py `_grouped_ids` of a failed aggregate is
+	 * empty): every row says `has_transcript: false`, the rest of the row as usual. Default false.
+	 */
+	transcriptFlagsFail: boolean;
 	/** Dashboard base of `dashboardUrl` in webhook payloads. Default `https://dashboard.dembrane.com`. */
 	dashboardBaseUrl: string;
 

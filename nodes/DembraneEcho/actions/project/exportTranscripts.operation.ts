@@ -431,7 +431,10 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	}
 	const inZip = matchFilesToRows(files, rows);
 	const cut = files.filter((file) => file.row !== undefined && zipFileMayBeCut(file.row, file.data));
-	const missing = rows.filter((row) => !inZip.has(row) && missingFromZip(row, rows.length));
+	// dembrane's list says has_transcript false for every row when the query behind that flag fails: a row
+	// whose transcript is in the zip says so, and then no row's flag is taken at its word.
+	const flagsFailed = files.some((file) => file.row?.has_transcript === false);
+	const missing = rows.filter((row) => !inZip.has(row) && missingFromZip(flagsFailed ? { ...row, has_transcript: undefined } : row, rows.length));
 
 	if (!complete) {
 		const problems = [

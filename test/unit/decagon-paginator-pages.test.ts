@@ -29,6 +29,7 @@ async function readAll(pages: IDataObject[], bound = 80): Promise<{ ids: string[
 	try {
 		const result = await read({ timestamp_filter: 'updated_at' }, undefined, (page) => {
 			ids.push(...page.conversations.map((c) => String(c.conversation_id)));
+			return true;
 		});
 		return { ids, queries, result };
 	} catch (error) {

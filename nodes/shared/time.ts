@@ -42,9 +42,15 @@ function offsetToMinutes(offset: string): number {
 	return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
 }
 
-/** Date.UTC, but the years 0–99 are those years (Date.UTC reads them as 1900–1999). */
+/**
+ * Date.UTC (fields past their range roll over, 24:00 into the next day), but the years 0–99 are those
+ * years: Date.UTC reads them as 1900–1999. They are computed 2000 years on, where the calendar is the
+ * same (it repeats every 400 years), and moved back.
+ */
 function utcFromFields(year: number, monthIndex: number, day: number, hour = 0, minute = 0, second = 0, millisecond = 0): number {
-	return new Date(Date.UTC(2000, 0, 1, hour, minute, second, millisecond)).setUTCFullYear(year, monthIndex, day);
+	if (year < 0 || year >= 100) return Date.UTC(year, monthIndex, day, hour, minute, second, millisecond);
+	const later = new Date(Date.UTC(year + 2000, monthIndex, day, hour, minute, second, millisecond));
+	return later.setUTCFullYear(later.getUTCFullYear() - 2000);
 }
 
 function partsAsUtc(p: DateParts): number {

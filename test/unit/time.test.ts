@@ -90,5 +90,9 @@ describe('dateParameterToEpochMs next to a daylight-saving change, and in the ye
 		expect(new Date(parseApiTimestamp('0099-12-31 23:59:59.000000')).toISOString()).toBe('0099-12-31T23:59:59.000Z');
 		// The year 0 is a leap year (1900 is not).
 		expect(new Date(dateParameterToEpochMs('0000-02-29T00:00:00Z', 'UTC')).toISOString()).toBe('0000-02-29T00:00:00.000Z');
+		// Fields past their range roll over, in those years as in others.
+		expect(new Date(parseApiTimestamp('0050-12-31T24:00:00Z')).toISOString()).toBe('0051-01-01T00:00:00.000Z');
+		expect(new Date(parseApiTimestamp('2024-01-01T24:00:00Z')).toISOString()).toBe('2024-01-02T00:00:00.000Z');
+		expect(new Date(parseApiTimestamp('2024-12-31T23:59:60Z')).toISOString()).toBe('2025-01-01T00:00:00.000Z');
 	});
 });

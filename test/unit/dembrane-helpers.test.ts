@@ -69,6 +69,9 @@ describe("what the zip holds of a conversation (first 1,000 conversations, first
 		expect(missingFromZip({ chunks_count: 120 }, 10)).toBe(true);
 		expect(missingFromZip({ chunks_count: 20 }, 1001)).toBe(true);
 		expect(missingFromZip({}, 10)).toBe(true);
+		// No chunk, no transcript, however many conversations.
+		expect(missingFromZip({ chunks_count: 0 }, 5000)).toBe(false);
+		expect(missingFromZip({ chunks_count: '0' }, Infinity)).toBe(false);
 	});
 });
 

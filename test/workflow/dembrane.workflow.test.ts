@@ -219,6 +219,16 @@ describe("a database query that fails: dembrane answers as if there were nothing
 		for (const item of items) expect(item.json.transcriptSource).toBe('transcript');
 		expect(JSON.stringify(result.runData.ECHO[0].hints)).toMatch(/answered \\"No conversations found\\", but its list has \d+, so their transcripts were read one by one/);
 
+		// And the list's has_transcript failing with it (false on every row): the chunk counts decide.
+		database('/transcripts', 1);
+		standin.configure({ transcriptFlagsFail: true });
+		try {
+			const both = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id) }));
+			expect(both.outputOf('ECHO').map((item) => item.json.conversationId).sort()).toEqual(expected.map((c) => c.id).sort());
+		} finally {
+			standin.configure({ transcriptFlagsFail: false });
+		}
+
 		database('/transcripts', 1);
 		const zip = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), output: 'zip' }));
 		expect(zip.error?.message).toMatch(/zip of project .* answered "No conversations found", but its list has \d+/);

@@ -224,6 +224,7 @@ export function zipFileMayBeCut(row: IDataObject | undefined, data: Buffer): boo
 export function missingFromZip(row: IDataObject, conversationCount: number): boolean {
 	if (typeof row.has_transcript === 'boolean') return row.has_transcript;
 	const count = chunkCountOf(row);
+	if (count === 0) return false; // no chunk, no transcript
 	return conversationCount > ZIP_CONVERSATION_LIMIT || count === undefined || count > ZIP_CHUNK_LIMIT;
 }
 
@@ -422,19 +423,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	// The chunk count and has_transcript of each row tell which files the zip cut short or left out,
 	// so only those conversations are fetched one by one.
 	const rows = await listConversations.call(this, projectId, matchDetails ? { include_tags: true, fields: DETAIL_FIELDS } : { fields: LEAN_FIELDS });
-	if (zipSaidNoConversations && rows.length > 0) {
-		this.addExecutionHints({
-			message: `Project ${projectId}: dembrane's zip answered "No conversations found", but its list has ${rows.length}, so their transcripts were read one by one. dembrane answers so when the zip's database query fails (a large project, or a busy server).`,
-			type: 'warning',
-			location: 'outputPane',
-		});
-	}
 	const inZip = matchFilesToRows(files, rows);
 	const cut = files.filter((file) => file.row !== undefined && zipFileMayBeCut(file.row, file.data));
 	// dembrane's list says has_transcript false for every row when the query behind that flag fails: a row
 	// whose transcript is in the zip says so, and then no row's flag is taken at its word.
 	const flagsFailed = files.some((file) => file.row?.has_transcript === false);
-	const missing = rows.filter((row) => !inZip.has(row) && missingFromZip(flagsFailed ? { ...row, has_transcript: undefined } : row, rows.length));
+	const missing = zipSaidNoConversations
+		? // The zip's own query failed: it says nothing of any conversation, and the flags may have failed with it.
+			rows.filter((row) => row.has_transcript === true || missingFromZip({ ...row, has_transcript: undefined }, Infinity))
+		: rows.filter((row) => !inZip.has(row) && missingFromZip(flagsFailed ? { ...row, has_transcript: undefined } : row, rows.length));
 
 	if (!complete) {
 		const problems = [
@@ -461,6 +458,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			const whole = await fetchTranscript.call(this, String(row.id));
 			if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
 		}
+	}
+	if (zipSaidNoConversations && rows.length > 0) {
+		if (files.length > 0) {
+			this.addExecutionHints({
+				message: `Project ${projectId}: dembrane's zip answered "No conversations found", but its list has ${rows.length}, so their transcripts were read one by one. dembrane answers so when the zip's database query fails (a large project, or a busy server).`,
+				type: 'warning',
+				location: 'outputPane',
+			});
+		} else emptyDetail = 'No transcripts available for this project';
 	}
 	if (files.length === 0) {
 		return noTranscripts.call(this, projectId, emptyDetail ?? 'No transcripts available for this project', { failIfEmpty: options.failIfEmpty, zip404: emptyDetail !== undefined }, itemIndex);

@@ -168,9 +168,10 @@ export class DecagonTrigger implements INodeType {
 			readSyncState(staticData.sync as IDataObject | undefined),
 			settings,
 			nowSeconds,
-			async (query, startCursor, onPage) =>
+			async (query, startCursor, onPage, emptyPagesBefore) =>
 				await paginateExport.call(this, connection, query, onPage, {
 					startCursor,
+					emptyPagesBefore,
 					resumeHint: pollResumeHint,
 					readOnBy: 'updated_at',
 					// A cut-short window comes back in pollOnce's warnings, with its times.

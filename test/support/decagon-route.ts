@@ -36,7 +36,8 @@ export function routeWindowReader(route: (qs: IDataObject) => IDataObject): Wind
 	const node = { id: '1', name: 'Decagon Trigger', type: 'decagonTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
 	const context = { getNode: () => node, logger: { debug: () => undefined }, helpers: { httpRequestWithAuthentication: routeRequest(route) } } as unknown as DecagonContext;
 	const connection = testConnection();
-	return async (query, startCursor, onPage) => await paginateExport.call(context, connection, query, onPage, { startCursor, readOnBy: 'updated_at' });
+	return async (query, startCursor, onPage, emptyPagesBefore) =>
+		await paginateExport.call(context, connection, query, onPage, { startCursor, readOnBy: 'updated_at', emptyPagesBefore });
 }
 
 /** routeWindowReader recording each request's query, and stopping a test that reads more than `bound` times. */

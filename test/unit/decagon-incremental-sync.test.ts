@@ -154,7 +154,7 @@ describe('pollOnce', () => {
 		expect(changed.emitted.map((e) => [e.conversation.conversation_id, e.change])).toEqual([['c1', 'updated']]);
 	});
 
-	it('says which messages are new: after the count emitted before, or, not remembered, those sent inside the window', async () => {
+	it('says which messages are new: after the count emitted before; not remembered, those since what is remembered', async () => {
 		const at = (seconds: number) => new Date(seconds * 1000).toISOString();
 		const withMessages = (id: string, times: number[]): IDataObject => ({
 			conversation_id: id,
@@ -166,12 +166,56 @@ describe('pollOnce', () => {
 		const forgotten = withMessages('old', [5_000, 6_000, 10_100]);
 		const { read } = scriptedReader(() => [remembered, forgotten], { pageSize: 10 });
 		const stored: SyncState = { watermark: 10_000, seen: { known: conversationVersionOf(withMessages('known', [9_000, 9_100])) } };
-		const { emitted } = await pollOnce(stored, settings, 10_400, read);
-		// The window is [10,000 − 600, 10,400 − 120]: the forgotten conversation's messages before 9,400 came out before.
-		expect(emitted.map((e) => [e.conversation.conversation_id, e.newMessagesFrom])).toEqual([
+		// Nothing remembered yet (a first backfill): every message of a conversation not in the seen-set.
+		const first = await pollOnce(stored, settings, 10_400, read);
+		expect(first.emitted.map((e) => [e.conversation.conversation_id, e.newMessagesFrom])).toEqual([
+			['known', 2],
+			['old', 0],
+		]);
+		// After whole windows, the seen-set holds everything emitted since rememberedFrom: messages before it came out.
+		const later = await pollOnce({ ...stored, rememberedFrom: 9_400 }, settings, 10_400, read);
+		expect(later.emitted.map((e) => [e.conversation.conversation_id, e.newMessagesFrom])).toEqual([
 			['known', 2],
 			['old', 2],
 		]);
+	});
+
+	it('a backfill read over polls skips nothing it has not emitted, even out of order across polls; only a window that reaches below what is remembered does', async () => {
+		// One page a poll; c2 changed earlier than the pages before it (Decagon's order broken between polls).
+		const data = [conversation('c0', 9_000), conversation('c1', 9_100), conversation('c2', 8_000), conversation('c3', 9_200)];
+		const { read } = scriptedReader(() => data, { pageSize: 1 });
+		const onePageAPoll = { ...settings, settleSeconds: 0, outOfTime: () => true };
+		let state: SyncState = { watermark: 0, seen: {}, pending: { min: null, max: 9_500, cursor: null } };
+		const ids: unknown[] = [];
+		for (let poll = 0; poll < 6 && (poll === 0 || state.pending); poll++) {
+			const result = await pollOnce(state, onePageAPoll, 9_600, read);
+			ids.push(...result.emitted.map((e) => e.conversation.conversation_id));
+			state = result.state;
+		}
+		expect(ids).toEqual(['c0', 'c1', 'c2', 'c3']);
+		expect(state.rememberedFrom).toBe(9_500 - 600);
+		// Lookback raised: the next window reaches below 8,900, and what it brings from there is not emitted again.
+		const raised = await pollOnce(state, { ...settings, settleSeconds: 0, lookbackSeconds: 3_600 }, 9_700, read);
+		expect(raised.emitted).toEqual([]);
+	});
+
+	it('empty pages with new cursors, one per poll (out of time after each): the bound of 50 holds across polls', async () => {
+		let n = 0;
+		const { read } = recordedWindowReader(() => ({ conversations: [], next_page_cursor: `e${++n}` }), 1000);
+		let state: SyncState = { watermark: 9_000, seen: {}, pending: { min: 8_000, max: 9_500, cursor: null } };
+		const oneAPoll = { ...settings, outOfTime: () => true };
+		let error: Error | undefined;
+		let polls = 0;
+		for (; polls < 60 && !error; polls++) {
+			try {
+				state = (await pollOnce(state, oneAPoll, 10_000, read)).state;
+			} catch (failure) {
+				error = failure as Error;
+			}
+		}
+		expect(error?.message).toBe('Decagon returned 50 empty pages in a row, each with a new cursor');
+		expect(polls).toBe(50);
+		expect(state.pending?.emptyPages).toBe(49);
 	});
 
 	it('reads stored state defensively', () => {

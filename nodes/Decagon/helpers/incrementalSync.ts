@@ -21,14 +21,15 @@ export interface SyncState {
 	/** Epoch seconds: every update at or before it has been emitted. */
 	watermark?: number;
 	/** A window being read across polls because a poll hit its cap. `min` null = from the beginning. */
-	pending?: { min: number | null; max: number; cursor: string | null };
+	pending?: { min: number | null; max: number; cursor: string | null; emptyPages?: number };
 	/** conversation_id → version emitted last (see conversationVersion). */
 	seen: Record<string, number>;
 	/**
-	 * Epoch seconds: `seen` holds every dated conversation emitted with a version from here on (less a
-	 * second); older entries were dropped. A window that reaches further back (Lookback raised) cannot tell
-	 * what it brings from there, so it emits none of it: all of it was emitted before, or changed so late
-	 * that the Lookback of that time did not reach it.
+	 * Epoch seconds: after the last whole window, `seen` holds every dated conversation emitted with a
+	 * version from here on (less a second); older entries were dropped. A window that reaches further back
+	 * (Lookback raised) cannot tell what it brings from there, so it emits none of it: it was emitted
+	 * before, or changed so late that the Lookback of that time did not reach it (Export with After and
+	 * Before reads such a range again).
 	 */
 	rememberedFrom?: number;
 	/**
@@ -70,9 +71,9 @@ export interface SyncEmission {
 	conversation: IDataObject;
 	change: ChangeType;
 	/**
-	 * The index of its first message this trigger has not emitted: the message count of the version emitted
-	 * before, or, where that is not remembered, the first message sent inside the window read (earlier ones
-	 * came out before, or were sent before the sync's start).
+	 * The index of its first message this trigger has not emitted: the message count of the version it
+	 * emitted before, where it still remembers that (within the Lookback); otherwise the first message
+	 * sent since what it remembers (after a whole window), or since the start (Now, A Date), or 0.
 	 */
 	newMessagesFrom: number;
 }
@@ -94,6 +95,8 @@ export type WindowReader = (
 	query: ExportQuery,
 	startCursor: string | undefined,
 	onPage: (page: ExportPage) => boolean,
+	/** Empty pages the read resumed here ended on (see PaginationOptions.emptyPagesBefore). */
+	emptyPagesBefore?: number,
 ) => Promise<PaginationResult>;
 
 export function emptySyncState(): SyncState {
@@ -123,6 +126,7 @@ export function readSyncState(stored: IDataObject | undefined): SyncState {
 			max: pending.max,
 			cursor: typeof pending.cursor === 'string' ? pending.cursor : null,
 		};
+		if (isFiniteNumber(pending.emptyPages) && pending.emptyPages > 0) state.pending.emptyPages = pending.emptyPages;
 	}
 	state.seen = numberRecord(stored.seen);
 	const undated = numberRecord(stored.undatedSeenUntil);
@@ -233,6 +237,10 @@ export async function pollOnce(
 	}
 
 	const watermarkBefore = state.watermark;
+	const reachesPastMemory = state.rememberedFrom !== undefined && window.min !== null && window.min < state.rememberedFrom - 1;
+	// For a conversation the seen-set does not hold: its messages from before what it remembers (or before the
+	// start) came out with an earlier version, or were sent before the sync's start.
+	const messagesKnownBefore = state.rememberedFrom !== undefined ? state.rememberedFrom - 1 : state.floor;
 	const windowMax = window.max;
 	const query: ExportQuery = { ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: window.max };
 	if (window.min !== null) query.min_timestamp = window.min;
@@ -250,8 +258,8 @@ export async function pollOnce(
 			// Emitted already (Decagon's repeats across pages, the lookback's overlap): neither again nor disorder.
 			if (previous !== undefined && previous >= version) continue;
 			const updatedMs = parseApiTimestamp(conversation.updated_at);
-			// Older than what the seen-set remembers (see SyncState.rememberedFrom): not again.
-			if (previous === undefined && !Number.isNaN(updatedMs) && state.rememberedFrom !== undefined && versionTimeMs(version) < (state.rememberedFrom - 1) * 1000) continue;
+			// Older than what the seen-set remembers, in a window that reaches back past it (Lookback raised): not again.
+			if (previous === undefined && reachesPastMemory && !Number.isNaN(updatedMs) && versionTimeMs(version) < (state.rememberedFrom! - 1) * 1000) continue;
 			if (!Number.isNaN(updatedMs)) {
 				const second = Math.floor(updatedMs / 1000);
 				lastPage.firstSecond ??= second;
@@ -266,15 +274,16 @@ export async function pollOnce(
 					: 'new';
 			state.seen[id] = version;
 			rememberUndated(state, id, Number.isNaN(updatedMs) ? windowMax : undefined);
-			emitted.push({ conversation, change, newMessagesFrom: previous !== undefined ? previous % 1000 : firstMessageSince(conversation, window.min) });
+			emitted.push({ conversation, change, newMessagesFrom: previous !== undefined ? previous % 1000 : firstMessageSince(conversation, messagesKnownBefore) });
 		}
 		return !pollFull();
-	});
+	}, 'emptyPages' in window ? window.emptyPages : undefined);
 
 	if (!result.complete && !result.truncated) {
 		// Cap or budget reached: checkpoint the window and where the read stands in it (a cursor, or the
 		// second a read on by time begins at); the next poll resumes right there.
 		state.pending = { min: result.readOnFrom ?? window.min, max: window.max, cursor: result.resumeCursor ?? null };
+		if (result.emptyPagesInARow) state.pending.emptyPages = result.emptyPagesInARow;
 		forgetBehindBackfill(state, order, lastPage.firstSecond, settings.lookbackSeconds);
 		return done();
 	}
@@ -284,19 +293,20 @@ export async function pollOnce(
 			`Decagon Trigger: Decagon ended a full page of ${FULL_PAGE} conversations without a next cursor` +
 				`${result.readOnRefusal ? `, and ${result.readOnRefusal}` : ''}. ` +
 				`Conversations changed from ${from === null ? 'the beginning' : isoSeconds(from)} to ${isoSeconds(window.max)} may have been missed. ` +
-				'A shorter poll interval or a lower Settle Time keeps each poll to fewer conversations.',
+				'A shorter poll interval or a lower Settle Time keeps each poll to fewer conversations; the Decagon node\'s Export with After and Before reads that range again.',
 		);
 	}
 
 	state.pending = undefined;
 	state.watermark = Math.max(state.watermark, window.max);
 	forgetBefore(state, state.watermark - settings.lookbackSeconds);
+	state.rememberedFrom = Math.max(state.rememberedFrom ?? -Infinity, state.watermark - settings.lookbackSeconds);
 	return done();
 }
 
-/** The index of the first message sent at or after `seconds` (or without a readable time); 0 for no bound. */
-function firstMessageSince(conversation: IDataObject, seconds: number | null): number {
-	if (seconds === null) return 0;
+/** The index of the first message sent at or after `seconds` (or without a readable time); 0 without a bound. */
+function firstMessageSince(conversation: IDataObject, seconds: number | undefined): number {
+	if (seconds === undefined) return 0;
 	const messages = messagesOf(conversation);
 	const index = messages.findIndex((message) => {
 		const ms = parseApiTimestamp(message.created_at);
@@ -338,5 +348,4 @@ function forgetBefore(state: SyncState, nextWindowMin: number): void {
 		if (!(id in state.seen)) delete undated[id];
 	}
 	if (Object.keys(undated).length === 0) delete state.undatedSeenUntil;
-	state.rememberedFrom = Math.max(state.rememberedFrom ?? -Infinity, nextWindowMin);
 }

@@ -54,6 +54,8 @@ export interface PaginationOptions {
 	startCursor?: string;
 	/** 0 = no limit of our own (the hard limit still applies). */
 	maxPages?: number;
+	/** Empty pages in a row that an earlier read, resumed here, ended on: the bound on them holds across reads. */
+	emptyPagesBefore?: number;
 	/** Something the user should know of; a cut-short read is also in the result (`truncated`). */
 	onWarning?: (message: string, kind: 'cut-short' | 'not-conversations') => void;
 	/**
@@ -88,6 +90,8 @@ export interface PaginationResult {
 	 * a read on by time would begin leaves no cursor, so resumeCursor alone does not say it.
 	 */
 	complete: boolean;
+	/** Where the read stopped to be resumed: the empty pages it ended on (see PaginationOptions.emptyPagesBefore). */
+	emptyPagesInARow?: number;
 	/**
 	 * The min_timestamp of the last read on by time, if there was one: resumeCursor belongs to it (no
 	 * resumeCursor: the export resumes from this second).
@@ -157,7 +161,7 @@ export async function paginateExport(
 	let repeats = new Map<string, number>();
 	// The page before, conversation → version: Decagon repeats its last ones at the top of the next page.
 	let previousPage = new Map<string, number>();
-	let emptyInARow = 0;
+	let emptyInARow = options.emptyPagesBefore ?? 0;
 	let askedAgain = false;
 
 	for (let number = 1; ; number++) {
@@ -167,7 +171,7 @@ export async function paginateExport(
 					description: `Narrow the time range. ${resumeText(cursor)}`,
 				});
 			}
-			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false, complete: false, readOnFrom };
+			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false, complete: false, readOnFrom, emptyPagesInARow: emptyInARow };
 		}
 		const qs: IDataObject = { ...query };
 		if (readOnFrom !== undefined) qs.min_timestamp = readOnFrom;
@@ -284,7 +288,7 @@ export async function paginateExport(
 		}
 		seenCursors.add(nextCursor);
 		cursor = nextCursor;
-		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom };
+		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom, emptyPagesInARow: emptyInARow };
 	}
 }
 

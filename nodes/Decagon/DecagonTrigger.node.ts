@@ -176,7 +176,8 @@ export class DecagonTrigger implements INodeType {
 					readOnBy: 'updated_at',
 					// A cut-short window comes back in pollOnce's warnings, with its times.
 					onWarning: (message, kind) => {
-						if (kind !== 'cut-short') this.logger.warn(`Decagon Trigger: ${message}`);
+						if (kind === 'echoed-end') this.logger.info(`Decagon Trigger: ${message}`);
+						else if (kind !== 'cut-short') this.logger.warn(`Decagon Trigger: ${message}`);
 					},
 				}),
 			extraQuery,

@@ -461,6 +461,7 @@ test('an empty page that sends back its cursor: asked again, it passes (every co
 	expect(file.json).toEqual(expect.objectContaining({ conversations: 250, complete: true, resumeCursor: null }));
 	expect(new Set(await jsonLinesIds(file)).size).toBe(250);
 	expect(servedPages()).toEqual([100, 100, 50, 0, 0]);
+	expect(atEnd.runData.Decagon[0].hints).toEqual([expect.objectContaining({ type: 'info', message: expect.stringMatching(/answered page 5 empty, twice, with the cursor it was asked with .*taken as the end/) })]);
 });
 
 test('Max Pages stops early and names the cursor to resume from; Start Cursor resumes there', async () => {

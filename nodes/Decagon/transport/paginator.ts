@@ -57,7 +57,7 @@ export interface PaginationOptions {
 	/** Empty pages in a row that an earlier read, resumed here, ended on: the bound on them holds across reads. */
 	emptyPagesBefore?: number;
 	/** Something the user should know of; a cut-short read is also in the result (`truncated`). */
-	onWarning?: (message: string, kind: 'cut-short' | 'not-conversations') => void;
+	onWarning?: (message: string, kind: 'cut-short' | 'not-conversations' | 'echoed-end') => void;
 	/**
 	 * What an error says about going on from `cursor`, the last page that worked (undefined before the
 	 * first). Default: Export's Start Cursor option; the trigger, which has none, says its own.
@@ -265,6 +265,13 @@ export async function paginateExport(
 			// Nothing past the cursor sent, which comes back as the watermark still: a server that has nothing
 			// newer says so. Asked once more, so that a passing empty answer does not end the export early.
 			if (askedAgain || keepGoing === false) {
+				if (askedAgain) {
+					// Not silent: were Decagon to answer so with more left, the rest of the range would not be read.
+					options.onWarning?.(
+						`Decagon answered page ${number} empty, twice, with the cursor it was asked with ("${cursor}"): taken as the end of the export.`,
+						'echoed-end',
+					);
+				}
 				return { pages: number, resumeCursor: askedAgain ? undefined : cursor, stoppedByMaxPages: false, truncated: false, complete: askedAgain, readOnFrom };
 			}
 			askedAgain = true;

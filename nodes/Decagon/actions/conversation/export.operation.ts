@@ -255,9 +255,11 @@ export async function execute(
 			readOnBy,
 			endMs: range.beforeMs,
 			maxPages: options.maxPages === undefined ? undefined : numberParameter(this.getNode(), options.maxPages, 'Max Pages', { min: 0, itemIndex }),
-			onWarning: (message) => {
-				this.logger.warn(message);
-				this.addExecutionHints({ message, type: 'warning', location: 'outputPane' });
+			onWarning: (message, kind) => {
+				// How Decagon may end every export: a notice, not a warning.
+				const type = kind === 'echoed-end' ? 'info' : 'warning';
+				this.logger[type === 'info' ? 'info' : 'warn'](message);
+				this.addExecutionHints({ message, type, location: 'outputPane' });
 			},
 		},
 	);

@@ -235,7 +235,8 @@ function startSetting(parameters: INodeParameters) {
 function startKeyOf(parameters: INodeParameters, host?: string): string {
 	const metadata = ((parameters.filters as IDataObject | undefined)?.metadata as IDataObject | undefined)?.filter;
 	const pairs = Array.isArray(metadata)
-		? (metadata as IDataObject[]).map((pair) => [String(pair.key ?? '').trim(), pair.value ?? ''] as const)
+		? // The type only where it is not the default text: keys stored before Value Type existed stay the same.
+			(metadata as IDataObject[]).map((pair) => [String(pair.key ?? '').trim(), pair.value ?? '', ...(pair.valueType && pair.valueType !== 'string' ? [pair.valueType] : [])] as const)
 		: [];
 	pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 	return JSON.stringify({ ...startSetting(parameters), metadata: pairs, ...(host === undefined ? {} : { host }) });

@@ -46,10 +46,19 @@ test('Decagon metadata filter: a key given twice (after trimming) is an error, n
 		JSON.stringify({ metadata_filter: { plan: 'pro', region: 'eu' } }),
 	);
 	expect(() => metadataUserFilters(node, { filter: [{ key: 'a', value: '1' }, { key: 'a ', value: '2' }] })).toThrow('The metadata filter key "a" is given twice');
-	// A number or true/false from an expression keeps its JSON type; text stays text, as typed.
-	expect(metadataUserFilters(node, { filter: [{ key: 'store_id', value: 42 }, { key: 'vip', value: true }, { key: 'code', value: '42' }] })).toBe(
-		'{"metadata_filter":{"store_id":42,"vip":true,"code":"42"}}',
-	);
+	// Text by default, whatever an expression gives; a number or true/false only when Value Type says so.
+	expect(
+		metadataUserFilters(node, {
+			filter: [
+				{ key: 'store_id', value: ' 42 ', valueType: 'number' },
+				{ key: 'vip', value: 'True', valueType: 'boolean' },
+				{ key: 'code', value: 42 },
+				{ key: 'zip', value: '042', valueType: 'string' },
+			],
+		}),
+	).toBe('{"metadata_filter":{"store_id":42,"vip":true,"code":"42","zip":"042"}}');
+	expect(() => metadataUserFilters(node, { filter: [{ key: 'n', value: 'forty', valueType: 'number' }] })).toThrow('The metadata filter "n" is to be a number, not "forty"');
+	expect(() => metadataUserFilters(node, { filter: [{ key: 'b', value: 'yes', valueType: 'boolean' }] })).toThrow('The metadata filter "b" is to be true or false, not "yes"');
 });
 
 test('Decagon metadata filter: keys that name members of a plain object ("constructor", "__proto__") are keys like any other', () => {

@@ -16,17 +16,22 @@ export function metadataUserFilters(node: INode, metadata: IDataObject | undefin
 		const key = String(pair.key ?? '').trim();
 		if (key === '') throw fail('A metadata filter has an empty key');
 		if (metadataFilter.has(key)) throw fail(`The metadata filter key "${key}" is given twice; Decagon matches one value per key`);
-		metadataFilter.set(key, metadataValue(pair.value));
+		metadataFilter.set(key, metadataValue(pair.value, pair.valueType, key, fail));
 	}
 	return JSON.stringify({ metadata_filter: Object.fromEntries(metadataFilter) });
 }
 
-/**
- * A metadata value as Decagon stores it: text as typed; a number or true/false given by an expression
- * ({{ 42 }}) is sent as that JSON type, for metadata that holds numbers or booleans.
- */
-function metadataValue(value: unknown): unknown {
-	if (typeof value === 'number' && Number.isFinite(value)) return value;
-	if (typeof value === 'boolean') return value;
+/** A metadata value as its Value Type says: text (the default, as Decagon documents it), a number, or true/false. */
+function metadataValue(value: unknown, valueType: unknown, key: string, fail: (message: string) => Error): unknown {
+	const text = value === undefined || value === null ? '' : String(value).trim();
+	if (valueType === 'number') {
+		const number = text === '' ? NaN : Number(text);
+		if (!Number.isFinite(number)) throw fail(`The metadata filter "${key}" is to be a number, not "${text}"`);
+		return number;
+	}
+	if (valueType === 'boolean') {
+		if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+		throw fail(`The metadata filter "${key}" is to be true or false, not "${text}"`);
+	}
 	return value === undefined || value === null ? '' : String(value);
 }

@@ -169,11 +169,16 @@ test("another API host (the credential's region or Base URL) starts the sync ove
 	const carriedOn = await poll(node, before);
 	expect(carriedOn.items).toBeNull();
 	expect((carriedOn.staticData as Stored)['node:Decagon Trigger'].sync.fingerprint).toBe((first.staticData as Stored)['node:Decagon Trigger'].sync.fingerprint);
-	// The same stand-in under another host name stands for another account's data: read from the start.
-	const elsewhere = pollOptions(node, carriedOn.staticData);
-	elsewhere.credentials.decagonApi.baseUrl = standin.url.replace('127.0.0.1', 'localhost');
-	const other = await runPoll(elsewhere);
-	expect(other.items?.[0]).toHaveLength(25);
+	// A credential for another host (here a second stand-in, on another port) is another account's data: read from the start.
+	const second = await startDecagonStandin({ count: 12, spanDays: 0.5, rateLimitPerSecond: RATE, seed: 10 });
+	try {
+		const elsewhere = pollOptions(node, carriedOn.staticData);
+		elsewhere.credentials.decagonApi.baseUrl = second.url;
+		const other = await runPoll(elsewhere);
+		expect(other.items?.[0]).toHaveLength(12);
+	} finally {
+		await second.close();
+	}
 });
 
 test('full pages without a cursor: the trigger reads on by time and emits every conversation once', async () => {

@@ -108,7 +108,7 @@ export async function execute(this: IExecuteFunctions, operation: string, itemIn
 	const reports = await listReports.call(this, projectId);
 	if (reports.length >= REPORT_LIST_LIMIT && limit > REPORT_LIST_LIMIT) {
 		this.addExecutionHints({
-			message: `Project ${projectId}: dembrane lists only its ${REPORT_LIST_LIMIT} newest reports, so older ones are not in this list. Get an older report by its ID with Report → Get.`,
+			message: `Project ${projectId}: dembrane lists only its ${REPORT_LIST_LIMIT} newest reports, so any older ones are not in this list. Get an older report by its ID with Report → Get.`,
 			type: 'warning',
 			location: 'outputPane',
 		});

@@ -71,12 +71,14 @@ export class RequestPacer {
 	/**
 	 * Reports an attempt that started at `startedMs` and ended now. Only a `successful` one sets the
 	 * fastest round trip: a refused connection or an edge's quick 429 ends in a few milliseconds, and
-	 * learning from it would make every later start wait for a whole response more than it must.
+	 * learning from it would make every later start wait for a whole response more than it must. A failed
+	 * one may have been answered the moment it arrived (a fault answers at once, without a page to build),
+	 * so it is taken to have arrived as it ended.
 	 */
 	finished(startedMs: number, successful: boolean): void {
 		const endedMs = this.now();
 		const roundTripMs = endedMs - startedMs;
-		const possibleArrivalMs = endedMs - Math.min(this.fastestRoundTripMs ?? 0, roundTripMs);
+		const possibleArrivalMs = successful ? endedMs - Math.min(this.fastestRoundTripMs ?? 0, roundTripMs) : endedMs;
 		this.nextStartMs = Math.max(this.nextStartMs, possibleArrivalMs + this.intervalMs);
 		if (successful) this.fastestRoundTripMs = Math.min(this.fastestRoundTripMs ?? roundTripMs, roundTripMs);
 	}

@@ -125,6 +125,14 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 		return value.getTime();
 	}
 	if (typeof value === 'number') return epochToMs(value, value);
+	// n8n 2.x's expression sandbox hands a Luxon DateTime over as a marker, which n8n turns back into a
+	// DateTime; should one reach a node as it is, its ISO text says the same instant.
+	if (value && typeof value === 'object' && (value as { __n8nType?: unknown }).__n8nType === 'DateTime') {
+		const iso = (value as { __isoString?: unknown }).__isoString;
+		const ms = typeof iso === 'string' ? Date.parse(iso) : NaN;
+		if (Number.isNaN(ms)) throw new Error('The date and time is invalid');
+		return ms;
+	}
 	if (value && typeof value === 'object' && typeof (value as { toMillis?: unknown }).toMillis === 'function') {
 		// An invalid Luxon DateTime (DateTime.fromISO('') from an unset variable, say) gives NaN.
 		const ms = (value as { toMillis: () => number }).toMillis();

@@ -30,6 +30,11 @@ beforeAll(async () => {
 			exportWorkflow('wfE2eExportFive1', 'Decagon: five conversations', good, { returnAll: false, limit: 5 }),
 			exportWorkflow('wfE2eExportAll01', 'Decagon: export everything', good, { returnAll: true }),
 			exportWorkflow('wfE2eWrongKey001', 'Decagon: wrong key', wrong, { returnAll: true }),
+			// After and Before as Luxon DateTimes from expressions, as n8n's sandbox hands them to a node.
+			exportWorkflow('wfE2eNowRange001', 'Decagon: a range from $now', good, {
+				returnAll: true,
+				filters: { after: '={{ $now.minus({ years: 10 }) }}', before: '={{ $now.plus({ days: 1 }) }}' },
+			}),
 		],
 	});
 }, 300_000);
@@ -85,6 +90,17 @@ test('that export reached Decagon at most once per second (no 429 from the stand
 		rateLimited: 0,
 		gaps: gaps.map((gap) => (gap >= 1000 ? gap : `${gap} < 1000 ms`)),
 	});
+});
+
+test('After and Before given as Luxon DateTimes ({{ $now.minus(...) }}) are read as those instants', async () => {
+	const result = await n8n.execute('wfE2eNowRange001');
+	expect(result.status).toBe('success');
+	expect(result.outputOf('Decagon')).toHaveLength(250);
+	const query = standin.stats().requests[0].query;
+	const now = Date.now() / 1000;
+	expect(Number(query.min_timestamp)).toBeGreaterThan(now - 11 * 366 * 86_400);
+	expect(Number(query.min_timestamp)).toBeLessThan(now - 9 * 365 * 86_400);
+	expect(Number(query.max_timestamp)).toBeGreaterThan(now);
 });
 
 test('a wrong API key fails the run with a message about the key, and the key is not printed', async () => {

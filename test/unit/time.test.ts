@@ -96,3 +96,8 @@ describe('dateParameterToEpochMs next to a daylight-saving change, and in the ye
 		expect(new Date(parseApiTimestamp('2024-12-31T23:59:60Z')).toISOString()).toBe('2025-01-01T00:00:00.000Z');
 	});
 });
+
+test("a Luxon DateTime as n8n's expression sandbox hands it over (a marker with its ISO text) is that instant", () => {
+	expect(dateParameterToEpochMs({ __n8nType: 'DateTime', __isoString: '2025-03-09T02:30:00.000-05:00', __zone: 'America/New_York' }, 'UTC')).toBe(Date.parse('2025-03-09T07:30:00Z'));
+	expect(() => dateParameterToEpochMs({ __n8nType: 'DateTime', __invalidReason: 'unparsable' }, 'UTC')).toThrow('The date and time is invalid');
+});

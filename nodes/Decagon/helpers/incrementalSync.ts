@@ -218,7 +218,7 @@ export async function pollOnce(
 		}
 	}
 
-	const window =
+	const window: NonNullable<SyncState['pending']> | undefined =
 		state.pending ??
 		(windowEnd > state.watermark
 			? {
@@ -237,10 +237,12 @@ export async function pollOnce(
 	}
 
 	const watermarkBefore = state.watermark;
-	const reachesPastMemory = state.rememberedFrom !== undefined && window.min !== null && window.min < state.rememberedFrom - 1;
+	// Where the seen-set's memory begins, with forgetBefore's second of slack (undefined: it has forgotten nothing).
+	const memoryFrom = state.rememberedFrom === undefined ? undefined : state.rememberedFrom - 1;
+	const reachesPastMemory = memoryFrom !== undefined && window.min !== null && window.min < memoryFrom;
 	// For a conversation the seen-set does not hold: its messages from before what it remembers (or before the
 	// start) came out with an earlier version, or were sent before the sync's start.
-	const messagesKnownBefore = state.rememberedFrom !== undefined ? state.rememberedFrom - 1 : state.floor;
+	const messagesKnownBefore = memoryFrom ?? state.floor;
 	const windowMax = window.max;
 	const query: ExportQuery = { ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: window.max };
 	if (window.min !== null) query.min_timestamp = window.min;
@@ -259,7 +261,7 @@ export async function pollOnce(
 			if (previous !== undefined && previous >= version) continue;
 			const updatedMs = parseApiTimestamp(conversation.updated_at);
 			// Older than what the seen-set remembers, in a window that reaches back past it (Lookback raised): not again.
-			if (previous === undefined && reachesPastMemory && !Number.isNaN(updatedMs) && versionTimeMs(version) < (state.rememberedFrom! - 1) * 1000) continue;
+			if (previous === undefined && reachesPastMemory && !Number.isNaN(updatedMs) && versionTimeMs(version) < memoryFrom! * 1000) continue;
 			if (!Number.isNaN(updatedMs)) {
 				const second = Math.floor(updatedMs / 1000);
 				lastPage.firstSecond ??= second;
@@ -277,7 +279,7 @@ export async function pollOnce(
 			emitted.push({ conversation, change, newMessagesFrom: previous !== undefined ? previous % 1000 : firstMessageSince(conversation, messagesKnownBefore) });
 		}
 		return !pollFull();
-	}, 'emptyPages' in window ? window.emptyPages : undefined);
+	}, window.emptyPages);
 
 	if (!result.complete && !result.truncated) {
 		// Cap or budget reached: checkpoint the window and where the read stands in it (a cursor, or the

@@ -180,6 +180,20 @@ describe('pollOnce', () => {
 		]);
 	});
 
+	it('a conversation of 999 messages or more: the new messages are those after the emitted version\'s time, not from the 1,000th on', async () => {
+		const at = (ms: number) => new Date(ms).toISOString();
+		const long = (count: number): IDataObject => ({
+			conversation_id: 'long',
+			created_at: at(9_000_000),
+			updated_at: at(9_000_000 + count),
+			messages: Array.from({ length: count }, (_, i) => ({ text: `m${i}`, role: 'USER', created_at: at(9_000_000 + i + 1) })),
+		});
+		const { read } = scriptedReader(() => [long(1_203)], { pageSize: 10 });
+		const stored: SyncState = { watermark: 9_000, seen: { long: conversationVersionOf(long(1_200)) } };
+		const result = await pollOnce(stored, settings, 10_400, read);
+		expect(result.emitted.map((e) => e.newMessagesFrom)).toEqual([1_200]);
+	});
+
 	it('a backfill read over polls skips nothing it has not emitted, even out of order across polls; only a window that reaches below what is remembered does', async () => {
 		// One page a poll; c2 changed earlier than the pages before it (Decagon's order broken between polls).
 		const data = [conversation('c0', 9_000), conversation('c1', 9_100), conversation('c2', 8_000), conversation('c3', 9_200)];

@@ -14,6 +14,9 @@ export function conversationKey(conversation: IDataObject): string | undefined {
 	return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
+/** The message count a version holds at most (three decimal digits below the time). */
+export const MESSAGE_COUNT_CAP = 999;
+
 /**
  * Which copy of a conversation is newer: `updated_at`, then the last message's time, then the number of
  * messages (a conversation only ever gains messages). Returned as one comparable number.
@@ -24,7 +27,7 @@ export function conversationVersion(conversation: IDataObject): number {
 	const lastMessage = messages.length > 0 ? parseApiTimestamp(messages[messages.length - 1].created_at) : NaN;
 	const time = Math.max(Number.isNaN(updated) ? 0 : updated, Number.isNaN(lastMessage) ? 0 : lastMessage);
 	// Milliseconds since 1970 fit 2^43; leave room for up to 1,000 messages as the tie-breaker.
-	return time * 1000 + Math.min(messages.length, 999);
+	return time * 1000 + Math.min(messages.length, MESSAGE_COUNT_CAP);
 }
 
 /** The conversation's messages; an entry that is not an object (null, say) is no message and is left out. */

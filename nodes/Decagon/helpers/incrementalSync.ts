@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import type { ExportPage, ExportQuery, PaginationResult } from '../transport/paginator';
 import { FULL_PAGE } from '../transport/paginator';
-import { conversationKey, conversationVersion, messagesOf } from './conversation';
+import { MESSAGE_COUNT_CAP, conversationKey, conversationVersion, messagesOf } from './conversation';
 import { parseApiTimestamp } from '../../shared/time';
 
 /**
@@ -276,7 +276,7 @@ export async function pollOnce(
 					: 'new';
 			state.seen[id] = version;
 			rememberUndated(state, id, Number.isNaN(updatedMs) ? windowMax : undefined);
-			emitted.push({ conversation, change, newMessagesFrom: previous !== undefined ? previous % 1000 : firstMessageSince(conversation, messagesKnownBefore) });
+			emitted.push({ conversation, change, newMessagesFrom: previous !== undefined ? firstMessageAfterVersion(conversation, previous) : firstMessageSince(conversation, messagesKnownBefore) });
 		}
 		return !pollFull();
 	}, window.emptyPages);
@@ -307,6 +307,23 @@ export async function pollOnce(
 }
 
 /** The index of the first message sent at or after `seconds` (or without a readable time); 0 without a bound. */
+/**
+ * The first message the trigger has not emitted, for a conversation it emitted at `version`: the version's
+ * message count, unless that count is capped (999 or more messages); then the messages after the last one
+ * at or before the version's time, counted from the end. Without a readable time there, the count it has.
+ */
+function firstMessageAfterVersion(conversation: IDataObject, version: number): number {
+	const count = version % 1000;
+	if (count < MESSAGE_COUNT_CAP) return count;
+	const messages = messagesOf(conversation);
+	const versionMs = versionTimeMs(version);
+	for (let index = messages.length - 1; index >= 0; index--) {
+		const ms = parseApiTimestamp(messages[index].created_at);
+		if (!Number.isNaN(ms) && ms <= versionMs) return index + 1;
+	}
+	return count;
+}
+
 function firstMessageSince(conversation: IDataObject, seconds: number | undefined): number {
 	if (seconds === undefined) return 0;
 	const messages = messagesOf(conversation);

@@ -15,11 +15,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => standin.close());
 
-function pickerContext(): ILoadOptionsFunctions {
+function pickerContext(dashboardUrl = ''): ILoadOptionsFunctions {
 	const token = standin.issueAccessToken({ ttlSeconds: 600 });
 	return {
 		getNode: () => ({ id: 'n1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
-		getCredentials: async () => ({ baseUrl: standin.url, authMethod: 'accessToken', accessToken: token }),
+		getCredentials: async () => ({ baseUrl: standin.url, authMethod: 'accessToken', accessToken: token, dashboardUrl }),
 		logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
 		helpers: { httpRequestWithAuthentication: fetchHttpHelper(token) },
 	} as unknown as ILoadOptionsFunctions;
@@ -40,4 +40,13 @@ test('the picker shows every project, 200 per scroll, each once', async () => {
 	expect(all.length).toBeGreaterThan(400);
 	expect(new Set(seen).size).toBe(seen.length);
 	expect([...seen].sort()).toEqual([...all].sort());
+}, 60_000);
+
+test("each project links to where it opens in the dashboard (no language prefix: the reader's own language applies)", async () => {
+	const page = await searchProjects.call(pickerContext('https://dashboard.example/'), '');
+	const result = page.results[0];
+	const project = standin.listProjects().find((entry) => entry.id === result.value)!;
+	expect(result.url).toBe(`https://dashboard.example/w/${project.workspaceId}/projects/${project.id}`);
+	// Without a dashboard URL in the credential, no link.
+	expect((await searchProjects.call(pickerContext(), '')).results[0].url).toBeUndefined();
 }, 60_000);

@@ -91,7 +91,7 @@ describe('Project → Export Transcripts', () => {
 			const row = listing.find((r) => r.id === json.conversationId)!;
 			expect(String(row.id).startsWith(json.conversationIdPrefix as string)).toBe(true);
 			expect(json.participantName).toBe(row.participant_name ?? null);
-			expect(json.dashboardUrl).toMatch(new RegExp(`^https://dashboard\\.example/en-US/w/[^/]+/projects/${id}/conversations/${row.id}/overview$`));
+			expect(json.dashboardUrl).toMatch(new RegExp(`^https://dashboard\\.example/w/[^/]+/projects/${id}/conversations/${row.id}/overview$`));
 		}
 		expect(items.some((i) => /[^\x00-\x7f]/.test(String(i.json.participantName)))).toBe(true);
 	});

@@ -20,7 +20,7 @@ export const projectLocator: INodeProperties = {
 			displayName: 'By URL',
 			name: 'url',
 			type: 'string',
-			placeholder: 'https://dashboard.dembrane.com/en-US/w/…/projects/…/overview',
+			placeholder: 'https://dashboard.dembrane.com/w/…/projects/…/home',
 			validation: [
 				{
 					type: 'regex',

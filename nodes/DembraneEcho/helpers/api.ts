@@ -371,13 +371,18 @@ export async function projectDetails(this: DembraneContext, projectId: string): 
 	return statusCode < 300 && body && typeof body === 'object' ? (body as IDataObject) : undefined;
 }
 
+/** The dashboard root from the credential ('' when none is set). */
+export async function dashboardRoot(this: DembraneContext): Promise<string> {
+	const credentials = await this.getCredentials(DEMBRANE_CREDENTIAL);
+	return String(credentials.dashboardUrl ?? '');
+}
+
 /**
  * The dashboard root from the credential, and the project's workspace, for dashboard links. A caller
  * that already read the project passes it as `known`, so it is not read twice.
  */
 export async function dashboardContext(this: DembraneContext, projectId: string | undefined, known?: { project: IDataObject | undefined }) {
-	const credentials = await this.getCredentials(DEMBRANE_CREDENTIAL);
-	const base = String(credentials.dashboardUrl ?? '');
+	const base = await dashboardRoot.call(this);
 	if (!projectId || !base) return { base, workspaceId: undefined };
 	const project = known ? known.project : await projectDetails.call(this, projectId);
 	const workspaceId = project?.workspace_id;

@@ -18,6 +18,17 @@ export function emailLocalPart(email: unknown): string | null {
 	return email.split(',')[0].trim().split('@')[0] || null;
 }
 
+/**
+ * Where the project opens in the dembrane dashboard, when the workspace is known. No language prefix: the
+ * dashboard then opens in the reader's own saved language, where a prefix (as in its webhook links) would
+ * override it.
+ */
+export function projectDashboardUrl(dashboardBase: string, workspaceId: unknown, projectId: unknown): string | null {
+	if (!dashboardBase || !workspaceId || !projectId) return null;
+	const base = dashboardBase.replace(/\/+$/, '');
+	return `${base}/w/${encodeURIComponent(String(workspaceId))}/projects/${encodeURIComponent(String(projectId))}`;
+}
+
 /** Where the conversation opens in the dembrane dashboard, when the workspace is known. */
 export function dashboardUrl(
 	dashboardBase: string,
@@ -25,9 +36,9 @@ export function dashboardUrl(
 	projectId: unknown,
 	conversationId: unknown,
 ): string | null {
-	if (!dashboardBase || !workspaceId || !projectId || !conversationId) return null;
-	const base = dashboardBase.replace(/\/+$/, '');
-	return `${base}/en-US/w/${encodeURIComponent(workspaceId)}/projects/${encodeURIComponent(String(projectId))}/conversations/${encodeURIComponent(String(conversationId))}/overview`;
+	const project = projectDashboardUrl(dashboardBase, workspaceId, projectId);
+	if (!project || !conversationId) return null;
+	return `${project}/conversations/${encodeURIComponent(String(conversationId))}/overview`;
 }
 
 /** One flat row per conversation, for Google Sheets and CSV. */

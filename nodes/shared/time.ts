@@ -100,8 +100,14 @@ function partsInRange(p: DateParts): boolean {
 	return p.month >= 1 && p.month <= 12 && p.day >= 1 && p.day <= daysInMonth && p.hour <= 23 && p.minute <= 59 && p.second <= 59;
 }
 
-/** Text other than ISO 8601 is read only when it names its zone: otherwise Date.parse uses the server's. */
-const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|[+-]\d{4}\b/;
+/**
+ * Text other than ISO 8601 is read only when it names its zone (GMT, UTC, or an offset after the clock
+ * time, not the "-2025" of a date): otherwise Date.parse uses the server's.
+ */
+const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*[+-]\d{2}:?\d{2}\b/;
+
+/** Day and month as bare numbers (01-02-2025): which is which would be a guess (Date.parse takes month first). */
+const NUMERIC_DAY_AND_MONTH = /^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b/;
 
 /** Epoch numbers: seconds, or milliseconds from 1e11 on. */
 function epochToMs(value: number, shown: unknown): number {
@@ -150,6 +156,9 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 	}
 	const parts = splitDate(text);
 	if (!parts) {
+		if (NUMERIC_DAY_AND_MONTH.test(text)) {
+			throw new Error(`"${text}" does not say which number is the day and which the month: write the date as year-month-day (2025-01-31)`);
+		}
 		const parsed = NAMES_ITS_ZONE.test(text) ? Date.parse(text) : NaN;
 		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time`);
 		return parsed;

@@ -64,6 +64,15 @@ describe('dateParameterToEpochMs', () => {
 		// Free text that names its zone is unambiguous.
 		expect(dateParameterToEpochMs('Mon, 05 Jan 2025 10:00:00 GMT', 'Europe/Berlin')).toBe(Date.UTC(2025, 0, 5, 10));
 		expect(dateParameterToEpochMs('Sun Jan 05 2025 11:00:00 GMT+0100 (Central European Standard Time)', 'UTC')).toBe(Date.UTC(2025, 0, 5, 10));
+		expect(dateParameterToEpochMs('Jan 5, 2025 10:00 -0500', 'Europe/Berlin')).toBe(Date.UTC(2025, 0, 5, 15));
+		// The "-2025" of a date is no zone offset: without a zone these would be read in the server's zone.
+		for (const vague of ['Jan-05-2025 10:00', 'Sunday 5 Jan -2025']) {
+			expect(() => dateParameterToEpochMs(vague, 'Europe/Berlin')).toThrow('is not a date and time');
+		}
+		// Day and month as bare numbers: 05-06-2025 is 5 June to some, 6 May to others (and to Date.parse).
+		for (const ambiguous of ['05-06-2025', '01-31-2025 10:00', '31/01/2025', '1.2.2025 10:00 UTC']) {
+			expect(() => dateParameterToEpochMs(ambiguous, 'America/New_York')).toThrow('does not say which number is the day and which the month');
+		}
 	});
 });
 

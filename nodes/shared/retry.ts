@@ -54,9 +54,19 @@ export function isRetryableNetworkCode(code: string): boolean {
 	return RETRYABLE_NETWORK_CODES.has(code.toUpperCase());
 }
 
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const CLOCK = '\\d{2}:\\d{2}:\\d{2}';
+/** The HTTP date forms a recipient reads (RFC 9110 §5.6.7): IMF-fixdate, RFC 850 and asctime (GMT, unnamed). */
+const HTTP_DATE_IN_GMT = new RegExp(
+	`^(?:${DAY}, \\d{2} ${MONTH} \\d{4} ${CLOCK} GMT|${DAY}[a-z]*, \\d{2}-${MONTH}-\\d{2} ${CLOCK} GMT)$`,
+);
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} [ \\d]\\d ${CLOCK} \\d{4}$`);
+
 /**
  * `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). Returns milliseconds, or
- * undefined when absent or unreadable.
+ * undefined when absent or unreadable: anything else ("-5", "5, 10" from two joined headers) would
+ * otherwise read as "now" and a 429 be retried at once instead of backing off.
  */
 export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
 	const raw = Array.isArray(value) ? value[0] : value;
@@ -64,7 +74,7 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
 	const text = String(raw).trim();
 	if (text === '') return undefined;
 	if (/^\d+(\.\d+)?$/.test(text)) return Math.round(parseFloat(text) * 1000);
-	const date = Date.parse(text);
+	const date = HTTP_DATE_IN_GMT.test(text) ? Date.parse(text) : ASCTIME_DATE.test(text) ? Date.parse(`${text} GMT`) : NaN;
 	if (Number.isNaN(date)) return undefined;
 	return Math.max(0, date - nowMs);
 }

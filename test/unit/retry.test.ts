@@ -18,6 +18,18 @@ describe('parseRetryAfter', () => {
 		expect(parseRetryAfter('', now)).toBeUndefined();
 		expect(parseRetryAfter('soon', now)).toBeUndefined();
 	});
+	it('reads the older HTTP date forms too, asctime as GMT whatever the server zone', () => {
+		expect(parseRetryAfter('Thursday, 01-Jan-26 00:00:07 GMT', now)).toBe(7000);
+		expect(parseRetryAfter('Thu Jan  1 00:00:07 2026', now)).toBe(7000);
+	});
+	it('takes values of neither form for unreadable (back-off applies), not for "now"', () => {
+		for (const value of ['-5', '5, 10', '+1', '2026-01-01T00:00:07Z', 'Thu, 01 Jan 2026 00:00:07 +0100', 'Thu, 01 Jan 2026']) {
+			expect(parseRetryAfter(value, now)).toBeUndefined();
+		}
+		const decision = decideRetry({ kind: 'status', statusCode: 429, retryAfter: '-5' }, 1, policy, now, () => 0);
+		expect(decision).toEqual(expect.objectContaining({ retry: true }));
+		expect((decision as { delayMs: number }).delayMs).toBeGreaterThanOrEqual(500);
+	});
 });
 
 describe('backoffDelay', () => {

@@ -9,7 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
-import { networkErrorCode } from '../nodes/shared/errors';
+import { LOGIN_REFUSED, networkErrorCode } from '../nodes/shared/errors';
 import type { AttemptFailure, RetryPolicy } from '../nodes/shared/retry';
 import { decideRetry } from '../nodes/shared/retry';
 
@@ -168,10 +168,10 @@ export class DembraneEchoApi implements ICredentialType {
 				if (status === 401 || status === 400) {
 					if (directusErrorCode(answer?.data) === 'INVALID_OTP') {
 						throw new Error(
-							'dembrane login failed: this account signs in with a one-time password (two-factor), which n8n cannot type. Set Authentication to Access Token, or use an account without two-factor login.',
+							`dembrane ${LOGIN_REFUSED}: this account signs in with a one-time password (two-factor), which n8n cannot type. Set Authentication to Access Token, or use an account without two-factor login.`,
 						);
 					}
-					throw new Error(`dembrane login failed: wrong email or password (Directus answered ${status})`);
+					throw new Error(`dembrane ${LOGIN_REFUSED}: wrong email or password (Directus answered ${status})`);
 				}
 				const failure: AttemptFailure =
 					status !== undefined

@@ -49,6 +49,21 @@ export interface ApiErrorDetails {
 	description?: string;
 	httpCode?: number;
 	secrets?: Array<string | undefined>;
+	/**
+	 * The server refused the credential itself (a login with a wrong password): every later item of the
+	 * run would be refused alike, and each login try counts against the account (Directus suspends a user
+	 * after 25 failed logins by default). runPerItem then fails the remaining items without a request.
+	 */
+	refusesEveryItem?: boolean;
+}
+
+/** Opens the message of a login a credential's server refused (not a passing failure). */
+export const LOGIN_REFUSED = 'login refused';
+
+const refusingEveryItem = new WeakSet<object>();
+
+export function refusesEveryItem(error: unknown): boolean {
+	return typeof error === 'object' && error !== null && refusingEveryItem.has(error);
 }
 
 /**
@@ -69,6 +84,7 @@ export function apiError(node: INode, details: ApiErrorDetails, itemIndex?: numb
 			itemIndex,
 		},
 	);
+	if (details.refusesEveryItem) refusingEveryItem.add(error);
 	return error;
 }
 

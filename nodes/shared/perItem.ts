@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, NodeApiError } from 'n8n-workflow';
 
-import { toNodeError } from './errors';
+import { refusesEveryItem, toNodeError } from './errors';
 
 /**
  * Runs an operation once per input item: paired items come from the operation, Continue On Fail turns
@@ -13,11 +13,15 @@ export async function runPerItem(
 ): Promise<INodeExecutionData[][]> {
 	const returnData: INodeExecutionData[] = [];
 	const count = this.getInputData().length;
+	// A refused credential fails the items after it alike, without asking the server again.
+	let refused: unknown;
 	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
 		try {
+			if (refused !== undefined) throw refused;
 			// One by one: spread into push(), some 125,000 items exceed V8's argument limit.
 			for (const item of await operation(itemIndex)) returnData.push(item);
 		} catch (error) {
+			if (refusesEveryItem(error)) refused = error;
 			if (this.continueOnFail()) {
 				returnData.push({
 					json: { error: (error as Error).message, description: (error as NodeApiError).description ?? null },

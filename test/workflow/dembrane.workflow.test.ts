@@ -7,6 +7,7 @@ import type { ICredentialDataDecryptedObject, IDataObject, INode, INodeParameter
 
 import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import { credentialRef, manualTriggerNode, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
+import { Seed, SEED_TYPE } from './harness-probe-nodes';
 
 jest.setTimeout(60_000);
 
@@ -463,6 +464,34 @@ describe('authentication', () => {
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/wrong email or password/);
 		expect(JSON.stringify(result.run)).not.toContain('hunter2-wrong-password');
+	});
+
+	test('a wrong password over 30 items with Continue On Fail: one refused login, and every item an error', async () => {
+		// Directus suspends a user after 25 failed logins (AUTH_LOGIN_ATTEMPTS): one try per item would lock the account.
+		const seed: INode = {
+			id: 'c3000000-0000-4000-8000-000000000009',
+			name: 'Seed',
+			type: SEED_TYPE,
+			typeVersion: 1,
+			position: [100, 0],
+			parameters: { items: JSON.stringify(Array.from({ length: 30 }, (_, i) => ({ id: `conversation-${i}` }))) },
+		};
+		const get = echo({ resource: 'conversation', operation: 'get', conversationId: '={{ $json.id }}' }, { onError: 'continueRegularOutput' });
+		const before = standin.stats().loginFailures;
+		const result = await runWorkflow({
+			nodes: [trigger, seed, get],
+			connections: { [trigger.name]: { main: [[{ node: 'Seed', type: 'main', index: 0 }]] }, Seed: { main: [[{ node: 'ECHO', type: 'main', index: 0 }]] } },
+			credentials: { dembraneEchoApi: passwordCredential({ password: 'rotated-password' }) },
+			extraNodeTypes: { [SEED_TYPE]: new Seed() },
+			timeoutMs: 50_000,
+		});
+		const items = result.outputOf('ECHO');
+		expect(items).toHaveLength(30);
+		for (const [index, item] of items.entries()) {
+			expect(item.json.error).toMatch(/wrong email or password/);
+			expect(item.pairedItem).toEqual({ item: index });
+		}
+		expect(standin.stats().loginFailures - before).toBe(1);
 	});
 
 	test('a static Directus token is refused with a clear 401 message', async () => {

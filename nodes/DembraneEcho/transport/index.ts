@@ -9,7 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage } from '../../shared/errors';
+import { LOGIN_REFUSED, apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage } from '../../shared/errors';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure } from '../../shared/retry';
 import { DEFAULT_RETRY_POLICY, decideRetry } from '../../shared/retry';
@@ -161,7 +161,12 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 				if (!code) {
 					// Not HTTP and not the network: the login itself failed, with its own clean message.
 					const message = error instanceof Error ? error.message : String(error);
-					throw apiError(node, { message, description: 'Check the dembrane ECHO API credential.', secrets });
+					throw apiError(node, {
+						message,
+						description: 'Check the dembrane ECHO API credential.',
+						secrets,
+						refusesEveryItem: message.startsWith(`dembrane ${LOGIN_REFUSED}`),
+					});
 				}
 				failure = { kind: 'network', code };
 			}

@@ -339,6 +339,28 @@ describe('a backfill read across polls', () => {
 		expect(emitted).toEqual(data.map((c) => c.conversation_id));
 		expect(largestSeen).toBeLessThanOrEqual(5);
 	});
+
+	it('a burst of changes long before the window ends stays out of the state, Lookback on (only the next window start and the last page need remembering)', async () => {
+		// 600 conversations changed within 5 minutes, an hour before the window's end; 10 minutes of lookback.
+		const data = Array.from({ length: 600 }, (_, i) => conversation(`b${i}`, 10_000 + Math.floor(i / 2)));
+		const { read } = scriptedReader(() => data, { pageSize: 100, repeat: 5 });
+		const backfill: SyncSettings = { ...settings, startFrom: 'beginning', maxPerPoll: 100, lookbackSeconds: 600 };
+		let state = emptySyncState();
+		const emitted: string[] = [];
+		let largestSeen = 0;
+		for (let poll = 0; poll < 20 && (poll === 0 || state.pending); poll++) {
+			const result = await pollOnce(state, backfill, 13_720 + poll, read);
+			emitted.push(...result.emitted.map((e) => String(e.conversation.conversation_id)));
+			state = result.state;
+			largestSeen = Math.max(largestSeen, Object.keys(state.seen).length);
+		}
+		expect(state.pending).toBeUndefined();
+		expect(emitted).toEqual(data.map((c) => c.conversation_id));
+		// A page and its repeats, not the burst (600 before).
+		expect(largestSeen).toBeLessThanOrEqual(110);
+		// Nothing again on the next poll, whose window reaches back 10 minutes.
+		expect((await pollOnce(state, backfill, 13_800, read)).emitted).toEqual([]);
+	});
 });
 
 describe("n8n's poll budget", () => {

@@ -286,7 +286,7 @@ export async function pollOnce(
 		// second a read on by time begins at); the next poll resumes right there.
 		state.pending = { min: result.readOnFrom ?? window.min, max: window.max, cursor: result.resumeCursor ?? null };
 		if (result.emptyPagesInARow) state.pending.emptyPages = result.emptyPagesInARow;
-		forgetBehindBackfill(state, order, lastPage.firstSecond, settings.lookbackSeconds);
+		forgetBehindBackfill(state, order, lastPage.firstSecond, window.max - settings.lookbackSeconds);
 		return done();
 	}
 	if (result.truncated) {
@@ -337,12 +337,13 @@ function firstMessageSince(conversation: IDataObject, seconds: number | undefine
 /**
  * While a window is read across polls (a backfill), the seen-set would hold every conversation of it until
  * the window ends (100,000 conversations: about 6 MB of static data, saved on every poll). In updated_at
- * order, the window's rest and the next window only bring back conversations changed at or after the last
- * page's first second (a repeat of that page included), less the lookback; older entries can go now.
+ * order, the window's rest only brings back conversations changed at or after the last page's first second
+ * (a repeat of that page included), and the next window only those from its start (the window's end less
+ * the lookback); older entries can go now. A burst of changes within one window thus stays out of the state.
  */
-function forgetBehindBackfill(state: SyncState, order: { broken: boolean }, lastPageFirstSecond: number | undefined, lookbackSeconds: number): void {
+function forgetBehindBackfill(state: SyncState, order: { broken: boolean }, lastPageFirstSecond: number | undefined, nextWindowMin: number): void {
 	if (order.broken || lastPageFirstSecond === undefined) return;
-	forgetBefore(state, lastPageFirstSecond - lookbackSeconds);
+	forgetBefore(state, Math.min(lastPageFirstSecond, nextWindowMin));
 }
 
 /** Records (or clears) the prune time of a conversation emitted without a readable updated_at. */

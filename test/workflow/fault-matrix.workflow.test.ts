@@ -8,6 +8,7 @@
  * need n8n's webhook server: they run in a real n8n in test/e2e/dembrane-trigger.test.ts, and at scale
  * in test/queue/queue-mode.test.ts.
  */
+import { unzipSync } from 'fflate';
 import type { ICredentialDataDecryptedObject, INode, INodeParameters } from 'n8n-workflow';
 
 import type { DecagonStandin } from '../standins/decagon';
@@ -15,7 +16,7 @@ import { startDecagonStandin } from '../standins/decagon';
 import type { FaultSpec as DecagonFault } from '../standins/decagon/types';
 import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import type { WorkflowRunResult } from '../support/workflow-harness';
-import { credentialRef, manualTriggerNode, packageNodeType, runWorkflow } from '../support/workflow-harness';
+import { credentialRef, manualTriggerNode, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
 
 jest.setTimeout(90_000);
 
@@ -233,6 +234,41 @@ describe('dembrane ECHO', () => {
 		expect(result.error).toBeUndefined();
 		expect(result.outputOf('ECHO')).toHaveLength(expected);
 	});
+
+	test('the zip download reset mid-body: asked for again, every transcript once', async () => {
+		dembrane.configure({ faults: [{ request: 1, kind: 'reset', path: '/transcripts' }] });
+		const expected = dembrane.conversations(dembraneProjectId).filter((c) => dembrane.zipFileBody(c.id) !== null).length;
+		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });
+		expectNoSecrets([dembrane.password], result, output);
+		expect(result.error).toBeUndefined();
+		const items = result.outputOf('ECHO');
+		expect(items).toHaveLength(expected);
+		expect(new Set(items.map((item) => item.json.fileName)).size).toBe(expected);
+	});
+
+	test('the zip download reset mid-body with Zip File output: asked for again, the file whole', async () => {
+		dembrane.configure({ faults: [{ request: 1, kind: 'reset', path: '/transcripts' }] });
+		const zipFile = node('ECHO', 'dembraneEcho', 'dembraneEchoApi', {
+			resource: 'project',
+			operation: 'exportTranscripts',
+			project: { __rl: true, mode: 'id', value: dembraneProjectId },
+			output: 'zip',
+		});
+		const { result, output } = await runCapturing(zipFile, { dembraneEchoApi: password() });
+		expectNoSecrets([dembrane.password], result, output);
+		expect(result.error).toBeUndefined();
+		const [item] = result.outputOf('ECHO');
+		const bytes = await readBinary(item.binary!.data);
+		expect(bytes.length).toBe(item.json.bytes);
+		expect(unzipSync(new Uint8Array(bytes))).toBeTruthy();
+	});
+
+	test('the zip download reset on every attempt: a clear error after the retries, naming no code', async () => {
+		dembrane.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: 'reset' as const, path: '/transcripts' })) });
+		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });
+		expectNoSecrets([dembrane.password], result, output);
+		expectClearError(result, /download from dembrane broke off: the connection was reset, still failing after 6 attempts/);
+	}, 120_000);
 
 	test.each([
 		['wrong password', () => password({ password: 'fault-matrix-wrong-password-1' }), /wrong email or password/],

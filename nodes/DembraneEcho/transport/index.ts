@@ -7,9 +7,9 @@ import type {
 	ILoadOptionsFunctions,
 	IWebhookFunctions,
 } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { LOGIN_REFUSED, apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage } from '../../shared/errors';
+import { LOGIN_REFUSED, apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure } from '../../shared/retry';
 import { DEFAULT_RETRY_POLICY, decideRetry } from '../../shared/retry';
@@ -193,6 +193,46 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			httpCode: failed?.statusCode,
 			secrets,
 		});
+	}
+}
+
+/**
+ * A streamed GET whose body `consume` reads to its end. A body that breaks off on the way (a reset, an
+ * abort) is asked for again under the package's retry policy, as a buffered one is: `consume` starts over
+ * and keeps nothing of the broken one. A node error from `consume`, or what `refusal` makes of its error
+ * (content refused), is final.
+ */
+export async function dembraneStreamedGet<T>(
+	this: IExecuteFunctions,
+	request: Omit<DembraneRequest, 'method' | 'responseType' | 'body'>,
+	consume: (response: DembraneResponse) => Promise<T>,
+	{ itemIndex, refusal }: { itemIndex: number; refusal?: (error: unknown) => NodeOperationError | undefined },
+): Promise<T> {
+	const node = this.getNode();
+	const pacer = new RequestPacer(0);
+	for (let attempt = 1; ; attempt++) {
+		const response = await dembraneApiRequest.call(this, { ...request, responseType: 'stream' });
+		let code: string | undefined;
+		try {
+			return await consume(response);
+		} catch (error) {
+			if (executionCancelled(this)) throw cancelledError(node);
+			// What the content was refused for (a corrupt zip, say) is final: the same file would come again.
+			const refused = refusal?.(error);
+			if (refused) throw refused;
+			code = error instanceof NodeApiError || error instanceof NodeOperationError ? undefined : networkErrorCode(error);
+			if (code === undefined) throw toNodeError(node, error, itemIndex);
+		}
+		const decision = decideRetry({ kind: 'network', code }, attempt, DEFAULT_RETRY_POLICY, Date.now());
+		if (!decision.retry) {
+			throw apiError(node, {
+				// In words: n8n replaces a message that holds a network code with a generic sentence.
+				message: `The download from dembrane broke off: ${decision.reason} (GET ${request.path})`,
+				description: `The connection broke while dembrane sent the file (network error ${code}). Run the node again later.`,
+			}, itemIndex);
+		}
+		this.logger.debug(`dembrane GET ${request.path}: ${decision.reason}; asking again in ${decision.delayMs} ms`);
+		if (!(await pacer.acquire(decision.delayMs, () => executionCancelled(this)))) throw cancelledError(node);
 	}
 }
 

@@ -8,7 +8,7 @@ import { readZipEntries, ZipReadError } from '../../../shared/zip';
 import { dashboardContext, listConversations, projectDetails, projectIdOf, projectNotFoundError, readTranscript } from '../../helpers/api';
 import { dashboardUrl, emailLocalPart, tagTexts } from '../../helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../helpers/transcriptFiles';
-import { apiPath, dembraneApiRequest } from '../../transport';
+import { apiPath, dembraneStreamedGet } from '../../transport';
 import { projectLocator } from '../common.descriptions';
 
 const showFor = { resource: ['project'], operation: ['exportTranscripts'] };
@@ -328,6 +328,30 @@ function zipShortfall(rows: IDataObject[]): { missing: number; mayBeCut: number 
 	return { missing, mayBeCut };
 }
 
+/** What the zip route gave: its 404 message, the zip as a binary, or its files. */
+type ZipDownload = { notFound: string } | { fileName: string; binary: IBinaryData } | { files: TranscriptFile[] };
+
+/** The zip's files as they stream in. */
+async function readTranscriptZip(body: AsyncIterable<Uint8Array>, limits: ZipLimits): Promise<TranscriptFile[]> {
+	const files: TranscriptFile[] = [];
+	for await (const entry of readZipEntries(body, limits)) {
+		files.push({ name: entry.name, data: entry.data, fileName: entry.name, source: 'zip' });
+	}
+	return files;
+}
+
+/** A zip the limits or a check refuse: final, not asked for again. */
+function zipRefused(node: INode, error: unknown, projectId: string, itemIndex: number): NodeOperationError | undefined {
+	if (!(error instanceof ZipReadError)) return undefined;
+	return new NodeOperationError(node, `The transcript zip of project ${projectId} was refused: ${error.message}`, {
+		itemIndex,
+		description:
+			error.problem === 'too-many-entries' || error.problem === 'too-large'
+				? 'If the project really is this large, raise "Max Files" or "Max Unzipped Size" in the options.'
+				: 'No items were returned. Run the node again; if it keeps failing, download the zip with Output "Zip File" and check it.',
+	});
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const projectId = projectIdOf.call(this, itemIndex);
@@ -351,16 +375,28 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		return await exportWithoutZip.call(this, projectId, project, options, itemIndex);
 	}
 
-	const response = await dembraneApiRequest.call(this, {
-		path: apiPath`/api/projects/${projectId}/transcripts`,
-		responseType: 'stream',
-		acceptStatuses: [404],
-		timeoutMs: 600_000,
-	});
+	const limits: ZipLimits = {
+		maxEntries: numberParameter(node, options.maxEntries ?? 100000, 'Max Files', { min: 1, itemIndex }),
+		maxTotalBytes: numberParameter(node, options.maxTotalMegabytes ?? 1024, 'Max Unzipped Size (MB)', { min: 1, whole: false, itemIndex }) * 1024 * 1024,
+	};
+	// Read to its end inside the download, so a zip that breaks off on the way is asked for again whole.
+	const download = await (dembraneStreamedGet<ZipDownload>).call(
+		this,
+		{ path: apiPath`/api/projects/${projectId}/transcripts`, acceptStatuses: [404], timeoutMs: 600_000 },
+		async (response) => {
+			if (response.statusCode === 404) return { notFound: serverMessage(response.body) ?? 'Not found' };
+			if (binaryPropertyName !== undefined) {
+				const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
+				return { fileName, binary: await this.helpers.prepareBinaryData(response.body as never, fileName, 'application/zip') };
+			}
+			return { files: await readTranscriptZip(response.body as AsyncIterable<Uint8Array>, limits) };
+		},
+		{ itemIndex, refusal: (error) => zipRefused(node, error, projectId, itemIndex) },
+	);
 	let emptyDetail: string | undefined;
 	let zipSaidNoConversations = false;
-	if (response.statusCode === 404) {
-		const detail = serverMessage(response.body) ?? 'Not found';
+	if ('notFound' in download) {
+		const detail = download.notFound;
 		if (!/no (transcripts|conversations)/i.test(detail)) throw projectNotFoundError(node, projectId, detail, itemIndex);
 		// "No transcripts" judges only what the zip would read: the listing may still show transcripts. "No
 		// conversations" is also dembrane's answer when the zip's database query failed (it answers as if empty).
@@ -375,9 +411,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		zipSaidNoConversations = failedZip;
 	}
 
-	if (binaryPropertyName !== undefined) {
-		const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
-		const binary = await this.helpers.prepareBinaryData(response.body as never, fileName, 'application/zip');
+	if ('binary' in download && binaryPropertyName !== undefined) {
+		const { fileName, binary } = download;
 		const { missing, mayBeCut } = zipShortfall(await listConversations.call(this, projectId, { fields: LEAN_FIELDS }));
 		if (missing > 0 || mayBeCut > 0) {
 			const problems = [
@@ -393,32 +428,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		return [{ json: { projectId, fileName, bytes: await storedBytes.call(this, binary), fileSize: binary.fileSize ?? null }, binary: { [binaryPropertyName]: binary }, pairedItem: { item: itemIndex } }];
 	}
 
-	const files: TranscriptFile[] = [];
-	if (emptyDetail === undefined) {
-		const limits: ZipLimits = {
-			maxEntries: numberParameter(node, options.maxEntries ?? 100000, 'Max Files', { min: 1, itemIndex }),
-			maxTotalBytes: numberParameter(node, options.maxTotalMegabytes ?? 1024, 'Max Unzipped Size (MB)', { min: 1, whole: false, itemIndex }) * 1024 * 1024,
-		};
-		try {
-			for await (const entry of readZipEntries(response.body as AsyncIterable<Uint8Array>, limits)) {
-				files.push({ name: entry.name, data: entry.data, fileName: entry.name, source: 'zip' });
-			}
-		} catch (error) {
-			if (error instanceof ZipReadError) {
-				throw new NodeOperationError(node, `The transcript zip of project ${projectId} was refused: ${error.message}`, {
-					itemIndex,
-					description:
-						error.problem === 'too-many-entries' || error.problem === 'too-large'
-							? 'If the project really is this large, raise "Max Files" or "Max Unzipped Size" in the options.'
-							: 'No items were returned. Run the node again; if it keeps failing, download the zip with Output "Zip File" and check it.',
-				});
-			}
-			throw apiError(node, {
-				message: `The download of project ${projectId}'s transcripts broke off: ${(error as Error).message}`,
-				description: 'Run the node again.',
-			}, itemIndex);
-		}
-	}
+	const files: TranscriptFile[] = emptyDetail === undefined && 'files' in download ? download.files : [];
 
 	// The chunk count and has_transcript of each row tell which files the zip cut short or left out,
 	// so only those conversations are fetched one by one.

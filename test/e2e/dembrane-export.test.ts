@@ -30,9 +30,27 @@ beforeAll(async () => {
 		type: 'dembraneEchoApi',
 		data: passwordCredentialData(standin),
 	};
+	// A session token of no known login: the first request draws a 401, and n8n must log in again.
+	const staleSession: CredentialFixture = {
+		id: 'dembraneE2eExp02',
+		name: 'dembrane stand-in, stale session',
+		type: 'dembraneEchoApi',
+		data: passwordCredentialData(standin, { sessionToken: standin.issueAccessToken({ ttlSeconds: -60 }) }),
+	};
 	n8n = await createN8nInstance({
-		credentials: [credential],
-		workflows: [exportWorkflow('wfE2eEchoSplit01', credential, {}), exportWorkflow('wfE2eEchoZip0001', credential, { output: 'zip' })],
+		credentials: [credential, staleSession],
+		workflows: [
+			exportWorkflow('wfE2eEchoSplit01', credential, {}),
+			exportWorkflow('wfE2eEchoZip0001', credential, { output: 'zip' }),
+			echoActionWorkflow('wfE2eEchoMiss001', credential, { resource: 'conversation', operation: 'get', conversationId: '00000000-0000-4000-8000-000000000000' }),
+			echoActionWorkflow('wfE2eEchoNoTr001', credential, {
+				resource: 'project',
+				operation: 'exportTranscripts',
+				project: { __rl: true, mode: 'id', value: standin.ids().noTranscriptsProjectId },
+			}),
+			echoActionWorkflow('wfE2eEcho503001', credential, { resource: 'conversation', operation: 'getMany', project: { __rl: true, mode: 'id', value: projectId }, limit: 5 }),
+			echoActionWorkflow('wfE2eEchoRenew01', staleSession, { resource: 'project', operation: 'getMany', returnAll: true }),
+		],
 	});
 }, 300_000);
 
@@ -69,4 +87,40 @@ test('the zip as one file', async () => {
 	const [item] = result.outputOf('ECHO');
 	expect(String(item.fileName)).toMatch(/_transcripts\.zip$/);
 	expect(Number(item.bytes)).toBeGreaterThan(100_000);
+});
+
+describe("error answers read alike on every n8n version (n8n 1.x's request helper drops an error's response)", () => {
+	test('a missing conversation: a 404 that says to check the ID, not a credential problem', async () => {
+		const result = await n8n.execute('wfE2eEchoMiss001');
+		expect(result.status).not.toBe('success');
+		const error = result.errorOf('ECHO') ?? result.error;
+		expect(error?.message).toMatch(/404/);
+		expect(String(error?.description)).toMatch(/Check the ID/);
+	});
+
+	test("a project without transcripts: dembrane's 404 read as its notice, no error", async () => {
+		const result = await n8n.execute('wfE2eEchoNoTr001');
+		expect(result.error?.message).toBeUndefined();
+		expect(result.outputOf('ECHO')).toEqual([]);
+	});
+
+	test('a 503 on a listing is retried', async () => {
+		standin.configure({ faults: [{ request: 1, kind: '503', path: '/api/v2/bff/conversations' }] });
+		try {
+			const result = await n8n.execute('wfE2eEcho503001');
+			expect(result.error?.message).toBeUndefined();
+			expect(result.outputOf('ECHO')).toHaveLength(5);
+			expect(standin.stats().faultsInjected).toBeGreaterThanOrEqual(1);
+		} finally {
+			standin.configure({ faults: [] });
+		}
+	});
+
+	test('a 401 makes n8n log in again, once, and the run succeeds', async () => {
+		const before = standin.stats().logins;
+		const result = await n8n.execute('wfE2eEchoRenew01');
+		expect(result.error?.message).toBeUndefined();
+		expect(result.outputOf('ECHO').length).toBeGreaterThan(0);
+		expect(standin.stats().logins).toBe(before + 1);
+	});
 });

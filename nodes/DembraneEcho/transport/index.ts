@@ -88,6 +88,9 @@ function responseOf(error: unknown): HttpFailure | undefined {
 		if (response && typeof response.status === 'number') {
 			return { statusCode: response.status, headers: response.headers ?? {}, body: response.data };
 		}
+		// n8n 1.x keeps only the status of the response behind its NodeApiError.
+		const httpCode = current instanceof NodeApiError ? Number(current.httpCode) : NaN;
+		if (httpCode >= 400 && httpCode <= 599) return { statusCode: httpCode, headers: {}, body: undefined };
 		current = (current as { cause?: unknown }).cause;
 	}
 	return undefined;
@@ -123,6 +126,8 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 	// No rate limit at dembrane: the pacer only spaces retries out.
 	const pacer = new RequestPacer(0);
 	let extraDelayMs = 0;
+	// n8n renews the login only when its request helper throws a 401: that is how a 401 is sent again, once.
+	let renewLogin = false;
 	for (let attempt = 1; ; attempt++) {
 		if (!(await pacer.acquire(extraDelayMs, () => executionCancelled(this)))) throw cancelledError(node);
 		const options: IHttpRequestOptions = {
@@ -134,14 +139,28 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			json: request.body !== undefined,
 			encoding: responseType === 'stream' ? 'stream' : 'text',
 			returnFullResponse: true,
+			// An error status comes back as a response, read here alike on every n8n version: n8n 1.x's request
+			// helper drops the status, headers and body of an error it throws.
+			ignoreHttpStatusErrors: !renewLogin,
 			timeout: request.timeoutMs ?? 120_000,
 		};
-		let failure: AttemptFailure;
+		let failure: AttemptFailure | undefined;
 		let failed: HttpFailure | undefined;
 		try {
 			const response = (await this.helpers.httpRequestWithAuthentication.call(this, DEMBRANE_CREDENTIAL, options)) as DembraneResponse;
-			if (responseType === 'json') response.body = parseJson(response.body);
-			return response as DembraneResponse<T>;
+			if (response.statusCode >= 200 && response.statusCode < 300) {
+				if (responseType === 'json') response.body = parseJson(response.body);
+				return response as DembraneResponse<T>;
+			}
+			if (response.statusCode === 401 && !renewLogin) {
+				// Refused before anything happened (a POST too): the same request again, for n8n to log in first.
+				await readSmallBody(response.body);
+				renewLogin = true;
+				extraDelayMs = 0;
+				attempt--;
+				continue;
+			}
+			failed = { statusCode: response.statusCode, headers: response.headers ?? {}, body: response.body };
 		} catch (error) {
 			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
 			if (executionCancelled(this)) throw cancelledError(node);
@@ -150,13 +169,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 				// The headers said 200 but the body broke off (a reset mid-body): a network failure, retried.
 				failure = { kind: 'badBody', reason: `a response cut off (${networkErrorCode(error) ?? 'incomplete body'})` };
 				failed = undefined;
-			} else if (failed) {
-				failed.body = await readSmallBody(failed.body);
-				if (request.acceptStatuses?.includes(failed.statusCode)) {
-					return { ...failed, body: (responseType === 'json' ? parseJson(failed.body) : failed.body) as T };
-				}
-				failure = { kind: 'status', statusCode: failed.statusCode, retryAfter: failed.headers['retry-after'] };
-			} else {
+			} else if (!failed) {
 				const code = networkErrorCode(error);
 				if (!code) {
 					// Not HTTP and not the network: the login itself failed, with its own clean message.
@@ -171,6 +184,14 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 				failure = { kind: 'network', code };
 			}
 		}
+		if (failed) {
+			failed.body = await readSmallBody(failed.body);
+			if (request.acceptStatuses?.includes(failed.statusCode)) {
+				return { ...failed, body: (responseType === 'json' ? parseJson(failed.body) : failed.body) as T };
+			}
+			failure = { kind: 'status', statusCode: failed.statusCode, retryAfter: failed.headers['retry-after'] };
+		}
+		if (!failure) throw new NodeOperationError(node, `dembrane request ${method} ${request.path} failed without a reason`);
 		const decision = decideRetry(failure, attempt, DEFAULT_RETRY_POLICY, Date.now());
 		// Only requests that are safe to repeat: a retried POST could create a second webhook.
 		const idempotent = method === 'GET' || method === 'DELETE';

@@ -139,7 +139,12 @@ export class DecagonTrigger implements INodeType {
 				},
 				{ maxPages: 1 },
 			);
-			if (recent.length === 0) return null;
+			if (recent.length === 0) {
+				// Returning nothing would leave the editor without a word (n8n records no run for it).
+				throw new NodeOperationError(this.getNode(), 'No conversation to show: Decagon has none changed before now that matches the filters', {
+					description: 'Check the Metadata filter and that this API key sees conversations; once one changes, Fetch Test Event shows it.',
+				});
+			}
 			// A test event shows every message.
 			return [toItems(recent.map((conversation) => ({ conversation, change: 'updated', newMessagesFrom: 0 })), output, simplify)];
 		}

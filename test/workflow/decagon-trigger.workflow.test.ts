@@ -287,3 +287,13 @@ test('Fetch Test Event returns real recent conversations', async () => {
 	const ids = new Set(standin.conversations().map((c) => c.conversation_id));
 	for (const item of items) expect(ids.has(String(item.json.conversation_id))).toBe(true);
 });
+
+test('Fetch Test Event with nothing to show says so (n8n would show no run at all), and stores nothing', async () => {
+	standin.configure({ seed: 8, count: 30, faults: [] });
+	const node = triggerNode({});
+	node.parameters.filters = { metadata: { filter: [{ key: 'store_id', value: 'no-such-store' }] } } as INodeParameters;
+	const result = await poll(node, {}, true);
+	expect(result.items).toBeNull();
+	expect(result.error?.message).toMatch(/No conversation to show/);
+	expect(result.staticData).toEqual({});
+});

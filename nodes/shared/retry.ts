@@ -21,6 +21,17 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 	maxRetryAfterMs: 5 * 60_000,
 };
 
+/**
+ * For a list the editor waits on (a picker): one retry after a short wait, the server's Retry-After up to
+ * 10 s. Someone is watching the spinner; they can open the list again.
+ */
+export const EDITOR_RETRY_POLICY: RetryPolicy = {
+	maxAttempts: 2,
+	baseDelayMs: 1000,
+	maxDelayMs: 2000,
+	maxRetryAfterMs: 10_000,
+};
+
 /** What one attempt ended with, as far as retrying is concerned. */
 export type AttemptFailure =
 	| { kind: 'status'; statusCode: number; retryAfter?: string | string[] }

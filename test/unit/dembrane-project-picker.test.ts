@@ -19,6 +19,7 @@ function pickerContext(dashboardUrl = ''): ILoadOptionsFunctions {
 	const token = standin.issueAccessToken({ ttlSeconds: 600 });
 	return {
 		getNode: () => ({ id: 'n1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getCurrentNodeParameter: () => undefined,
 		getCredentials: async () => ({ baseUrl: standin.url, authMethod: 'accessToken', accessToken: token, dashboardUrl }),
 		logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
 		helpers: { httpRequestWithAuthentication: fetchHttpHelper(token) },
@@ -49,4 +50,17 @@ test("each project links to where it opens in the dashboard (no language prefix:
 	expect(result.url).toBe(`https://dashboard.example/w/${project.workspaceId}/projects/${project.id}`);
 	// Without a dashboard URL in the credential, no link.
 	expect((await searchProjects.call(pickerContext(), '')).results[0].url).toBeUndefined();
+}, 60_000);
+
+test('a failing dembrane fails the picker after one retry, not after the six a workflow request gets', async () => {
+	standin.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: '503' as const, path: '/api/v2/workspaces' })) });
+	try {
+		const before = standin.stats().faultsInjected;
+		const started = Date.now();
+		await expect(searchProjects.call(pickerContext(), '')).rejects.toThrow(/503/);
+		expect(standin.stats().faultsInjected - before).toBe(2);
+		expect(Date.now() - started).toBeLessThan(5_000);
+	} finally {
+		standin.configure({ faults: [] });
+	}
 }, 60_000);

@@ -12,11 +12,14 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { LOGIN_REFUSED, apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure } from '../../shared/retry';
-import { DEFAULT_RETRY_POLICY, decideRetry } from '../../shared/retry';
+import { DEFAULT_RETRY_POLICY, EDITOR_RETRY_POLICY, decideRetry } from '../../shared/retry';
 
 export type DembraneContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
 
 export const DEMBRANE_CREDENTIAL = 'dembraneEchoApi';
+
+/** How long a picker's request may take: a workflow's get 120 s. */
+const EDITOR_TIMEOUT_MS = 15_000;
 
 export interface DembraneRequest {
 	method?: IHttpRequestMethods;
@@ -125,6 +128,10 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 	const responseType = request.responseType ?? 'json';
 	// No rate limit at dembrane: the pacer only spaces retries out.
 	const pacer = new RequestPacer(0);
+	// A picker in the editor (only load-options contexts have getCurrentNodeParameter) is waited on by a
+	// person: fewer attempts and a shorter limit than a workflow's requests get.
+	const forEditor = 'getCurrentNodeParameter' in this;
+	const policy = forEditor ? EDITOR_RETRY_POLICY : DEFAULT_RETRY_POLICY;
 	let extraDelayMs = 0;
 	// n8n renews the login only when its request helper throws a 401: that is how a 401 is sent again, once.
 	let renewLogin = false;
@@ -142,7 +149,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			// An error status comes back as a response, read here alike on every n8n version: n8n 1.x's request
 			// helper drops the status, headers and body of an error it throws.
 			ignoreHttpStatusErrors: !renewLogin,
-			timeout: request.timeoutMs ?? 120_000,
+			timeout: request.timeoutMs ?? (forEditor ? EDITOR_TIMEOUT_MS : 120_000),
 		};
 		let failure: AttemptFailure | undefined;
 		let failed: HttpFailure | undefined;
@@ -192,7 +199,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			failure = { kind: 'status', statusCode: failed.statusCode, retryAfter: failed.headers['retry-after'] };
 		}
 		if (!failure) throw new NodeOperationError(node, `dembrane request ${method} ${request.path} failed without a reason`);
-		const decision = decideRetry(failure, attempt, DEFAULT_RETRY_POLICY, Date.now());
+		const decision = decideRetry(failure, attempt, policy, Date.now());
 		// Only requests that are safe to repeat: a retried POST could create a second webhook.
 		const idempotent = method === 'GET' || method === 'DELETE';
 		if (decision.retry && idempotent) {

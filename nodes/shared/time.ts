@@ -109,9 +109,12 @@ const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*[+-]\d{2
 /** Day and month as bare numbers (01-02-2025): which is which would be a guess (Date.parse takes month first). */
 const NUMERIC_DAY_AND_MONTH = /^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b/;
 
+/** Said with every refusal, so whoever reads only the message (an AI agent calling the node as a tool) can fix it. */
+const ACCEPTED_FORMS = 'give ISO 8601, such as 2025-01-31T09:00:00 or 2025-01-31T09:00:00Z, or epoch seconds';
+
 /** Epoch numbers: seconds, or milliseconds from 1e11 on. */
 function epochToMs(value: number, shown: unknown): number {
-	if (!Number.isFinite(value) || value < 0) throw new Error(`"${String(shown)}" is not a date and time`);
+	if (!Number.isFinite(value) || value < 0) throw new Error(`"${String(shown)}" is not a date and time (${ACCEPTED_FORMS})`);
 	return secondsOrMsToMs(value);
 }
 
@@ -127,7 +130,7 @@ function secondsOrMsToMs(value: number): number {
  */
 export function dateParameterToEpochMs(value: unknown, timeZone: string): number {
 	if (value instanceof Date) {
-		if (Number.isNaN(value.getTime())) throw new Error(`"${String(value)}" is not a date and time`);
+		if (Number.isNaN(value.getTime())) throw new Error(`"${String(value)}" is not a date and time (${ACCEPTED_FORMS})`);
 		return value.getTime();
 	}
 	if (typeof value === 'number') return epochToMs(value, value);
@@ -151,7 +154,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 	const text = typeof value === 'string' ? value.trim() : '';
 	if (/^\d+$/.test(text)) {
 		// 9–10 digits are epoch seconds, 12–13 milliseconds; "2025" or "20250105" are not.
-		if (!/^(?:\d{9,10}|\d{12,13})$/.test(text)) throw new Error(`"${text}" is neither a date and time nor epoch seconds or milliseconds`);
+		if (!/^(?:\d{9,10}|\d{12,13})$/.test(text)) throw new Error(`"${text}" is neither a date and time nor epoch seconds or milliseconds (${ACCEPTED_FORMS})`);
 		return epochToMs(Number(text), text);
 	}
 	const parts = splitDate(text);
@@ -160,7 +163,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 			throw new Error(`"${text}" does not say which number is the day and which the month: write the date as year-month-day (2025-01-31)`);
 		}
 		const parsed = NAMES_ITS_ZONE.test(text) ? Date.parse(text) : NaN;
-		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time`);
+		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time (${ACCEPTED_FORMS})`);
 		return parsed;
 	}
 	if (!partsInRange(parts)) throw new Error(`"${text}" is not a valid date and time`);

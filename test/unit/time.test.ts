@@ -43,6 +43,8 @@ describe('dateParameterToEpochMs', () => {
 	});
 	it('rejects junk with a readable message', () => {
 		expect(() => dateParameterToEpochMs('next tuesday', 'UTC')).toThrow('"next tuesday" is not a date and time');
+		// The message alone says what would do (an AI agent sees only it).
+		expect(() => dateParameterToEpochMs('next tuesday', 'UTC')).toThrow(/give ISO 8601, such as 2025-01-31T09:00:00/);
 		// An expression like {{ DateTime.fromISO($vars.SYNC_START) }} with the variable unset: an invalid Luxon DateTime.
 		expect(() => dateParameterToEpochMs(DateTime.fromISO(''), 'UTC')).toThrow('The date and time is invalid (the input "" can\'t be parsed as ISO 8601)');
 	});

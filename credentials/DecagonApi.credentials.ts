@@ -32,6 +32,7 @@ export class DecagonApi implements ICredentialType {
 			name: 'baseUrl',
 			type: 'string',
 			default: '',
+			required: true,
 			placeholder: 'https://api.decagon.ai',
 			description: 'The API root, without a trailing path',
 			displayOptions: { show: { region: ['custom'] } },
@@ -90,9 +91,18 @@ export class DecagonApi implements ICredentialType {
 			{
 				type: 'responseCode',
 				properties: {
+					value: 404,
+					message: 'No Decagon export API at this URL (404). Give the API root only (https://api.decagon.ai), without a path.',
+				},
+			},
+			{
+				// n8n sends a request that drew a 401 again at once, for every credential: the second then meets
+				// Decagon's limit of 1 request per second, and only its 429 reaches this test.
+				type: 'responseCode',
+				properties: {
 					value: 429,
 					message:
-						'Decagon answered 429 Too Many Requests: it allows 1 request per second, and opening this dialog tests once already. Wait a moment, then retry.',
+						'Decagon answered 429 Too Many Requests. n8n repeats a test that Decagon refused at once, so this usually means the API key was rejected: copy it again from Decagon. If the key is right, wait a few seconds and retry (Decagon allows 1 request per second).',
 				},
 			},
 		],

@@ -214,6 +214,13 @@ export class DembraneEchoApi implements ICredentialType {
 						'dembrane rejected the token (401 Invalid session): it has expired or is not a JWT. Static Directus tokens do not work; use Email and Password.',
 				},
 			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message: 'No ECHO API at this API URL (404). Give its root (https://api.dembrane.com), without /api or another path.',
+				},
+			},
 		],
 	};
 }

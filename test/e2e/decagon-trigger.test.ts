@@ -7,7 +7,7 @@
 import type { DecagonStandin } from '../standins/decagon';
 import { startDecagonStandin } from '../standins/decagon';
 import type { N8nInstance, N8nServer } from '../support/n8n-instance';
-import { createN8nInstance } from '../support/n8n-instance';
+import { DEFAULT_N8N_VERSION, createN8nInstance } from '../support/n8n-instance';
 import { decagonCredential, triggerWorkflow } from './decagon-workflows';
 
 jest.setTimeout(480_000);
@@ -92,4 +92,32 @@ test('a new conversation starts the workflow, and after an n8n restart a new mes
 	const all = await server.executions({ workflowId: WORKFLOW_ID });
 	expect(all.map((execution) => execution.status)).toEqual(['success', 'success']);
 	expect(standin.stats().rateLimited).toBeLessThanOrEqual(2);
+});
+
+test("the credential test: a wrong key, a URL with a path and the right key (n8n 2.x: each with the credential's own message)", async () => {
+	// A stand-in of its own: the trigger's polls must not share its rate limit.
+	const apart = await startDecagonStandin({ count: 1 });
+	try {
+		const credentialTest = async (data: Record<string, unknown>) => {
+			// Decagon allows 1 request per second; n8n repeats a request that drew a 401 at once.
+			await new Promise((resolve) => setTimeout(resolve, 2_100));
+			const answer = await server.rest<{ status?: string; message?: string; data?: { status: string; message: string } }>('/credentials/test', {
+				method: 'POST',
+				body: { credentials: { id: 'decagonE2eTrig01', name: 'Decagon stand-in', type: 'decagonApi', data: { region: 'custom', requestsPerSecond: 1, ...data } } },
+			});
+			return answer.data ?? answer;
+		};
+		const wrongKey = await credentialTest({ baseUrl: apart.url, apiKey: 'not-the-key' });
+		const withPath = await credentialTest({ baseUrl: `${apart.url}/v1`, apiKey: apart.apiKey });
+		expect(await credentialTest({ baseUrl: apart.url, apiKey: apart.apiKey })).toEqual(expect.objectContaining({ status: 'OK' }));
+		expect(wrongKey.status).toBe('Error');
+		expect(withPath.status).toBe('Error');
+		// n8n 1.x's credential test never applies a credential's rules: its request error keeps no response.
+		if (!DEFAULT_N8N_VERSION.startsWith('1.')) {
+			expect(wrongKey.message).toMatch(/API key/);
+			expect(withPath.message).toMatch(/No Decagon export API at this URL/);
+		}
+	} finally {
+		await apart.close();
+	}
 });

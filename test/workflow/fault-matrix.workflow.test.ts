@@ -263,6 +263,42 @@ describe('dembrane ECHO', () => {
 		expect(unzipSync(new Uint8Array(bytes))).toBeTruthy();
 	});
 
+	test("the zip route failing (5xx) on its one retry too: the transcripts are read one by one, each once, with a warning; Zip File output fails saying why", async () => {
+		const plain = await runCapturing(exportItems(), { dembraneEchoApi: password() });
+		const expected = new Map(plain.result.outputOf('ECHO').map((item) => [item.json.conversationId, item.json.transcript]));
+		dembrane.configure({
+			faults: [
+				{ request: 1, kind: '503', path: '/transcripts' },
+				{ request: 2, kind: '502', path: '/transcripts' },
+			],
+		});
+		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });
+		expectNoSecrets([dembrane.password], result, output);
+		expect(result.error).toBeUndefined();
+		const items = result.outputOf('ECHO');
+		expect(new Map(items.map((item) => [item.json.conversationId, item.json.transcript]))).toEqual(expected);
+		expect(items).toHaveLength(expected.size);
+		expect(JSON.stringify(result.runData.ECHO?.[0]?.hints ?? [])).toMatch(/zip route failed.*read one by one/);
+
+		dembrane.configure({
+			faults: [
+				{ request: 1, kind: '503', path: '/transcripts' },
+				{ request: 2, kind: '503', path: '/transcripts' },
+			],
+		});
+		const zipFile = node('ECHO', 'dembraneEcho', 'dembraneEchoApi', {
+			resource: 'project',
+			operation: 'exportTranscripts',
+			project: { __rl: true, mode: 'id', value: dembraneProjectId },
+			output: 'zip',
+		});
+		const faultsBefore = dembrane.stats().faultsInjected;
+		const failed = await runCapturing(zipFile, { dembraneEchoApi: password() });
+		expectClearError(failed.result, /503/);
+		expect(String((failed.result.error as { description?: string }).description)).toMatch(/One Item per Conversation/);
+		expect(dembrane.stats().faultsInjected - faultsBefore).toBe(2); // asked twice, not six times
+	});
+
 	test('the zip download reset on every attempt: a clear error after the retries, naming no code', async () => {
 		dembrane.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: 'reset' as const, path: '/transcripts' })) });
 		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });

@@ -32,6 +32,8 @@ export interface DembraneRequest {
 	/** Turns chosen HTTP statuses into a value instead of an error (e.g. 404 "No transcripts"). */
 	acceptStatuses?: number[];
 	timeoutMs?: number;
+	/** Attempts at most, where the package's policy would allow more (a route whose failures take minutes). */
+	maxAttempts?: number;
 }
 
 export interface DembraneResponse<T = unknown> {
@@ -131,7 +133,8 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 	// A picker in the editor (only load-options contexts have getCurrentNodeParameter) is waited on by a
 	// person: fewer attempts and a shorter limit than a workflow's requests get.
 	const forEditor = 'getCurrentNodeParameter' in this;
-	const policy = forEditor ? EDITOR_RETRY_POLICY : DEFAULT_RETRY_POLICY;
+	const basePolicy = forEditor ? EDITOR_RETRY_POLICY : DEFAULT_RETRY_POLICY;
+	const policy = { ...basePolicy, maxAttempts: Math.min(basePolicy.maxAttempts, request.maxAttempts ?? Infinity) };
 	let extraDelayMs = 0;
 	// n8n renews the login only when its request helper throws a 401: that is how a 401 is sent again, once.
 	let renewLogin = false;

@@ -1,8 +1,8 @@
-import type { IBinaryData, IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeProperties, NodeApiError } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { mapConcurrently } from '../../../shared/concurrency';
-import { apiError, serverMessage } from '../../../shared/errors';
+import { apiError, serverMessage, toNodeError } from '../../../shared/errors';
 import { numberParameter, outputBinaryField } from '../../../shared/parameters';
 import type { ZipLimits } from '../../../shared/zip';
 import { readZipEntries, ZipReadError } from '../../../shared/zip';
@@ -340,6 +340,20 @@ function zipShortfall(rows: IDataObject[]): { missing: number; mayBeCut: number 
 	return { missing, mayBeCut };
 }
 
+/**
+ * The zip route: dembrane builds the whole zip before the first byte, behind a proxy that gives up at 600 s
+ * (a 504). The request waits a little longer, so the proxy's answer arrives; a failure is asked again once
+ * (a busy server), not five times (an hour for a project too large to zip in time).
+ */
+function zipRequest(projectId: string) {
+	return { path: apiPath`/api/projects/${projectId}/transcripts`, acceptStatuses: [404], timeoutMs: 620_000, maxAttempts: 2 };
+}
+
+/** The zip route itself failed (a 5xx after its retry): the transcripts can still be read one by one. */
+function zipRouteFailed(error: unknown): boolean {
+	return error instanceof NodeApiError && Number(error.httpCode) >= 500;
+}
+
 /** What the zip route gave: its 404 message, the zip as a binary, or its files. */
 type ZipDownload = { notFound: string } | { fileName: string; binary: IBinaryData } | { files: TranscriptFile[] };
 
@@ -392,19 +406,33 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		maxTotalBytes: numberParameter(node, options.maxTotalMegabytes ?? 1024, 'Max Unzipped Size (MB)', { min: 1, whole: false, itemIndex }) * 1024 * 1024,
 	};
 	// Read to its end inside the download, so a zip that breaks off on the way is asked for again whole.
-	const download = await (dembraneStreamedGet<ZipDownload>).call(
-		this,
-		{ path: apiPath`/api/projects/${projectId}/transcripts`, acceptStatuses: [404], timeoutMs: 600_000 },
-		async (response) => {
+	let download: ZipDownload;
+	try {
+		download = await (dembraneStreamedGet<ZipDownload>).call(this, zipRequest(projectId), async (response) => {
 			if (response.statusCode === 404) return { notFound: serverMessage(response.body) ?? 'Not found' };
 			if (binaryPropertyName !== undefined) {
 				const fileName = fileNameFromDisposition(response.headers['content-disposition'], `${projectId}_transcripts.zip`);
 				return { fileName, binary: await this.helpers.prepareBinaryData(response.body as never, fileName, 'application/zip') };
 			}
 			return { files: await readTranscriptZip(response.body as AsyncIterable<Uint8Array>, limits) };
-		},
-		{ itemIndex, refusal: (error) => zipRefused(node, error, projectId, itemIndex) },
-	);
+		}, { itemIndex, refusal: (error) => zipRefused(node, error, projectId, itemIndex) });
+	} catch (error) {
+		if (!zipRouteFailed(error)) throw toNodeError(node, error, itemIndex);
+		if (output === 'zip') {
+			throw apiError(node, {
+				message: (error as NodeApiError).message,
+				description:
+					'dembrane builds the whole zip before it sends it, and its proxy gives up after 10 minutes: a large project can fail this way every time. Set Output to "One Item per Conversation", which then reads the transcripts one by one.',
+				httpCode: Number((error as NodeApiError).httpCode),
+			}, itemIndex);
+		}
+		this.addExecutionHints({
+			message: `Project ${projectId}: dembrane's zip route failed (${(error as NodeApiError).message}), so the transcripts were read one by one.`,
+			type: 'warning',
+			location: 'outputPane',
+		});
+		return await exportWithoutZip.call(this, projectId, project ?? {}, options, itemIndex);
+	}
 	let emptyDetail: string | undefined;
 	let zipSaidNoConversations = false;
 	if ('notFound' in download) {

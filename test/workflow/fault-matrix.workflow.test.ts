@@ -188,6 +188,18 @@ const exportItems = (options: INodeParameters = {}) =>
 		options,
 	});
 
+/** Export Transcripts (items) gives every transcript of the zip once, with no error and no secret shown. */
+async function exportsEveryTranscriptOnce() {
+	const expected = dembrane.conversations(dembraneProjectId).filter((c) => dembrane.zipFileBody(c.id) !== null).length;
+	const captured = await runCapturing(exportItems(), { dembraneEchoApi: password() });
+	expectNoSecrets([dembrane.password], captured.result, captured.output);
+	expect(captured.result.error).toBeUndefined();
+	const items = captured.result.outputOf('ECHO');
+	expect(items).toHaveLength(expected);
+	expect(new Set(items.map((item) => item.json.fileName)).size).toBe(expected);
+	return captured;
+}
+
 describe('dembrane ECHO', () => {
 	beforeEach(() => dembrane.configure({ zipQuirk: null, faults: [], latencyMs: 0, accessTokenTtlSeconds: 900 }));
 
@@ -195,14 +207,8 @@ describe('dembrane ECHO', () => {
 		// Tokens live 1 s and every request takes 800 ms: the token issued at the start expires during the
 		// run (zip, listing, dashboard context), n8n's 401 handling logs in again and the run goes on.
 		dembrane.configure({ accessTokenTtlSeconds: 1, latencyMs: 800 });
-		const expected = dembrane.conversations(dembraneProjectId).filter((c) => dembrane.zipFileBody(c.id) !== null).length;
 		const before = dembrane.stats().logins;
-		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });
-		expectNoSecrets([dembrane.password], result, output);
-		expect(result.error).toBeUndefined();
-		const items = result.outputOf('ECHO');
-		expect(items).toHaveLength(expected);
-		expect(new Set(items.map((item) => item.json.fileName)).size).toBe(expected);
+		const { result, output } = await exportsEveryTranscriptOnce();
 		expect(dembrane.stats().logins).toBeGreaterThanOrEqual(before + 2);
 		const stored = result.credentials.stored('dembraneEchoApi')?.sessionToken;
 		if (typeof stored === 'string') expectNoSecrets([stored], result, output);
@@ -228,22 +234,12 @@ describe('dembrane ECHO', () => {
 				{ request: 2, kind: 'reset', path: '/api/v2/bff/conversations' },
 			],
 		});
-		const expected = dembrane.conversations(dembraneProjectId).filter((c) => dembrane.zipFileBody(c.id) !== null).length;
-		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });
-		expectNoSecrets([dembrane.password], result, output);
-		expect(result.error).toBeUndefined();
-		expect(result.outputOf('ECHO')).toHaveLength(expected);
+		await exportsEveryTranscriptOnce();
 	});
 
 	test('the zip download reset mid-body: asked for again, every transcript once', async () => {
 		dembrane.configure({ faults: [{ request: 1, kind: 'reset', path: '/transcripts' }] });
-		const expected = dembrane.conversations(dembraneProjectId).filter((c) => dembrane.zipFileBody(c.id) !== null).length;
-		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });
-		expectNoSecrets([dembrane.password], result, output);
-		expect(result.error).toBeUndefined();
-		const items = result.outputOf('ECHO');
-		expect(items).toHaveLength(expected);
-		expect(new Set(items.map((item) => item.json.fileName)).size).toBe(expected);
+		await exportsEveryTranscriptOnce();
 	});
 
 	test('the zip download reset mid-body with Zip File output: asked for again, the file whole', async () => {

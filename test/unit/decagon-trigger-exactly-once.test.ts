@@ -4,7 +4,7 @@
  * The sync runs through the real paginator over a simulated export route that:
  * - pages 100 at a time in updated_at order, with a keyset cursor, or never a cursor (as a production
  *   client saw it), or drops the cursor on some full pages;
- * - repeats the last 3 conversations of the page before (duplicates across pages);
+ * - repeats the last 3, or 60 (more than half a page), conversations of the page before (duplicates across pages);
  * - fails 5% of requests, and sees changes land while a poll reads (late writes in the lookback too);
  * with every Max Conversations per Poll, Start From, Lookback and Settle Time shape, and n8n's poll budget
  * running out at random.
@@ -27,7 +27,8 @@ interface Stored {
 type Cursors = 'never' | 'keyset' | 'sometimes';
 interface Shape {
 	cursors: Cursors;
-	repeats: boolean;
+	/** How many conversations of the page before a page after a cursor repeats. */
+	repeats: number;
 }
 
 class RequestFailed extends Error {}
@@ -61,7 +62,7 @@ function exportRoute(store: Map<string, Stored>, shape: Shape, random: () => num
 			start = inWindow.findIndex((record) => record.updatedMs > Number(updated) || (record.updatedMs === Number(updated) && record.id > id));
 			if (start < 0) start = inWindow.length;
 		}
-		const from = shape.repeats && qs.cursor !== undefined ? Math.max(0, start - 3) : start;
+		const from = shape.repeats > 0 && qs.cursor !== undefined ? Math.max(0, start - shape.repeats) : start;
 		const end = from + 100;
 		const page = inWindow.slice(from, end);
 		const last = page[page.length - 1];
@@ -142,16 +143,17 @@ async function simulate(seed: number, shape: Shape) {
 }
 
 const shapes: Array<[string, Shape]> = [
-	['never a cursor', { cursors: 'never', repeats: false }],
-	['keyset cursors', { cursors: 'keyset', repeats: false }],
-	['cursors dropped on some full pages', { cursors: 'sometimes', repeats: false }],
-	['keyset cursors, repeats across pages', { cursors: 'keyset', repeats: true }],
-	['cursors dropped on some full pages, repeats across pages', { cursors: 'sometimes', repeats: true }],
+	['never a cursor', { cursors: 'never', repeats: 0 }],
+	['keyset cursors', { cursors: 'keyset', repeats: 0 }],
+	['cursors dropped on some full pages', { cursors: 'sometimes', repeats: 0 }],
+	['keyset cursors, repeats across pages', { cursors: 'keyset', repeats: 3 }],
+	['cursors dropped on some full pages, repeats across pages', { cursors: 'sometimes', repeats: 3 }],
+	['keyset cursors, repeats of more than half a page', { cursors: 'keyset', repeats: 60 }],
 ];
 
 describe.each(shapes)('exactly once over 400 polls: %s', (_name, shape) => {
 	test.each([1, 2, 3])('seed %i', async (seed) => {
-		const { twice, backwards, missed, settings } = await simulate(seed * 7919 + shape.cursors.length * 31 + (shape.repeats ? 1 : 0), shape);
+		const { twice, backwards, missed, settings } = await simulate(seed * 7919 + shape.cursors.length * 31 + (shape.repeats === 3 ? 1 : shape.repeats), shape);
 		expect({ settings, twice, backwards, missed }).toEqual({ settings, twice: [], backwards: [], missed: [] });
 	}, 60_000);
 });

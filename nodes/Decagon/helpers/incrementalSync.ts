@@ -257,14 +257,15 @@ export async function pollOnce(
 			const id = conversationKey(conversation);
 			const version = conversationVersion(conversation);
 			const previous = id === undefined ? undefined : state.seen[id];
+			const updatedMs = parseApiTimestamp(conversation.updated_at);
+			// Over every conversation of the page, repeats included: the next page may repeat any of them.
+			if (!Number.isNaN(updatedMs)) lastPage.firstSecond ??= Math.floor(updatedMs / 1000);
 			// Emitted already (Decagon's repeats across pages, the lookback's overlap): neither again nor disorder.
 			if (previous !== undefined && previous >= version) continue;
-			const updatedMs = parseApiTimestamp(conversation.updated_at);
 			// Older than what the seen-set remembers, in a window that reaches back past it (Lookback raised): not again.
 			if (previous === undefined && reachesPastMemory && !Number.isNaN(updatedMs) && versionTimeMs(version) < memoryFrom! * 1000) continue;
 			if (!Number.isNaN(updatedMs)) {
 				const second = Math.floor(updatedMs / 1000);
-				lastPage.firstSecond ??= second;
 				if (second < order.lastSecond) order.broken = true;
 				order.lastSecond = Math.max(order.lastSecond, second);
 			}

@@ -220,7 +220,7 @@ export const decagonPacing: Benchmark = {
 		const count = context.size === 'full' ? 3_000 : 800;
 		const pages = Math.ceil(count / 100);
 		const limit = 1;
-		report.sizes = `${fmtInt(count)} conversations, ${pages} pages of 100, limit ${limit} request/s, latency 300 ms`;
+		report.sizes = `${fmtInt(count)} conversations, ${pages} pages of 100 (the trigger: ${fmtInt(Math.min(count, 2_000))}, ${Math.ceil(Math.min(count, 2_000) / 100)} pages), limit ${limit} request/s, latency 300 ms`;
 		// The data ends 10 minutes ago, so the trigger's settle time (2 minutes) leaves all of it in its first window.
 		const decagon = await standin(context, { count, rateLimitPerSecond: limit, latencyMs: 300, nowEpoch: Math.floor(Date.now() / 1000) - 600 });
 		const ourCredential = decagonCredential('benchDecagonPace', decagon.url, API_KEY, limit);
@@ -230,15 +230,22 @@ export const decagonPacing: Benchmark = {
 			httpCursorPaginationNode(theirCredential, `${decagon.url}${EXPORT_PATH}`, 1000),
 			splitOutNode('conversations'),
 		]);
+		// The trigger's first poll reads a backlog of its own: a poll asks for pages for at most 25 s (half of
+		// its 50 s limit, which keeps a poll from running into the next), so at most 20 pages here.
+		const triggerCount = Math.min(count, 2_000);
+		const triggerPages = Math.ceil(triggerCount / 100);
+		const triggerDecagon = await standin(context, { count: triggerCount, rateLimitPerSecond: limit, latencyMs: 300, nowEpoch: Math.floor(Date.now() / 1000) - 600 });
+		const triggerCredential = decagonCredential('benchDecagonPaceT', triggerDecagon.url, API_KEY, limit);
 		// One trigger workflow per run, so that every run starts with an empty sync state.
 		const triggers = Array.from({ length: context.runs }, (_, round) =>
-			triggerWorkflow(`benchPaceTrig${String(round).padStart(3, '0')}`, `Bench: paced first poll (our trigger), run ${round + 1}`, ourCredential, {
+			triggerWorkflow(`benchPaceTrig${String(round).padStart(3, '0')}`, `Bench: paced first poll (our trigger), run ${round + 1}`, triggerCredential, {
 				startFrom: 'beginning',
 				output: 'conversation',
-				options: { maxPerPoll: count },
+				options: { maxPerPoll: triggerCount },
 			}),
 		);
-		const n8n = await instance(context, { credentials: [ourCredential, theirCredential], workflows: [ours, theirs, ...triggers] });
+		const n8n = await instance(context, { credentials: [ourCredential, theirCredential, triggerCredential], workflows: [ours, theirs, ...triggers] });
+		const expectedOfTrigger = new Set(triggerDecagon.conversations().map((c) => c.conversation_id));
 		const expected = new Set(decagon.conversations().map((c) => c.conversation_id));
 
 		const rows: string[][] = [];
@@ -291,21 +298,21 @@ export const decagonPacing: Benchmark = {
 			try {
 				const trigger = triggers[round];
 				if (round > 0) await n8n.cli(['unpublish:workflow', `--id=${triggers[round - 1].id}`]);
-				decagon.resetStats();
+				triggerDecagon.resetStats();
 				const server = await n8n.start({ publish: [trigger.id] });
-				const deadline = Date.now() + 150_000 + pages * 2_000;
-				const served = () => decagon.stats().requests.filter((request) => request.path === EXPORT_PATH && request.status === 200).length;
-				while (served() < pages && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1_000));
+				const deadline = Date.now() + 150_000 + triggerPages * 2_000;
+				const served = () => triggerDecagon.stats().requests.filter((request) => request.path === EXPORT_PATH && request.status === 200).length;
+				while (served() < triggerPages && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1_000));
 				// A finished one: n8n lists the poll's execution while it still runs, without its items yet.
 				const execution = await server
 					.waitForExecution({ workflowId: trigger.id, timeoutMs: 120_000, predicate: (found) => found.stoppedAt !== null })
 					.catch((error: Error) => error);
 				await server.stop();
 				if (execution instanceof Error) throw new Error(`${label}: no execution of the first poll: ${execution.message}`);
-				const pace = paceOf(decagon, limit, pages);
+				const pace = paceOf(triggerDecagon, limit, triggerPages);
 				paces.set('trigger', [...(paces.get('trigger') ?? []), pace]);
 				report.note(`${label}: gaps between arrivals ${pace.gapsMs.map((gap) => Math.round(gap)).join(', ')} ms.`);
-				checkConversations(report, label, execution.outputOf('Decagon Trigger'), expected);
+				checkConversations(report, label, execution.outputOf('Decagon Trigger'), expectedOfTrigger);
 				rows.push([
 					context.runs > 1 ? `ours: Decagon Trigger, first poll from the beginning, run ${round + 1}` : 'ours: Decagon Trigger, first poll from the beginning',
 					fmtMs(pace.spanMs),

@@ -123,7 +123,7 @@ export class DecagonTrigger implements INodeType {
 		if (userFilters) extraQuery.user_filters = userFilters;
 		const budgetMs = pollBudgetMs.call(this);
 		// Every request, retries and Retry-After waits included, ends before n8n gives up on the poll.
-		const connection = await openDecagonConnection.call(this, budgetMs === undefined ? {} : { deadlineMs: Date.now() + budgetMs * 0.8 });
+		const connection = await openDecagonConnection.call(this, { deadlineMs: Date.now() + budgetMs * 0.8 });
 		const nowSeconds = Date.now() / 1000;
 
 		if (this.getMode() === 'manual') {
@@ -205,21 +205,28 @@ function pollResumeHint(cursor: string | undefined): string {
 }
 
 /**
- * How long this poll may take: n8n 2.x's durable poll scheduler abandons a poll that runs past its budget
- * (36 s by default) and keeps none of its progress. Older n8n versions set no budget.
+ * A poll ends within this, whatever n8n allows: n8n 1.x and 2.x without its durable scheduler (the
+ * default) start the next poll on schedule even while the last one runs, and two polls reading one
+ * checkpoint would emit the same conversations twice. n8n's shortest poll interval is a minute.
  */
-function pollBudgetMs(this: IPollFunctions): number | undefined {
+export const POLL_TIME_LIMIT_MS = 50_000;
+
+/**
+ * How long this poll may take: n8n 2.x's durable poll scheduler abandons a poll that runs past its budget
+ * (36 s by default) and keeps none of its progress; without it n8n 2.x says 5 minutes, and n8n 1.x
+ * nothing. Never more than POLL_TIME_LIMIT_MS.
+ */
+export function pollBudgetMs(this: IPollFunctions): number {
 	const context = this as IPollFunctions & { getPollBudgetMs?: () => number };
 	const budget = typeof context.getPollBudgetMs === 'function' ? context.getPollBudgetMs() : undefined;
-	return typeof budget === 'number' && Number.isFinite(budget) && budget > 0 ? budget : undefined;
+	return typeof budget === 'number' && Number.isFinite(budget) && budget > 0 ? Math.min(budget, POLL_TIME_LIMIT_MS) : POLL_TIME_LIMIT_MS;
 }
 
 /**
  * Stop asking for pages once half the budget is spent: a page takes about a second at Decagon's rate
  * limit, but a retried one can take tens of seconds, and what was read must still be emitted in time.
  */
-function outOfTimeAfter(budgetMs: number | undefined): (() => boolean) | undefined {
-	if (budgetMs === undefined) return undefined;
+function outOfTimeAfter(budgetMs: number): () => boolean {
 	const stopAt = Date.now() + budgetMs / 2;
 	return () => Date.now() >= stopAt;
 }

@@ -37,8 +37,9 @@ beforeAll(async () => {
 		type: 'dembraneEchoApi',
 		data: passwordCredentialData(standin, { sessionToken: standin.issueAccessToken({ ttlSeconds: -60 }) }),
 	};
+	const staleSessionToo: CredentialFixture = { ...staleSession, id: 'dembraneE2eExp03', name: 'dembrane stand-in, stale session too' };
 	n8n = await createN8nInstance({
-		credentials: [credential, staleSession],
+		credentials: [credential, staleSession, staleSessionToo],
 		workflows: [
 			exportWorkflow('wfE2eEchoSplit01', credential, {}),
 			exportWorkflow('wfE2eEchoZip0001', credential, { output: 'zip' }),
@@ -50,6 +51,11 @@ beforeAll(async () => {
 			}),
 			echoActionWorkflow('wfE2eEcho503001', credential, { resource: 'conversation', operation: 'getMany', project: { __rl: true, mode: 'id', value: projectId }, limit: 5 }),
 			echoActionWorkflow('wfE2eEchoRenew01', staleSession, { resource: 'project', operation: 'getMany', returnAll: true }),
+			echoActionWorkflow('wfE2eEchoRenew02', staleSessionToo, {
+				resource: 'report',
+				operation: 'getLatest',
+				project: { __rl: true, mode: 'id', value: '00000000-0000-4000-8000-00000000beef' },
+			}),
 		],
 	});
 }, 300_000);
@@ -114,6 +120,13 @@ describe("error answers read alike on every n8n version (n8n 1.x's request helpe
 		} finally {
 			standin.configure({ faults: [] });
 		}
+	});
+
+	test("an error answer after n8n logged in again reads as it would with a fresh session (dembrane's own message)", async () => {
+		const result = await n8n.execute('wfE2eEchoRenew02');
+		expect(result.status).not.toBe('success');
+		const error = result.errorOf('ECHO') ?? result.error;
+		expect(error?.message).toMatch(/Project not found/);
 	});
 
 	test('a 401 makes n8n log in again, once, and the run succeeds', async () => {

@@ -138,6 +138,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 	let extraDelayMs = 0;
 	// n8n renews the login only when its request helper throws a 401: that is how a 401 is sent again, once.
 	let renewLogin = false;
+	let renewed = false;
 	for (let attempt = 1; ; attempt++) {
 		if (!(await pacer.acquire(extraDelayMs, () => executionCancelled(this)))) throw cancelledError(node);
 		const options: IHttpRequestOptions = {
@@ -162,7 +163,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 				if (responseType === 'json') response.body = parseJson(response.body);
 				return response as DembraneResponse<T>;
 			}
-			if (response.statusCode === 401 && !renewLogin) {
+			if (response.statusCode === 401 && !renewed) {
 				// Refused before anything happened (a POST too): the same request again, for n8n to log in first.
 				await readSmallBody(response.body);
 				renewLogin = true;
@@ -175,6 +176,18 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
 			if (executionCancelled(this)) throw cancelledError(node);
 			failed = responseOf(error);
+			if (renewLogin) {
+				// The renewal round is over: later attempts read error answers again.
+				renewLogin = false;
+				renewed = true;
+				if (failed && failed.statusCode >= 400 && failed.statusCode !== 401 && (method === 'GET' || method === 'DELETE')) {
+					// Logged in now, but n8n 1.x dropped this answer's body and headers with its throw (and they
+					// decide what the error says): asked once more, to be read.
+					extraDelayMs = 0;
+					attempt--;
+					continue;
+				}
+			}
 			if (failed && failed.statusCode >= 200 && failed.statusCode < 300) {
 				// The headers said 200 but the body broke off (a reset mid-body): a network failure, retried.
 				failure = { kind: 'badBody', reason: `a response cut off (${networkErrorCode(error) ?? 'incomplete body'})` };

@@ -295,11 +295,35 @@ describe('dembrane ECHO', () => {
 		expect(dembrane.stats().faultsInjected - faultsBefore).toBe(2); // asked twice, not six times
 	});
 
-	test('the zip download reset on every attempt: a clear error after the retries, naming no code', async () => {
-		dembrane.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: 'reset' as const, path: '/transcripts' })) });
+	test('the zip route failing one way, then its body breaking off: asked twice in all, then the transcripts are read one by one', async () => {
+		const plain = await runCapturing(exportItems(), { dembraneEchoApi: password() });
+		const expected = new Map(plain.result.outputOf('ECHO').map((item) => [item.json.conversationId, item.json.transcript]));
+		dembrane.configure({
+			faults: [
+				{ request: 1, kind: '503', path: '/transcripts' },
+				{ request: 2, kind: 'reset', path: '/transcripts' },
+			],
+		});
+		dembrane.resetStats();
 		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });
 		expectNoSecrets([dembrane.password], result, output);
-		expectClearError(result, /download from dembrane broke off: the connection was reset, still failing after 6 attempts/);
+		expect(result.error).toBeUndefined();
+		expect(new Map(result.outputOf('ECHO').map((item) => [item.json.conversationId, item.json.transcript]))).toEqual(expected);
+		expect(dembrane.stats().requests.filter((request) => request.path.endsWith('/transcripts'))).toHaveLength(2);
+		expect(JSON.stringify(result.runData.ECHO?.[0]?.hints ?? [])).toMatch(/zip route failed.*broke off.*read one by one/);
+	});
+
+	test('the zip download reset on every attempt with Zip File output: a clear error after the retries, naming no code', async () => {
+		dembrane.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: 'reset' as const, path: '/transcripts' })) });
+		const zipFile = node('ECHO', 'dembraneEcho', 'dembraneEchoApi', {
+			resource: 'project',
+			operation: 'exportTranscripts',
+			project: { __rl: true, mode: 'id', value: dembraneProjectId },
+			output: 'zip',
+		});
+		const { result, output } = await runCapturing(zipFile, { dembraneEchoApi: password() });
+		expectNoSecrets([dembrane.password], result, output);
+		expectClearError(result, /download from dembrane broke off: the connection was reset, still failing after 2 attempts/);
 	}, 120_000);
 
 	test.each([

@@ -34,6 +34,21 @@ export interface DembraneRequest {
 	timeoutMs?: number;
 	/** Attempts at most, where the package's policy would allow more (a route whose failures take minutes). */
 	maxAttempts?: number;
+	/** Counts the attempts, shared with a caller that asks again itself (dembraneStreamedGet). */
+	tally?: { attempts: number };
+}
+
+/** Errors of a route that kept failing on dembrane's side (5xx, no answer in time, a body that kept breaking off). */
+const gaveUp = new WeakSet<object>();
+
+/** Whether dembrane's route itself kept failing, after every retry: another route may still serve the data. */
+export function dembraneGaveUp(error: unknown): boolean {
+	return typeof error === 'object' && error !== null && gaveUp.has(error);
+}
+
+function givenUp<E extends object>(error: E): E {
+	gaveUp.add(error);
+	return error;
 }
 
 export interface DembraneResponse<T = unknown> {
@@ -139,7 +154,9 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 	// n8n renews the login only when its request helper throws a 401: that is how a 401 is sent again, once.
 	let renewLogin = false;
 	let renewed = false;
-	for (let attempt = 1; ; attempt++) {
+	const tally = request.tally ?? { attempts: 0 };
+	for (;;) {
+		const attempt = ++tally.attempts;
 		if (!(await pacer.acquire(extraDelayMs, () => executionCancelled(this)))) throw cancelledError(node);
 		const options: IHttpRequestOptions = {
 			method,
@@ -168,7 +185,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 				await readSmallBody(response.body);
 				renewLogin = true;
 				extraDelayMs = 0;
-				attempt--;
+				tally.attempts--;
 				continue;
 			}
 			failed = { statusCode: response.statusCode, headers: response.headers ?? {}, body: response.body };
@@ -184,7 +201,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 					// Logged in now, but n8n 1.x dropped this answer's body and headers with its throw (and they
 					// decide what the error says): asked once more, to be read.
 					extraDelayMs = 0;
-					attempt--;
+					tally.attempts--;
 					continue;
 				}
 			}
@@ -224,19 +241,22 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			continue;
 		}
 		if (failure.kind === 'network' || failure.kind === 'badBody') {
-			throw apiError(node, {
+			const error = apiError(node, {
 				message: `Could not reach dembrane at ${baseUrl} (${decision.reason})`,
 				description: `Check the API URL in the dembrane ECHO API credential and that this n8n can reach it${failure.kind === 'network' ? ` (network error ${failure.code})` : ''}.`,
 				secrets,
 			});
+			// No answer in time: the route is slow, not the host unreachable.
+			throw failure.kind === 'network' && /TIMEDOUT/.test(failure.code) ? givenUp(error) : error;
 		}
 		const detail = serverMessage(failed?.body);
-		throw apiError(node, {
+		const error = apiError(node, {
 			message: `dembrane answered ${decision.reason}${detail ? `: ${detail}` : ''} (${method} ${request.path})`,
 			description: whatToDo(failed?.statusCode ?? 0, detail),
 			httpCode: failed?.statusCode,
 			secrets,
 		});
+		throw failed && failed.statusCode >= 500 ? givenUp(error) : error;
 	}
 }
 
@@ -254,8 +274,11 @@ export async function dembraneStreamedGet<T>(
 ): Promise<T> {
 	const node = this.getNode();
 	const pacer = new RequestPacer(0);
-	for (let attempt = 1; ; attempt++) {
-		const response = await dembraneApiRequest.call(this, { ...request, responseType: 'stream' });
+	// One count of attempts for the route, whether an answer failed or its body broke off.
+	const policy = { ...DEFAULT_RETRY_POLICY, maxAttempts: Math.min(DEFAULT_RETRY_POLICY.maxAttempts, request.maxAttempts ?? Infinity) };
+	const tally = { attempts: 0 };
+	for (;;) {
+		const response = await dembraneApiRequest.call(this, { ...request, responseType: 'stream', tally });
 		let code: string | undefined;
 		try {
 			return await consume(response);
@@ -267,13 +290,15 @@ export async function dembraneStreamedGet<T>(
 			code = error instanceof NodeApiError || error instanceof NodeOperationError ? undefined : networkErrorCode(error);
 			if (code === undefined) throw toNodeError(node, error, itemIndex);
 		}
-		const decision = decideRetry({ kind: 'network', code }, attempt, DEFAULT_RETRY_POLICY, Date.now());
+		const decision = decideRetry({ kind: 'network', code }, tally.attempts, policy, Date.now());
 		if (!decision.retry) {
-			throw apiError(node, {
-				// In words: n8n replaces a message that holds a network code with a generic sentence.
-				message: `The download from dembrane broke off: ${decision.reason} (GET ${request.path})`,
-				description: `The connection broke while dembrane sent the file (network error ${code}). Run the node again later.`,
-			}, itemIndex);
+			throw givenUp(
+				apiError(node, {
+					// In words: n8n replaces a message that holds a network code with a generic sentence.
+					message: `The download from dembrane broke off: ${decision.reason} (GET ${request.path})`,
+					description: `The connection broke while dembrane sent the file (network error ${code}). Run the node again later.`,
+				}, itemIndex),
+			);
 		}
 		this.logger.debug(`dembrane GET ${request.path}: ${decision.reason}; asking again in ${decision.delayMs} ms`);
 		if (!(await pacer.acquire(decision.delayMs, () => executionCancelled(this)))) throw cancelledError(node);

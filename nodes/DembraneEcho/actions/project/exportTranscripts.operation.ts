@@ -9,7 +9,7 @@ import { readZipEntries, ZipReadError } from '../../../shared/zip';
 import { dashboardContext, listConversations, projectDetails, projectIdOf, projectNotFoundError, readTranscript } from '../../helpers/api';
 import { dashboardUrl, emailLocalPart, tagTexts } from '../../helpers/conversation';
 import { fileNameTime, parseTranscriptFileName } from '../../helpers/transcriptFiles';
-import { apiPath, dembraneStreamedGet } from '../../transport';
+import { apiPath, dembraneGaveUp, dembraneStreamedGet } from '../../transport';
 import { projectLocator } from '../common.descriptions';
 
 const showFor = { resource: ['project'], operation: ['exportTranscripts'] };
@@ -349,10 +349,6 @@ function zipRequest(projectId: string) {
 	return { path: apiPath`/api/projects/${projectId}/transcripts`, acceptStatuses: [404], timeoutMs: 620_000, maxAttempts: 2 };
 }
 
-/** The zip route itself failed (a 5xx after its retry): the transcripts can still be read one by one. */
-function zipRouteFailed(error: unknown): boolean {
-	return error instanceof NodeApiError && Number(error.httpCode) >= 500;
-}
 
 /** What the zip route gave: its 404 message, the zip as a binary, or its files. */
 type ZipDownload = { notFound: string } | { fileName: string; binary: IBinaryData } | { files: TranscriptFile[] };
@@ -417,13 +413,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			return { files: await readTranscriptZip(response.body as AsyncIterable<Uint8Array>, limits) };
 		}, { itemIndex, refusal: (error) => zipRefused(node, error, projectId, itemIndex) });
 	} catch (error) {
-		if (!zipRouteFailed(error)) throw toNodeError(node, error, itemIndex);
+		// The zip route itself kept failing (a 5xx, no answer in time, a body that kept breaking off): the
+		// transcripts can still be read one by one.
+		if (!dembraneGaveUp(error)) throw toNodeError(node, error, itemIndex);
 		if (output === 'zip') {
 			throw apiError(node, {
 				message: (error as NodeApiError).message,
 				description:
 					'dembrane builds the whole zip before it sends it, and its proxy gives up after 10 minutes: a large project can fail this way every time. Set Output to "One Item per Conversation", which then reads the transcripts one by one.',
-				httpCode: Number((error as NodeApiError).httpCode),
+				httpCode: Number((error as NodeApiError).httpCode) || undefined,
 			}, itemIndex);
 		}
 		this.addExecutionHints({

@@ -104,10 +104,17 @@ function partsInRange(p: DateParts): boolean {
  * Text other than ISO 8601 is read only when it names its zone (GMT, UTC, or an offset after the clock
  * time, not the "-2025" of a date): otherwise Date.parse uses the server's.
  */
-const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*[+-]\d{2}:?\d{2}\b/;
+const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm]\s*)?[+-]\d{2}:?\d{2}\b/;
 
-/** Day and month as bare numbers (01-02-2025): which is which would be a guess (Date.parse takes month first). */
-const NUMERIC_DAY_AND_MONTH = /^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b/;
+/** Day and month as bare numbers (01-02-2025): which is which is a guess when both could be a month. */
+const NUMERIC_DAY_AND_MONTH = /^(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b/;
+
+function dayAndMonthAmbiguous(text: string): boolean {
+	const numbers = NUMERIC_DAY_AND_MONTH.exec(text);
+	if (!numbers) return false;
+	const [first, second] = [Number(numbers[1]), Number(numbers[2])];
+	return first !== second && first <= 12 && second <= 12;
+}
 
 /** Said with every refusal, so whoever reads only the message (an AI agent calling the node as a tool) can fix it. */
 const ACCEPTED_FORMS = 'give ISO 8601, such as 2025-01-31T09:00:00 or 2025-01-31T09:00:00Z, or epoch seconds';
@@ -159,7 +166,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 	}
 	const parts = splitDate(text);
 	if (!parts) {
-		if (NUMERIC_DAY_AND_MONTH.test(text)) {
+		if (dayAndMonthAmbiguous(text)) {
 			throw new Error(`"${text}" does not say which number is the day and which the month: write the date as year-month-day (2025-01-31)`);
 		}
 		const parsed = NAMES_ITS_ZONE.test(text) ? Date.parse(text) : NaN;

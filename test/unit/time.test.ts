@@ -72,9 +72,14 @@ describe('dateParameterToEpochMs', () => {
 			expect(() => dateParameterToEpochMs(vague, 'Europe/Berlin')).toThrow('is not a date and time');
 		}
 		// Day and month as bare numbers: 05-06-2025 is 5 June to some, 6 May to others (and to Date.parse).
-		for (const ambiguous of ['05-06-2025', '01-31-2025 10:00', '31/01/2025', '1.2.2025 10:00 UTC']) {
+		for (const ambiguous of ['05-06-2025', '05-06-2025 10:00', '1.2.2025 10:00 UTC']) {
 			expect(() => dateParameterToEpochMs(ambiguous, 'America/New_York')).toThrow('does not say which number is the day and which the month');
 		}
+		// Either way round it is one date; without a zone still refused, never read in the server's zone.
+		expect(dateParameterToEpochMs('1/31/2025 10:00 UTC', 'Europe/Berlin')).toBe(Date.UTC(2025, 0, 31, 10));
+		expect(() => dateParameterToEpochMs('01-31-2025 10:00', 'America/New_York')).toThrow('is not a date and time');
+		// A 12-hour clock before the offset still names the zone.
+		expect(dateParameterToEpochMs('January 31, 2025 10:00 PM +0100', 'UTC')).toBe(Date.UTC(2025, 0, 31, 21));
 	});
 });
 

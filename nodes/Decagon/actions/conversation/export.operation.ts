@@ -9,6 +9,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { limitField, returnAllField } from '../../../shared/descriptions';
 import { JsonLinesCollector } from '../../../shared/jsonLines';
 import { numberParameter, outputBinaryField, resultLimit, textParameter } from '../../../shared/parameters';
+import { warnIfHeldInMemory } from '../../../shared/binaryData';
 import { dateParameterToEpochMs, parseApiTimestamp } from '../../../shared/time';
 import {
 	conversationKey,
@@ -308,6 +309,7 @@ export async function execute(
 			fileName,
 			'application/x-ndjson',
 		);
+		warnIfHeldInMemory.call(this, binary, `The JSON Lines file ${fileName}`);
 		return [
 			{
 				json: {

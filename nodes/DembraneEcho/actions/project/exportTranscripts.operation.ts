@@ -1,6 +1,7 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions, INode, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { binaryBytes, warnIfHeldInMemory } from '../../../shared/binaryData';
 import { mapConcurrently } from '../../../shared/concurrency';
 import { apiError, serverMessage, toNodeError } from '../../../shared/errors';
 import { numberParameter, outputBinaryField } from '../../../shared/parameters';
@@ -237,9 +238,8 @@ const rowKey = (row: IDataObject) => matchKey(row.id, fileNameTime(row.created_a
 
 /** The stored file's size: n8n 2.x says it (`bytes`); n8n 1.x only in the file's metadata or as base64. */
 async function storedBytes(this: IExecuteFunctions, binary: IBinaryData): Promise<number | null> {
-	if (typeof binary.bytes === 'number') return binary.bytes;
-	if (binary.id) return (await this.helpers.getBinaryMetadata(binary.id)).fileSize ?? null;
-	return binary.data ? Buffer.from(binary.data, 'base64').length : null;
+	if (binary.id && typeof binary.bytes !== 'number') return (await this.helpers.getBinaryMetadata(binary.id)).fileSize ?? null;
+	return binaryBytes(binary) ?? null;
 }
 
 /**
@@ -451,6 +451,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	if ('binary' in download && binaryPropertyName !== undefined) {
 		const { fileName, binary } = download;
+		warnIfHeldInMemory.call(this, binary, `The zip of project ${projectId}`);
 		const { missing, mayBeCut } = zipShortfall(await listConversations.call(this, projectId, { fields: LEAN_FIELDS }));
 		if (missing > 0 || mayBeCut > 0) {
 			const problems = [

@@ -289,6 +289,17 @@ async function fetchTranscripts(this: IExecuteFunctions, rows: IDataObject[]): P
 	return await mapConcurrently(rows, TRANSCRIPT_FETCHES_AT_ONCE, async (row) => await fetchTranscript.call(this, String(row.id)));
 }
 
+/** Files of these conversations' whole transcripts, read one by one; those gone or empty are left out. */
+async function transcriptFilesOf(this: IExecuteFunctions, rows: IDataObject[]): Promise<TranscriptFile[]> {
+	const wholes = await fetchTranscripts.call(this, rows);
+	const files: TranscriptFile[] = [];
+	rows.forEach((row, index) => {
+		const whole = wholes[index];
+		if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
+	});
+	return files;
+}
+
 /**
  * A project without transcripts: no items and a notice, or an error when the user asked for one. `zip404`:
  * dembrane's zip said so (a 404); otherwise the listing and the transcripts read one by one did.
@@ -348,7 +359,6 @@ function zipShortfall(rows: IDataObject[]): { missing: number; mayBeCut: number 
 function zipRequest(projectId: string) {
 	return { path: apiPath`/api/projects/${projectId}/transcripts`, acceptStatuses: [404], timeoutMs: 620_000, maxAttempts: 2 };
 }
-
 
 /** What the zip route gave: its 404 message, the zip as a binary, or its files. */
 type ZipDownload = { notFound: string } | { fileName: string; binary: IBinaryData } | { files: TranscriptFile[] };
@@ -504,11 +514,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 			file.data = whole;
 			file.source = 'transcript';
 		});
-		const wholeOfMissing = await fetchTranscripts.call(this, missing);
-		missing.forEach((row, index) => {
-			const whole = wholeOfMissing[index];
-			if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
-		});
+		for (const file of await transcriptFilesOf.call(this, missing)) files.push(file);
 	}
 	if (zipSaidNoConversations && rows.length > 0) {
 		if (files.length > 0) {
@@ -540,13 +546,7 @@ async function exportWithoutZip(
 	const rows = await listConversations.call(this, projectId, options.matchDetails !== false ? { include_tags: true } : {});
 	if (rows.length === 0) return noTranscripts.call(this, projectId, 'No conversations found for this project', { failIfEmpty: options.failIfEmpty }, itemIndex);
 	rows.sort(byConversationId);
-	const withTranscript = rows.filter((row) => row.has_transcript !== false);
-	const wholes = await fetchTranscripts.call(this, withTranscript);
-	const files: TranscriptFile[] = [];
-	withTranscript.forEach((row, index) => {
-		const whole = wholes[index];
-		if (whole !== null) files.push({ name: transcriptFileNameOf(row), data: whole, fileName: null, source: 'transcript', row });
-	});
+	const files = await transcriptFilesOf.call(this, rows.filter((row) => row.has_transcript !== false));
 	if (files.length === 0) return noTranscripts.call(this, projectId, 'No transcripts available for this project', { failIfEmpty: options.failIfEmpty }, itemIndex);
 	return await transcriptItems.call(this, projectId, project, files, options, itemIndex);
 }

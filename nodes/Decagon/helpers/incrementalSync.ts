@@ -307,7 +307,6 @@ export async function pollOnce(
 	return done();
 }
 
-/** The index of the first message sent at or after `seconds` (or without a readable time); 0 without a bound. */
 /**
  * The first message the trigger has not emitted, for a conversation it emitted at `version`: the version's
  * message count, unless that count is capped (999 or more messages); then the messages after the last one
@@ -325,6 +324,7 @@ function firstMessageAfterVersion(conversation: IDataObject, version: number): n
 	return count;
 }
 
+/** The index of the first message sent at or after `seconds` (or without a readable time); 0 without a bound. */
 function firstMessageSince(conversation: IDataObject, seconds: number | undefined): number {
 	if (seconds === undefined) return 0;
 	const messages = messagesOf(conversation);

@@ -107,13 +107,24 @@ function partsInRange(p: DateParts): boolean {
 const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm]\s*)?[+-]\d{2}:?\d{2}\b/;
 
 /** Day and month as bare numbers (01-02-2025): which is which is a guess when both could be a month. */
-const NUMERIC_DAY_AND_MONTH = /^(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b/;
+const NUMERIC_DAY_AND_MONTH = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2,4})\b/;
 
-function dayAndMonthAmbiguous(text: string): boolean {
+/**
+ * Refuses day and month as bare numbers where either could be the month, and a day the month does not
+ * have (Date.parse would roll 2/30 over into March).
+ */
+function checkNumericDayAndMonth(text: string): void {
 	const numbers = NUMERIC_DAY_AND_MONTH.exec(text);
-	if (!numbers) return false;
-	const [first, second] = [Number(numbers[1]), Number(numbers[2])];
-	return first !== second && first <= 12 && second <= 12;
+	if (!numbers) return;
+	const [first, second, year] = [Number(numbers[1]), Number(numbers[2]), Number(numbers[3])];
+	if (first !== second && first <= 12 && second <= 12) {
+		throw new Error(`"${text}" does not say which number is the day and which the month: write the date as year-month-day (2025-01-31)`);
+	}
+	const [month, day] = first <= 12 ? [first, second] : [second, first];
+	const fullYear = year < 100 ? 2000 + year : year;
+	if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(fullYear, month, 0)).getUTCDate()) {
+		throw new Error(`"${text}" is not a valid date and time`);
+	}
 }
 
 /** Said with every refusal, so whoever reads only the message (an AI agent calling the node as a tool) can fix it. */
@@ -166,9 +177,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 	}
 	const parts = splitDate(text);
 	if (!parts) {
-		if (dayAndMonthAmbiguous(text)) {
-			throw new Error(`"${text}" does not say which number is the day and which the month: write the date as year-month-day (2025-01-31)`);
-		}
+		checkNumericDayAndMonth(text);
 		const parsed = NAMES_ITS_ZONE.test(text) ? Date.parse(text) : NaN;
 		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time (${ACCEPTED_FORMS})`);
 		return parsed;

@@ -78,6 +78,11 @@ describe('dateParameterToEpochMs', () => {
 		// Either way round it is one date; without a zone still refused, never read in the server's zone.
 		expect(dateParameterToEpochMs('1/31/2025 10:00 UTC', 'Europe/Berlin')).toBe(Date.UTC(2025, 0, 31, 10));
 		expect(() => dateParameterToEpochMs('01-31-2025 10:00', 'America/New_York')).toThrow('is not a date and time');
+		// A day the month does not have is refused, not rolled over into the next month.
+		for (const impossible of ['2/30/2025 10:00 UTC', '02/29/2025 10:00 UTC', '4/31/2025 10:00 PM +0100', '6-31-2025 10:00 UTC', '31/13/2025 10:00 UTC']) {
+			expect(() => dateParameterToEpochMs(impossible, 'UTC')).toThrow('is not a valid date and time');
+		}
+		expect(dateParameterToEpochMs('2/29/2024 10:00 UTC', 'UTC')).toBe(Date.UTC(2024, 1, 29, 10));
 		// A 12-hour clock before the offset still names the zone.
 		expect(dateParameterToEpochMs('January 31, 2025 10:00 PM +0100', 'UTC')).toBe(Date.UTC(2025, 0, 31, 21));
 	});

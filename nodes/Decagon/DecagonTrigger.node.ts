@@ -121,12 +121,14 @@ export class DecagonTrigger implements INodeType {
 		const extraQuery: IDataObject = {};
 		const userFilters = metadataUserFilters(this.getNode(), filters.metadata as IDataObject | undefined);
 		if (userFilters) extraQuery.user_filters = userFilters;
+		const manual = this.getMode() === 'manual';
 		const budgetMs = pollBudgetMs.call(this);
-		// Every request, retries and Retry-After waits included, ends before n8n gives up on the poll.
-		const connection = await openDecagonConnection.call(this, { deadlineMs: Date.now() + budgetMs * 0.8 });
+		// Every request, retries and Retry-After waits included, ends before n8n gives up on the poll. Fetch
+		// Test Event is one page someone waits for, with no poll to run into: it gets the requests' own limits.
+		const connection = await openDecagonConnection.call(this, manual ? {} : { deadlineMs: Date.now() + budgetMs * 0.8 });
 		const nowSeconds = Date.now() / 1000;
 
-		if (this.getMode() === 'manual') {
+		if (manual) {
 			// Fetch Test Event: the most recently changed real conversations; the sync state is untouched.
 			const recent: IDataObject[] = [];
 			await paginateExport.call(

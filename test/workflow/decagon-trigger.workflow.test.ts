@@ -3,6 +3,9 @@
  * the stand-in over real HTTP, while conversations keep changing, polls fail midway and caps cut
  * polls short. Static data is carried from poll to poll only when a poll succeeds, as n8n 2.x does.
  */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
 import type { DecagonStandin } from '../standins/decagon';
@@ -296,4 +299,44 @@ test('Fetch Test Event with nothing to show says so (n8n would show no run at al
 	expect(result.items).toBeNull();
 	expect(result.error?.message).toMatch(/No conversation to show/);
 	expect(result.staticData).toEqual({});
+});
+
+describe('a poll keeps to its time (the next one may start while it runs)', () => {
+	/** Decagon, or a proxy, that sends the headers at once and then a byte every second, never idle long. */
+	async function tricklingServer(): Promise<{ url: string; close: () => Promise<void> }> {
+		const timers: NodeJS.Timeout[] = [];
+		const server = http.createServer((_request, response) => {
+			response.writeHead(200, { 'content-type': 'application/json' });
+			response.write('{"conversations": [');
+			timers.push(setInterval(() => response.write(' '), 1_000));
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		return {
+			url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+			close: async () => {
+				for (const timer of timers) clearInterval(timer);
+				server.closeAllConnections();
+				await new Promise((resolve) => server.close(resolve));
+			},
+		};
+	}
+
+	test('a body that trickles in is cut at the poll deadline, not read for as long as it lasts', async () => {
+		const trickling = await tricklingServer();
+		try {
+			const started = Date.now();
+			const result = await runPoll({
+				...pollOptions(triggerNode({}), {}),
+				credentials: { decagonApi: { region: 'custom', baseUrl: trickling.url, apiKey: 'k', requestsPerSecond: 1 } },
+				pollBudgetMs: 8_000,
+				timeoutMs: 40_000,
+			});
+			// Requests end by 80% of the budget: 6.4 s.
+			expect(Date.now() - started).toBeLessThan(12_000);
+			expect(result.error?.message).toMatch(/did not answer \/conversation\/export in the time this poll has/);
+			expect(result.staticData).toEqual({});
+		} finally {
+			await trickling.close();
+		}
+	}, 60_000);
 });

@@ -129,6 +129,10 @@ export async function decagonApiRequest(
 		let failure: AttemptFailure;
 		let response: RawResponse | undefined;
 		const startedMs = Date.now();
+		const timeoutMs = deadlineMs === undefined ? connection.requestTimeoutMs : Math.max(MIN_REQUEST_MS, Math.min(connection.requestTimeoutMs, deadlineMs - Date.now()));
+		// Against a deadline, a whole-request limit: `timeout` only limits silence, and a body that trickles in
+		// would hold the poll past it. (n8n passes an execution's own cancel signal instead; polls have none.)
+		const deadlineSignal = deadlineMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
 		try {
 			const options: IHttpRequestOptions = {
 				method: 'GET',
@@ -140,7 +144,8 @@ export async function decagonApiRequest(
 				encoding: 'arraybuffer',
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
-				timeout: deadlineMs === undefined ? connection.requestTimeoutMs : Math.max(MIN_REQUEST_MS, Math.min(connection.requestTimeoutMs, deadlineMs - Date.now())),
+				timeout: timeoutMs,
+				...(deadlineSignal ? { abortSignal: deadlineSignal } : {}),
 			};
 			response = (await this.helpers.httpRequestWithAuthentication.call(this, DECAGON_CREDENTIAL, options, {
 				credentialsDecrypted: connection.credentials,
@@ -151,7 +156,7 @@ export async function decagonApiRequest(
 			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
 			if (executionCancelled(this)) throw cancelledError(node);
 			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);
-			const code = networkErrorCode(error);
+			const code = deadlineSignal?.aborted ? 'ETIMEDOUT' : networkErrorCode(error);
 			if (!code) {
 				// Neither HTTP nor the network (the credential could not be applied, say): say what it was.
 				throw apiError(node, {

@@ -17,6 +17,7 @@ import type { FaultSpec as DecagonFault } from '../standins/decagon/types';
 import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 import type { WorkflowRunResult } from '../support/workflow-harness';
 import { credentialRef, manualTriggerNode, packageNodeType, readBinary, runWorkflow } from '../support/workflow-harness';
+import { DEMBRANE_REQUEST_PROBE_TYPE, DembraneRequestProbe } from './harness-probe-nodes';
 
 jest.setTimeout(90_000);
 
@@ -311,6 +312,20 @@ describe('dembrane ECHO', () => {
 		expect(new Map(result.outputOf('ECHO').map((item) => [item.json.conversationId, item.json.transcript]))).toEqual(expected);
 		expect(dembrane.stats().requests.filter((request) => request.path.endsWith('/transcripts'))).toHaveLength(2);
 		expect(JSON.stringify(result.runData.ECHO?.[0]?.hints ?? [])).toMatch(/zip route failed.*broke off.*read one by one/);
+	});
+
+	test('a route that gives no answer in time counts as dembrane giving up (Export Transcripts then reads one by one), not as an unreachable host', async () => {
+		dembrane.configure({ faults: [{ request: 1, kind: 'hang', path: '/api/v2/me' }] });
+		const probe: INode = { ...node('Probe', 'dembraneEcho', 'dembraneEchoApi', { path: '/api/v2/me', timeoutMs: 1500, maxAttempts: 1 }), type: DEMBRANE_REQUEST_PROBE_TYPE };
+		const result = await runWorkflow({
+			nodes: [trigger, probe],
+			connections: { [trigger.name]: { main: [[{ node: 'Probe', type: 'main', index: 0 }]] } },
+			credentials: { dembraneEchoApi: password() },
+			extraNodeTypes: { [DEMBRANE_REQUEST_PROBE_TYPE]: new DembraneRequestProbe() },
+			timeoutMs: 30_000,
+		});
+		const [item] = result.outputOf('Probe');
+		expect(item.json).toEqual({ error: expect.stringMatching(/no answer in time/), gaveUp: true });
 	});
 
 	test('the zip download reset on every attempt with Zip File output: a clear error after the retries, naming no code', async () => {

@@ -21,6 +21,8 @@ import type {
 } from 'n8n-workflow';
 import type { Readable } from 'node:stream';
 
+import { dembraneApiRequest, dembraneGaveUp } from '../../nodes/DembraneEcho/transport';
+
 export const PROBE_TYPE = 'harness-test.probe';
 export const SEED_TYPE = 'harness-test.seed';
 export const SESSION_PROBE_TYPE = 'harness-test.sessionProbe';
@@ -190,5 +192,41 @@ export class SessionProbe implements INodeType {
 			json: true,
 		})) as IDataObject;
 		return [[{ json: response, pairedItem: { item: 0 } }]];
+	}
+}
+
+export const DEMBRANE_REQUEST_PROBE_TYPE = 'harness-test.dembraneRequestProbe';
+
+/** Calls one dembrane route through the package's transport, with the limits given, and says how it ended. */
+export class DembraneRequestProbe implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'dembrane Request Probe',
+		name: 'dembraneRequestProbe',
+		group: ['transform'],
+		version: 1,
+		description: "Calls a dembrane route through the package's transport",
+		defaults: { name: 'dembrane Request Probe' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'dembraneEchoApi', required: true }],
+		properties: [
+			{ displayName: 'Path', name: 'path', type: 'string', default: '/api/v2/me' },
+			{ displayName: 'Timeout', name: 'timeoutMs', type: 'number', default: 1500 },
+			{ displayName: 'Max Attempts', name: 'maxAttempts', type: 'number', default: 1 },
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const request = {
+			path: this.getNodeParameter('path', 0) as string,
+			timeoutMs: this.getNodeParameter('timeoutMs', 0) as number,
+			maxAttempts: this.getNodeParameter('maxAttempts', 0) as number,
+		};
+		try {
+			const response = await dembraneApiRequest.call(this, request);
+			return [[{ json: { statusCode: response.statusCode }, pairedItem: { item: 0 } }]];
+		} catch (error) {
+			return [[{ json: { error: (error as Error).message, gaveUp: dembraneGaveUp(error) }, pairedItem: { item: 0 } }]];
+		}
 	}
 }

@@ -158,6 +158,8 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 	for (;;) {
 		const attempt = ++tally.attempts;
 		if (!(await pacer.acquire(extraDelayMs, () => executionCancelled(this)))) throw cancelledError(node);
+		const timeoutMs = request.timeoutMs ?? (forEditor ? EDITOR_TIMEOUT_MS : 120_000);
+		const startedMs = Date.now();
 		const options: IHttpRequestOptions = {
 			method,
 			baseURL: baseUrl,
@@ -170,7 +172,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			// An error status comes back as a response, read here alike on every n8n version: n8n 1.x's request
 			// helper drops the status, headers and body of an error it throws.
 			ignoreHttpStatusErrors: !renewLogin,
-			timeout: request.timeoutMs ?? (forEditor ? EDITOR_TIMEOUT_MS : 120_000),
+			timeout: timeoutMs,
 		};
 		let failure: AttemptFailure | undefined;
 		let failed: HttpFailure | undefined;
@@ -221,7 +223,10 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 						refusesEveryItem: message.startsWith(`dembrane ${LOGIN_REFUSED}`),
 					});
 				}
-				failure = { kind: 'network', code };
+				// A timeout reaches us under several codes (axios' ECONNABORTED, or as a reset once n8n has wrapped
+				// it); a failure at the time limit is one.
+				const timedOut = code === 'ECONNABORTED' || Date.now() - startedMs >= timeoutMs * 0.95;
+				failure = { kind: 'network', code: timedOut ? 'ETIMEDOUT' : code };
 			}
 		}
 		if (failed) {

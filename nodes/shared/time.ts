@@ -100,6 +100,9 @@ function partsInRange(p: DateParts): boolean {
 	return p.month >= 1 && p.month <= 12 && p.day >= 1 && p.day <= daysInMonth && p.hour <= 23 && p.minute <= 59 && p.second <= 59;
 }
 
+/** Said with every refusal, so whoever reads only the message (an AI agent calling the node as a tool) can fix it. */
+const ACCEPTED_FORMS = 'give ISO 8601, such as 2025-01-31T09:00:00 or 2025-01-31T09:00:00Z, or epoch seconds';
+
 /**
  * Text other than ISO 8601 is read only when it names its zone (GMT, UTC, or an offset after the clock
  * time, not the "-2025" of a date): otherwise Date.parse uses the server's.
@@ -123,12 +126,9 @@ function checkNumericDayAndMonth(text: string): void {
 	const [month, day] = first <= 12 ? [first, second] : [second, first];
 	const fullYear = year < 100 ? 2000 + year : year;
 	if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(fullYear, month, 0)).getUTCDate()) {
-		throw new Error(`"${text}" is not a valid date and time`);
+		throw new Error(`"${text}" is not a valid date and time (${ACCEPTED_FORMS})`);
 	}
 }
-
-/** Said with every refusal, so whoever reads only the message (an AI agent calling the node as a tool) can fix it. */
-const ACCEPTED_FORMS = 'give ISO 8601, such as 2025-01-31T09:00:00 or 2025-01-31T09:00:00Z, or epoch seconds';
 
 /** Epoch numbers: seconds, or milliseconds from 1e11 on. */
 function epochToMs(value: number, shown: unknown): number {
@@ -157,7 +157,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 	if (value && typeof value === 'object' && (value as { __n8nType?: unknown }).__n8nType === 'DateTime') {
 		const iso = (value as { __isoString?: unknown }).__isoString;
 		const ms = typeof iso === 'string' ? Date.parse(iso) : NaN;
-		if (Number.isNaN(ms)) throw new Error('The date and time is invalid');
+		if (Number.isNaN(ms)) throw new Error(`The date and time is invalid (${ACCEPTED_FORMS})`);
 		return ms;
 	}
 	if (value && typeof value === 'object' && typeof (value as { toMillis?: unknown }).toMillis === 'function') {
@@ -165,7 +165,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 		const ms = (value as { toMillis: () => number }).toMillis();
 		if (!Number.isFinite(ms)) {
 			const reason = (value as { invalidExplanation?: unknown }).invalidExplanation;
-			throw new Error(`The date and time is invalid${typeof reason === 'string' && reason ? ` (${reason})` : ''}`);
+			throw new Error(`The date and time is invalid${typeof reason === 'string' && reason ? ` (${reason})` : ''}; ${ACCEPTED_FORMS}`);
 		}
 		return ms;
 	}
@@ -182,7 +182,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time (${ACCEPTED_FORMS})`);
 		return parsed;
 	}
-	if (!partsInRange(parts)) throw new Error(`"${text}" is not a valid date and time`);
+	if (!partsInRange(parts)) throw new Error(`"${text}" is not a valid date and time (${ACCEPTED_FORMS})`);
 	const wallClockAsUtc = partsAsUtc(parts);
 	if (parts.offset) return wallClockAsUtc - offsetToMinutes(parts.offset) * 60_000;
 	return wallClockInZone(wallClockAsUtc, timeZone);

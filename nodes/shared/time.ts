@@ -109,6 +109,21 @@ const ACCEPTED_FORMS = 'give ISO 8601, such as 2025-01-31T09:00:00 or 2025-01-31
  */
 const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm]\s*)?[+-]\d{2}:?\d{2}\b/;
 
+const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/**
+ * Whether free text read by Date.parse names the day and month it was read as, in the zone it names:
+ * Date.parse rolls a day the month lacks over ("Feb 30" is 2 March), which the text then does not say.
+ */
+function saysTheDateItWasReadAs(text: string, parsedMs: number): boolean {
+	const offset = /\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm]\s*)?(?:GMT|UTC)?\s*([+-]\d{2}:?\d{2})\b/.exec(text)?.[1];
+	const wallClock = new Date(parsedMs + (offset ? offsetToMinutes(offset) : 0) * 60_000);
+	const numbers = (text.match(/\d+/g) ?? []).map(Number);
+	const month = wallClock.getUTCMonth();
+	const monthSaid = numbers.includes(month + 1) || text.toLowerCase().includes(MONTH_NAMES[month]);
+	return monthSaid && numbers.includes(wallClock.getUTCDate());
+}
+
 /** Day and month as bare numbers (01-02-2025): which is which is a guess when both could be a month. */
 const NUMERIC_DAY_AND_MONTH = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2,4})\b/;
 
@@ -180,6 +195,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 		checkNumericDayAndMonth(text);
 		const parsed = NAMES_ITS_ZONE.test(text) ? Date.parse(text) : NaN;
 		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time (${ACCEPTED_FORMS})`);
+		if (!saysTheDateItWasReadAs(text, parsed)) throw new Error(`"${text}" is not a valid date and time (${ACCEPTED_FORMS})`);
 		return parsed;
 	}
 	if (!partsInRange(parts)) throw new Error(`"${text}" is not a valid date and time (${ACCEPTED_FORMS})`);

@@ -83,6 +83,21 @@ describe('dateParameterToEpochMs', () => {
 			expect(() => dateParameterToEpochMs(impossible, 'UTC')).toThrow('is not a valid date and time');
 		}
 		expect(dateParameterToEpochMs('2/29/2024 10:00 UTC', 'UTC')).toBe(Date.UTC(2024, 1, 29, 10));
+		// In every form Date.parse reads, not only bare numbers.
+		for (const impossible of [
+			'February 30, 2025 10:00 UTC',
+			'Feb 29 2025 10:00 UTC',
+			'31 Apr 2025 10:00 UTC',
+			'Sun, 30 Feb 2025 10:00:00 GMT',
+			'2025/02/30 10:00 UTC',
+			'2025.02.30 10:00 UTC',
+			'Sat 2/30/2025 10:00 UTC',
+		]) {
+			expect(() => dateParameterToEpochMs(impossible, 'UTC')).toThrow('is not a valid date and time');
+		}
+		// A real date is read in the zone it names, even where that is another day in UTC.
+		expect(dateParameterToEpochMs('Feb 1, 2025 00:30 +0100', 'UTC')).toBe(Date.UTC(2025, 0, 31, 23, 30));
+		expect(dateParameterToEpochMs('Mon, 31 Mar 2025 23:30:00 -0500', 'UTC')).toBe(Date.UTC(2025, 3, 1, 4, 30));
 		// A 12-hour clock before the offset still names the zone.
 		expect(dateParameterToEpochMs('January 31, 2025 10:00 PM +0100', 'UTC')).toBe(Date.UTC(2025, 0, 31, 21));
 	});

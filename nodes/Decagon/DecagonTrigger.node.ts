@@ -124,8 +124,13 @@ export class DecagonTrigger implements INodeType {
 		const manual = this.getMode() === 'manual';
 		const budgetMs = pollBudgetMs.call(this);
 		// Every request, retries and Retry-After waits included, ends before n8n gives up on the poll. Fetch
-		// Test Event is one page someone waits for, with no poll to run into: it gets the requests' own limits.
-		const connection = await openDecagonConnection.call(this, manual ? {} : { deadlineMs: Date.now() + budgetMs * 0.8 });
+		// Test Event is one page someone waits for (n8n cannot stop it), with no poll to run into: a minute.
+		const connection = await openDecagonConnection.call(
+			this,
+			manual
+				? { deadlineMs: Date.now() + TEST_EVENT_TIME_LIMIT_MS, deadlineNote: 'Decagon kept failing or did not answer within a minute. Try Fetch Test Event again in a moment.' }
+				: { deadlineMs: Date.now() + budgetMs * 0.8 },
+		);
 		const nowSeconds = Date.now() / 1000;
 
 		if (manual) {
@@ -212,6 +217,9 @@ function pollResumeHint(cursor: string | undefined): string {
  * checkpoint would emit the same conversations twice. n8n's shortest poll interval is a minute.
  */
 export const POLL_TIME_LIMIT_MS = 50_000;
+
+/** Fetch Test Event waits this long at most, a 429's Retry-After included. */
+const TEST_EVENT_TIME_LIMIT_MS = 60_000;
 
 /**
  * How long this poll may take: n8n 2.x's durable poll scheduler abandons a poll that runs past its budget

@@ -339,4 +339,21 @@ describe('a poll keeps to its time (the next one may start while it runs)', () =
 			await trickling.close();
 		}
 	}, 60_000);
+
+	test('Fetch Test Event, which n8n cannot stop, ends within a minute however Decagon stalls', async () => {
+		const trickling = await tricklingServer();
+		try {
+			const started = Date.now();
+			const result = await runPoll({
+				...pollOptions(triggerNode({}), {}, true),
+				credentials: { decagonApi: { region: 'custom', baseUrl: trickling.url, apiKey: 'k', requestsPerSecond: 1 } },
+				timeoutMs: 100_000,
+			});
+			expect(Date.now() - started).toBeLessThan(70_000);
+			expect(result.error?.message).toMatch(/did not answer \/conversation\/export in the time this poll has \(no answer in time\)/);
+			expect((result.error as { description?: string }).description).toMatch(/within a minute/);
+		} finally {
+			await trickling.close();
+		}
+	}, 120_000);
 });

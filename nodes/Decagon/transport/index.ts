@@ -36,6 +36,8 @@ export interface DecagonConnection {
 	 * has given up on.
 	 */
 	deadlineMs?: number;
+	/** What to do when the deadline is reached (a poll's default: the next poll tries again). */
+	deadlineNote?: string;
 	/**
 	 * The credential as read once at the start: handed to n8n's credential helper with every request so
 	 * that an export of thousands of pages does not decrypt it again for each (a static API key has no
@@ -46,7 +48,7 @@ export interface DecagonConnection {
 
 export async function openDecagonConnection(
 	this: DecagonContext,
-	overrides: Partial<Pick<DecagonConnection, 'retryPolicy' | 'requestTimeoutMs' | 'deadlineMs'>> = {},
+	overrides: Partial<Pick<DecagonConnection, 'retryPolicy' | 'requestTimeoutMs' | 'deadlineMs' | 'deadlineNote'>> = {},
 ): Promise<DecagonConnection> {
 	const credentials = await this.getCredentials(DECAGON_CREDENTIAL);
 	const reference = this.getNode().credentials?.[DECAGON_CREDENTIAL];
@@ -73,6 +75,7 @@ export async function openDecagonConnection(
 		apiKey: String(credentials.apiKey ?? '').trim(),
 		requestTimeoutMs: overrides.requestTimeoutMs ?? 120_000,
 		deadlineMs: overrides.deadlineMs,
+		deadlineNote: overrides.deadlineNote,
 		credentials: {
 			id: reference?.id ?? '',
 			name: reference?.name ?? '',
@@ -121,7 +124,8 @@ export async function decagonApiRequest(
 		if (attempt > 1 && deadlineMs !== undefined && Date.now() + extraDelayMs + MIN_REQUEST_MS > deadlineMs) {
 			throw apiError(node, {
 				message: `Decagon did not answer ${path} in the time this poll has${lastFailure ? ` (${lastFailure})` : ''}`,
-				description: 'n8n gives up on a poll that runs past its time budget and keeps none of its progress, so this poll stopped first. The next poll tries again.',
+				description:
+					connection.deadlineNote ?? 'n8n gives up on a poll that runs past its time budget and keeps none of its progress, so this poll stopped first. The next poll tries again.',
 				secrets,
 			});
 		}
@@ -156,7 +160,11 @@ export async function decagonApiRequest(
 			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
 			if (executionCancelled(this)) throw cancelledError(node);
 			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);
-			const code = deadlineSignal?.aborted ? 'ETIMEDOUT' : networkErrorCode(error);
+			const networkCode = networkErrorCode(error);
+			// A timeout reaches us under several codes (axios' ECONNABORTED, or as a reset once n8n has wrapped
+			// it): a failure at the time limit, or cut by the deadline, is one.
+			const timedOut = deadlineSignal?.aborted === true || networkCode === 'ECONNABORTED' || Date.now() - startedMs >= timeoutMs * 0.95;
+			const code = networkCode === undefined && !timedOut ? undefined : timedOut ? 'ETIMEDOUT' : networkCode;
 			if (!code) {
 				// Neither HTTP nor the network (the credential could not be applied, say): say what it was.
 				throw apiError(node, {

@@ -328,6 +328,13 @@ describe('dembrane ECHO', () => {
 		expect(item.json).toEqual({ error: expect.stringMatching(/no answer in time/), gaveUp: true });
 	});
 
+	test('a listing whose body breaks off on every attempt: an error that names dembrane and what happened (n8n swaps a message holding a network code for its own)', async () => {
+		dembrane.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: 'reset' as const, path: '/api/v2/bff/conversations' })) });
+		const { result, output } = await runCapturing(exportItems(), { dembraneEchoApi: password() });
+		expectNoSecrets([dembrane.password], result, output);
+		expectClearError(result, /Could not reach dembrane at .*a response cut off \(the connection was reset\), still failing after 6 attempts/);
+	}, 120_000);
+
 	test('the zip download reset on every attempt with Zip File output: a clear error after the retries, naming no code', async () => {
 		dembrane.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: 'reset' as const, path: '/transcripts' })) });
 		const zipFile = node('ECHO', 'dembraneEcho', 'dembraneEchoApi', {

@@ -12,7 +12,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { LOGIN_REFUSED, apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure } from '../../shared/retry';
-import { DEFAULT_RETRY_POLICY, EDITOR_RETRY_POLICY, decideRetry } from '../../shared/retry';
+import { DEFAULT_RETRY_POLICY, EDITOR_RETRY_POLICY, decideRetry, describeFailure } from '../../shared/retry';
 
 export type DembraneContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
 
@@ -209,7 +209,9 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 			}
 			if (failed && failed.statusCode >= 200 && failed.statusCode < 300) {
 				// The headers said 200 but the body broke off (a reset mid-body): a network failure, retried.
-				failure = { kind: 'badBody', reason: `a response cut off (${networkErrorCode(error) ?? 'incomplete body'})` };
+				// In words: n8n swaps a message that holds a network code for a generic sentence of its own.
+				const code = networkErrorCode(error);
+				failure = { kind: 'badBody', reason: `a response cut off (${code ? describeFailure({ kind: 'network', code }) : 'incomplete body'})` };
 				failed = undefined;
 			} else if (!failed) {
 				const code = networkErrorCode(error);

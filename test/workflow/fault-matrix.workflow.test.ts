@@ -201,6 +201,14 @@ async function exportsEveryTranscriptOnce() {
 	return captured;
 }
 
+const exportZipFile = () =>
+	node('ECHO', 'dembraneEcho', 'dembraneEchoApi', {
+		resource: 'project',
+		operation: 'exportTranscripts',
+		project: { __rl: true, mode: 'id', value: dembraneProjectId },
+		output: 'zip',
+	});
+
 describe('dembrane ECHO', () => {
 	beforeEach(() => dembrane.configure({ zipQuirk: null, faults: [], latencyMs: 0, accessTokenTtlSeconds: 900 }));
 
@@ -245,13 +253,7 @@ describe('dembrane ECHO', () => {
 
 	test('the zip download reset mid-body with Zip File output: asked for again, the file whole', async () => {
 		dembrane.configure({ faults: [{ request: 1, kind: 'reset', path: '/transcripts' }] });
-		const zipFile = node('ECHO', 'dembraneEcho', 'dembraneEchoApi', {
-			resource: 'project',
-			operation: 'exportTranscripts',
-			project: { __rl: true, mode: 'id', value: dembraneProjectId },
-			output: 'zip',
-		});
-		const { result, output } = await runCapturing(zipFile, { dembraneEchoApi: password() });
+		const { result, output } = await runCapturing(exportZipFile(), { dembraneEchoApi: password() });
 		expectNoSecrets([dembrane.password], result, output);
 		expect(result.error).toBeUndefined();
 		const [item] = result.outputOf('ECHO');
@@ -283,14 +285,8 @@ describe('dembrane ECHO', () => {
 				{ request: 2, kind: '503', path: '/transcripts' },
 			],
 		});
-		const zipFile = node('ECHO', 'dembraneEcho', 'dembraneEchoApi', {
-			resource: 'project',
-			operation: 'exportTranscripts',
-			project: { __rl: true, mode: 'id', value: dembraneProjectId },
-			output: 'zip',
-		});
 		const faultsBefore = dembrane.stats().faultsInjected;
-		const failed = await runCapturing(zipFile, { dembraneEchoApi: password() });
+		const failed = await runCapturing(exportZipFile(), { dembraneEchoApi: password() });
 		expectClearError(failed.result, /503/);
 		expect(String((failed.result.error as { description?: string }).description)).toMatch(/One Item per Conversation/);
 		expect(dembrane.stats().faultsInjected - faultsBefore).toBe(2); // asked twice, not six times
@@ -337,13 +333,7 @@ describe('dembrane ECHO', () => {
 
 	test('the zip download reset on every attempt with Zip File output: a clear error after the retries, naming no code', async () => {
 		dembrane.configure({ faults: Array.from({ length: 6 }, (_, i) => ({ request: i + 1, kind: 'reset' as const, path: '/transcripts' })) });
-		const zipFile = node('ECHO', 'dembraneEcho', 'dembraneEchoApi', {
-			resource: 'project',
-			operation: 'exportTranscripts',
-			project: { __rl: true, mode: 'id', value: dembraneProjectId },
-			output: 'zip',
-		});
-		const { result, output } = await runCapturing(zipFile, { dembraneEchoApi: password() });
+		const { result, output } = await runCapturing(exportZipFile(), { dembraneEchoApi: password() });
 		expectNoSecrets([dembrane.password], result, output);
 		expectClearError(result, /download from dembrane broke off: the connection was reset, still failing after 2 attempts/);
 	}, 120_000);

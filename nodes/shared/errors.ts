@@ -88,6 +88,14 @@ export function apiError(node: INode, details: ApiErrorDetails, itemIndex?: numb
 	return error;
 }
 
+/**
+ * The code a network failure counts under: a timeout reaches us under several codes (axios' ECONNABORTED,
+ * or a reset once n8n has wrapped it), so one at the request's time limit is ETIMEDOUT.
+ */
+export function failureCodeAtTimeLimit<C extends string | undefined>(code: C, startedMs: number, timeoutMs: number): C | 'ETIMEDOUT' {
+	return code === 'ECONNABORTED' || Date.now() - startedMs >= timeoutMs * 0.95 ? 'ETIMEDOUT' : code;
+}
+
 /** The network error code (ECONNRESET, ETIMEDOUT, ...) behind an error thrown by n8n's HTTP helper. */
 export function networkErrorCode(error: unknown): string | undefined {
 	const seen = new Set<unknown>();

@@ -103,11 +103,13 @@ function partsInRange(p: DateParts): boolean {
 /** Said with every refusal, so whoever reads only the message (an AI agent calling the node as a tool) can fix it. */
 const ACCEPTED_FORMS = 'give ISO 8601, such as 2025-01-31T09:00:00 or 2025-01-31T09:00:00Z, or epoch seconds';
 
-/**
- * Text other than ISO 8601 is read only when it names its zone (GMT, UTC, or an offset after the clock
- * time, not the "-2025" of a date): otherwise Date.parse uses the server's.
- */
-const NAMES_ITS_ZONE = /\b(?:GMT|UTC)\b|\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm]\s*)?[+-]\d{2}:?\d{2}\b/;
+/** A zone offset after the clock time (a 12-hour clock's AM/PM, or GMT/UTC, between), not the "-2025" of a date. */
+const OFFSET_AFTER_CLOCK = /\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm]\s*)?(?:GMT|UTC)?\s*([+-]\d{2}:?\d{2})\b/;
+
+/** Text other than ISO 8601 is read only when it names its zone: otherwise Date.parse uses the server's. */
+function namesItsZone(text: string): boolean {
+	return /\b(?:GMT|UTC)\b/.test(text) || OFFSET_AFTER_CLOCK.test(text);
+}
 
 const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -116,7 +118,7 @@ const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'se
  * Date.parse rolls a day the month lacks over ("Feb 30" is 2 March), which the text then does not say.
  */
 function saysTheDateItWasReadAs(text: string, parsedMs: number): boolean {
-	const offset = /\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm]\s*)?(?:GMT|UTC)?\s*([+-]\d{2}:?\d{2})\b/.exec(text)?.[1];
+	const offset = OFFSET_AFTER_CLOCK.exec(text)?.[1];
 	const wallClock = new Date(parsedMs + (offset ? offsetToMinutes(offset) : 0) * 60_000);
 	const numbers = (text.match(/\d+/g) ?? []).map(Number);
 	const month = wallClock.getUTCMonth();
@@ -193,7 +195,7 @@ export function dateParameterToEpochMs(value: unknown, timeZone: string): number
 	const parts = splitDate(text);
 	if (!parts) {
 		checkNumericDayAndMonth(text);
-		const parsed = NAMES_ITS_ZONE.test(text) ? Date.parse(text) : NaN;
+		const parsed = namesItsZone(text) ? Date.parse(text) : NaN;
 		if (Number.isNaN(parsed)) throw new Error(`"${String(value)}" is not a date and time (${ACCEPTED_FORMS})`);
 		if (!saysTheDateItWasReadAs(text, parsed)) throw new Error(`"${text}" is not a valid date and time (${ACCEPTED_FORMS})`);
 		return parsed;

@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
+import { apiError, cancelledError, executionCancelled, failureCodeAtTimeLimit, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
 import { readJsonObject } from '../../shared/jsonReader';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure, RetryPolicy } from '../../shared/retry';
@@ -160,11 +160,8 @@ export async function decagonApiRequest(
 			// n8n aborts the request of a cancelled execution: not a network failure to retry or report as one.
 			if (executionCancelled(this)) throw cancelledError(node);
 			if (error instanceof NodeOperationError) throw toNodeError(node, error, 0);
-			const networkCode = networkErrorCode(error);
-			// A timeout reaches us under several codes (axios' ECONNABORTED, or as a reset once n8n has wrapped
-			// it): a failure at the time limit, or cut by the deadline, is one.
-			const timedOut = deadlineSignal?.aborted === true || networkCode === 'ECONNABORTED' || Date.now() - startedMs >= timeoutMs * 0.95;
-			const code = networkCode === undefined && !timedOut ? undefined : timedOut ? 'ETIMEDOUT' : networkCode;
+			// Cut by the deadline, or failing at the time limit: no answer in time.
+			const code = deadlineSignal?.aborted ? 'ETIMEDOUT' : failureCodeAtTimeLimit(networkErrorCode(error), startedMs, timeoutMs);
 			if (!code) {
 				// Neither HTTP nor the network (the credential could not be applied, say): say what it was.
 				throw apiError(node, {

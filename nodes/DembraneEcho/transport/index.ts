@@ -9,7 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { LOGIN_REFUSED, apiError, cancelledError, executionCancelled, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
+import { LOGIN_REFUSED, apiError, cancelledError, executionCancelled, failureCodeAtTimeLimit, networkErrorCode, serverMessage, toNodeError } from '../../shared/errors';
 import { RequestPacer } from '../../shared/pacer';
 import type { AttemptFailure } from '../../shared/retry';
 import { DEFAULT_RETRY_POLICY, EDITOR_RETRY_POLICY, decideRetry, describeFailure } from '../../shared/retry';
@@ -225,10 +225,7 @@ export async function dembraneApiRequest<T = unknown>(this: DembraneContext, req
 						refusesEveryItem: message.startsWith(`dembrane ${LOGIN_REFUSED}`),
 					});
 				}
-				// A timeout reaches us under several codes (axios' ECONNABORTED, or as a reset once n8n has wrapped
-				// it); a failure at the time limit is one.
-				const timedOut = code === 'ECONNABORTED' || Date.now() - startedMs >= timeoutMs * 0.95;
-				failure = { kind: 'network', code: timedOut ? 'ETIMEDOUT' : code };
+				failure = { kind: 'network', code: failureCodeAtTimeLimit(code, startedMs, timeoutMs) };
 			}
 		}
 		if (failed) {

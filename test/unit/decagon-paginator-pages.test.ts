@@ -106,3 +106,57 @@ test('entries that are not conversations (null, a number, text) are left out wit
 	expect(result.complete).toBe(true);
 	expect(warnings).toEqual([['not-conversations', "Decagon's page 1 held 3 entries that are not conversations (null, or not an object); they were left out."]]);
 });
+
+/**
+ * A server whose cursor is the whole second of the page's last conversation (the docs' example,
+ * `next_page_updated_after: 151050148`), compared "after" (exclusive) or "from" (inclusive);
+ * min_timestamp is inclusive. Several conversations share each second.
+ */
+function secondsCursorRoute(count: number, perSecond: number, comparison: 'after' | 'from') {
+	const all = Array.from({ length: count }, (_, i) => conversation(`c${i}`, 1_700_000_000 + Math.floor(i / perSecond)));
+	const secondOfIt = (c: IDataObject) => Date.parse(String(c.updated_at)) / 1000;
+	return (qs: IDataObject): IDataObject => {
+		const cursor = qs.cursor === undefined ? undefined : Number(qs.cursor);
+		const min = qs.min_timestamp === undefined ? -Infinity : Number(qs.min_timestamp);
+		const page = all
+			.filter((c) => secondOfIt(c) >= min && (cursor === undefined || (comparison === 'after' ? secondOfIt(c) > cursor : secondOfIt(c) >= cursor)))
+			.slice(0, 100);
+		// An inclusive server that ends on a tie would send its cursor for ever: it ends on a short page.
+		const last = page.length === 100 ? secondOfIt(page[page.length - 1]) : null;
+		return { conversations: page, next_page_updated_after: last };
+	};
+}
+
+async function readSecondsCursor(route: (qs: IDataObject) => IDataObject) {
+	const { read, queries } = recordedWindowReader(route, 40);
+	const ids: string[] = [];
+	const result = await read({ timestamp_filter: 'updated_at' }, undefined, (page) => {
+		ids.push(...page.conversations.map((c) => String(c.conversation_id)));
+		return true;
+	});
+	return { ids, queries, result };
+}
+
+test.each(['after', 'from'] as const)(
+	'a cursor that is the second of the page\'s last conversation (compared "%s" it): every conversation comes once, the ones of that second left off the page included',
+	async (comparison) => {
+		const { ids, queries, result } = await readSecondsCursor(secondsCursorRoute(250, 7, comparison));
+		expect(ids).toHaveLength(250);
+		expect(new Set(ids).size).toBe(250);
+		expect(result.complete).toBe(true);
+		// Read on from that second (min_timestamp), not through the cursor.
+		expect(queries.slice(1).every((q) => q.cursor === undefined && typeof q.min_timestamp === 'number')).toBe(true);
+	},
+);
+
+test('more than a page of conversations in one second, under a cursor that is that second: a warning says some may be missing', async () => {
+	const node = { id: '1', name: 'Decagon', type: 'decagon', typeVersion: 1, position: [0, 0], parameters: {} };
+	const context = { getNode: () => node, logger: { debug: () => undefined }, helpers: { httpRequestWithAuthentication: routeRequest(secondsCursorRoute(150, 150, 'after')) } } as unknown as DecagonContext;
+	const warnings: Array<[string, string]> = [];
+	const ids: string[] = [];
+	await paginateExport.call(context, testConnection(), { timestamp_filter: 'updated_at' }, (page) => {
+		ids.push(...page.conversations.map((c) => String(c.conversation_id)));
+	}, { readOnBy: 'updated_at', onWarning: (message, kind) => warnings.push([kind, message]) });
+	expect(ids).toHaveLength(100);
+	expect(warnings).toEqual([['same-second', expect.stringContaining('2023-11-14T22:13:20.000Z, in which more than 100 conversations changed')]]);
+});

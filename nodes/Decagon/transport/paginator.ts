@@ -57,7 +57,7 @@ export interface PaginationOptions {
 	/** Empty pages in a row that an earlier read, resumed here, ended on: the bound on them holds across reads. */
 	emptyPagesBefore?: number;
 	/** Something the user should know of; a cut-short read is also in the result (`truncated`). */
-	onWarning?: (message: string, kind: 'cut-short' | 'not-conversations' | 'echoed-end') => void;
+	onWarning?: (message: string, kind: 'cut-short' | 'not-conversations' | 'echoed-end' | 'same-second') => void;
 	/**
 	 * What an error says about going on from `cursor`, the last page that worked (undefined before the
 	 * first). Default: Export's Start Cursor option; the trigger, which has none, says its own.
@@ -114,11 +114,11 @@ export interface ReadOnCheck {
  * Whether a read cut short (a full page without a cursor) can go on from the second of its last
  * conversation, and if not, why: reading on by time is only safe in ascending order, and must move forward.
  */
-function readOnDecision(check: ReadOnCheck, field: string): { from: number } | { reason: string } {
+function readOnDecision(check: ReadOnCheck, field: string): { from: number } | { reason: string; stuck?: boolean } {
 	if (check.outOfOrder) return { reason: `the conversations did not come in ${field} order, so reading on by time could skip some` };
 	const from = check.lastSecond;
 	if (from === undefined || (check.min !== null && check.min !== undefined && from <= check.min)) {
-		return { reason: `reading on by time would not move forward (more than ${FULL_PAGE} conversations within one second, or they have no ${field})` };
+		return { reason: `reading on by time would not move forward (more than ${FULL_PAGE} conversations within one second, or they have no ${field})`, stuck: true };
 	}
 	if (check.max !== undefined && from > check.max) {
 		return { reason: 'the last conversation lies after the end of the window asked for, so reading on by time would leave the window' };
@@ -229,28 +229,40 @@ export async function paginateExport(
 		const page: ExportPage = { number, conversations: delivered, cursor, nextCursor, readFrom: readOnFrom };
 		const keepGoing = await onPage(page);
 
+		// A cursor that is the second of the last conversation is a time. Were Decagon to read it as "after
+		// that second", the conversations of that second that did not fit on this page would never come;
+		// reading on from the second itself gets them (its repeats left out). The docs' example cursor is
+		// such a whole number, and nothing says which way Decagon compares it.
+		const cursorSecond = nextCursor !== undefined && field !== undefined && /^\d{1,12}$/.test(nextCursor) ? Number(nextCursor) : undefined;
+		const timeCursor = cursorSecond !== undefined && (cursorSecond === order.lastSecond || cursorSecond === readOnFrom);
+		const truncated = nextCursor === undefined && entries.length >= FULL_PAGE;
+		const decision =
+			(truncated || timeCursor) && field
+				? readOnDecision({ outOfOrder: order.outOfOrder, lastSecond: order.lastSecond === -Infinity ? undefined : order.lastSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp }, field)
+				: undefined;
+		if (decision && 'from' in decision && options.endMs !== undefined && decision.from * 1000 > options.endMs) {
+			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true, readOnFrom };
+		}
+		if (decision && 'from' in decision) {
+			// Stopped by the consumer (Limit) where the next read would begin: resume there, by time.
+			if (keepGoing === false) {
+				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom: decision.from };
+			}
+			readOnFrom = decision.from;
+			repeats = atLastSecond;
+			order = { lastSecond: -Infinity, outOfOrder: false };
+			atLastSecond = new Map();
+			cursor = undefined;
+			seenCursors.clear();
+			continue;
+		}
+		if (timeCursor && decision && 'stuck' in decision && entries.length >= FULL_PAGE) {
+			options.onWarning?.(
+				`Decagon's next cursor after page ${number} is the second ${new Date(Number(cursorSecond) * 1000).toISOString()}, in which more than ${FULL_PAGE} conversations changed. If Decagon reads it as "after that second", the rest of them are not returned: export that second alone (After and Before) to check.`,
+				'same-second',
+			);
+		}
 		if (nextCursor === undefined) {
-			const truncated = entries.length >= FULL_PAGE;
-			const decision =
-				truncated && field
-					? readOnDecision({ outOfOrder: order.outOfOrder, lastSecond: order.lastSecond === -Infinity ? undefined : order.lastSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp }, field)
-					: undefined;
-			if (decision && 'from' in decision && options.endMs !== undefined && decision.from * 1000 > options.endMs) {
-				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true, readOnFrom };
-			}
-			if (decision && 'from' in decision) {
-				// Stopped by the consumer (Limit) where the next read would begin: resume there, by time.
-				if (keepGoing === false) {
-					return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom: decision.from };
-				}
-				readOnFrom = decision.from;
-				repeats = atLastSecond;
-				order = { lastSecond: -Infinity, outOfOrder: false };
-				atLastSecond = new Map();
-				cursor = undefined;
-				seenCursors.clear();
-				continue;
-			}
 			const readOnRefusal = decision?.reason;
 			// Also when the consumer stops on this page (Limit): with no way on, it is the only word of what is left.
 			if (truncated) {

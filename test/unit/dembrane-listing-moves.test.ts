@@ -46,7 +46,7 @@ describe('project listing (GET /api/v2/workspaces/{wid}/projects, sorted -update
 		const { ctx } = projectServer(() => rows, (page) => {
 			if (page === 1) rows[180].updated_at = new Date(Date.UTC(2026, 0, 1)).toISOString();
 		});
-		const got = await listProjects.call(ctx, '', Infinity);
+		const got = (await listProjects.call(ctx, '', Infinity)).projects;
 		const ids = got.map((p) => p.id);
 		const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
 		const missing = rows.map((p) => p.id).filter((id) => !ids.includes(id));
@@ -65,7 +65,7 @@ describe('project listing (GET /api/v2/workspaces/{wid}/projects, sorted -update
 
 			if (page === 1) rows[180].updated_at = new Date(Date.UTC(2026, 0, 1)).toISOString();
 		});
-		const got = await listProjects.call(ctx, 'project', Infinity);
+		const got = (await listProjects.call(ctx, 'project', Infinity)).projects;
 		expect(got.map((p) => p.id).sort()).toEqual(rows.map((p) => p.id).sort());
 		// Reading 1 misses p180 (and re-reads the run of one value that seems to straddle pages 1 and 2: the
 		// edit moved the rows down by one), reading 2 finds it, reading 3 finds nothing new.
@@ -78,7 +78,7 @@ describe('project listing (GET /api/v2/workspaces/{wid}/projects, sorted -update
 		const { ctx } = projectServer(() => rows, (page) => {
 			if (page === 1) rows[4000].updated_at = new Date(Date.UTC(2026, 0, 1)).toISOString();
 		});
-		const got = await listProjects.call(ctx, '', 150);
+		const got = (await listProjects.call(ctx, '', 150)).projects;
 		expect(got).toHaveLength(150);
 		// p4000 was edited while the first reading was under way: it is now the most recently updated.
 		expect(got[0].id).toBe('p4000');
@@ -92,14 +92,14 @@ describe('project listing (GET /api/v2/workspaces/{wid}/projects, sorted -update
 		let requests = 0;
 		const rows = projects(40, (i) => new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString());
 		const { ctx } = projectServer(() => rows, () => requests++);
-		expect(await listProjects.call(ctx, '', Infinity)).toHaveLength(40);
+		expect((await listProjects.call(ctx, '', Infinity)).projects).toHaveLength(40);
 		expect(requests).toBe(1);
 	});
 
 	test('more than a page of projects with one updated_at (a bulk update): read again until all counted are found', async () => {
 		const rows = projects(250, () => '2025-06-01T00:00:00.000Z');
 		const { ctx } = projectServer(() => rows);
-		const got = await listProjects.call(ctx, '', Infinity);
+		const got = (await listProjects.call(ctx, '', Infinity)).projects;
 		const ids = got.map((p) => String(p.id));
 		expect(new Set(ids).size).toBe(ids.length);
 		expect(ids.sort()).toEqual(rows.map((p) => p.id).sort());

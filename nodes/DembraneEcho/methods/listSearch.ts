@@ -14,7 +14,7 @@ const PICKER_PAGE = 200;
  */
 export async function searchProjects(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {
 	const shown = Math.max(0, Number.parseInt(paginationToken ?? '0', 10) || 0);
-	const projects = await listProjects.call(this, filter ?? '', shown + PICKER_PAGE + 1);
+	const { projects } = await listProjects.call(this, filter ?? '', shown + PICKER_PAGE + 1);
 	const base = await dashboardRoot.call(this);
 	return {
 		results: projects.slice(shown, shown + PICKER_PAGE).map((project) => ({

@@ -86,7 +86,8 @@ function whatToDo(statusCode: number, detail: string | undefined): string {
 	if (statusCode === 403) {
 		if (detail && /tier/i.test(detail)) return 'This needs a higher dembrane plan, as the message says. Ask your workspace owner.';
 		if (detail && /onboarded/i.test(detail)) return 'Finish onboarding in the dembrane dashboard with this account first.';
-		return 'This account lacks the permission for this action (webhooks need a workspace admin or owner). Ask your workspace owner.';
+		if (detail && /no access to this workspace/i.test(detail)) return "This account's membership of the workspace has expired or ended. Ask a workspace admin to renew it.";
+		return "This account's role lacks the permission for this action (a billing role may not read projects; webhooks need a workspace admin or owner). Ask your workspace owner.";
 	}
 	if (statusCode === 404) return 'Check the ID, and that this account can see it.';
 	if (statusCode === 422 || statusCode === 400) return "Check the node's parameters.";

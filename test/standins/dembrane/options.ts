@@ -7,6 +7,7 @@ import {
 	TRANSCRIPT_MEDIA_TYPES,
 	WEBHOOKS_ALLOWED,
 	ZIP_LAYOUTS,
+	WORKSPACE_ACCESS,
 	ZIP_QUIRKS,
 } from './types';
 import { mergeKnownOptions, optionsChanged } from '../common';
@@ -46,6 +47,7 @@ export function defaultOptions(): DembraneStandinOptions {
 		lockedConversationIds: [],
 		overCapActive: false,
 		transcriptFlagsFail: false,
+		workspaceAccess: [],
 		dashboardBaseUrl: 'https://dashboard.dembrane.com',
 		zipQuirk: null,
 		zipLayout: 'python',
@@ -156,6 +158,8 @@ function validate(o: DembraneStandinOptions): void {
 	}
 	if (typeof o.overCapActive !== 'boolean') throw new Error('option "overCapActive" must be true or false');
 	if (typeof o.transcriptFlagsFail !== 'boolean') throw new Error('option "transcriptFlagsFail" must be true or false');
+	if (!Array.isArray(o.workspaceAccess)) throw new Error('option "workspaceAccess" must be a list');
+	for (const access of o.workspaceAccess) oneOf('workspaceAccess[]', access, WORKSPACE_ACCESS);
 	text('dashboardBaseUrl', o.dashboardBaseUrl);
 	if (o.zipQuirk !== null) oneOf('zipQuirk', o.zipQuirk, ZIP_QUIRKS);
 	oneOf('zipLayout', o.zipLayout, ZIP_LAYOUTS);

@@ -34,6 +34,7 @@ import type {
 	Webhook,
 	WebhookEvent,
 	WebhookStatus,
+	WorkspaceAccess,
 } from './types';
 import { WEBHOOK_EVENTS } from './types';
 import { checkWebhookFields, parseWebhookBody, webhookView } from './webhookFields';
@@ -484,16 +485,20 @@ export class DembraneStandinServer {
 		});
 	}
 
+	private workspaceAccess(index: number): WorkspaceAccess {
+		return this.options.workspaceAccess[index] ?? 'member';
+	}
+
 	private workspaces(context: RequestContext): void {
 		const caller = this.authenticate(context);
-		const visible = caller.member || caller.admin ? this.store.workspaces : [];
+		const visible = caller.member || caller.admin ? this.store.workspaces.filter((_, index) => this.workspaceAccess(index) !== 'inherited') : [];
 		sendApiJson(context, 200, {
 			workspaces: visible.map((workspace, index) => ({
 				id: workspace.id,
 				name: workspace.name,
 				org_id: workspace.orgId,
 				org_name: workspace.orgName,
-				role: 'admin',
+				role: this.workspaceAccess(this.store.workspaces.indexOf(workspace)) === 'billing' ? 'billing' : 'admin',
 				is_default: index === 0,
 				tier: this.tier(),
 				bills_separately: false,
@@ -535,6 +540,9 @@ export class DembraneStandinServer {
 		reader.check();
 		if (!caller.member && !caller.admin) throw new HttpProblem(403, 'User not onboarded');
 		if (!this.store.workspace(workspaceId)) throw new HttpProblem(404, 'Workspace not found');
+		const access = this.workspaceAccess(this.store.workspaces.findIndex((workspace) => workspace.id === workspaceId));
+		if (access === 'billing') throw new HttpProblem(403, 'Access denied');
+		if (access === 'expired') throw new HttpProblem(403, 'No access to this workspace');
 		let projects = this.store.projects.filter((project) => project.workspaceId === workspaceId);
 		// Production: every word of the search in the name (search_filters.py). Older dembrane passed it to
 		// Directus' `search`, which also matched other fields: the node keeps only name matches either way.

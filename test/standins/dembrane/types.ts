@@ -156,6 +156,14 @@ export interface DembraneStandinOptions {
 	transcriptFlagsFail: boolean;
 	/** Dashboard base of `dashboardUrl` in webhook payloads. Default `https://dashboard.dembrane.com`. */
 	dashboardBaseUrl: string;
+	/**
+	 * The account's access to each workspace, by index (missing: `member`, an admin membership).
+	 * Production (api/v2/workspaces.py, middleware.py, inheritance.py): `billing` is listed with that role,
+	 * whose project list answers 403 "Access denied" (no project:read); `expired` is listed (the listing does
+	 * not check expires_at) and its project list answers 403 "No access to this workspace"; `inherited` (an
+	 * org owner's access) is not listed, as it has no membership row, but its project list answers.
+	 */
+	workspaceAccess: WorkspaceAccess[];
 
 	// --- transcript zip ---
 	zipQuirk: ZipQuirk | null;
@@ -364,3 +372,6 @@ export interface DembraneStandinIds {
 	noTranscriptsProjectId: string;
 	userId: string;
 }
+
+export const WORKSPACE_ACCESS = ['member', 'billing', 'expired', 'inherited'] as const;
+export type WorkspaceAccess = (typeof WORKSPACE_ACCESS)[number];

@@ -1,5 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { toNodeError } from '../../../shared/errors';
 
 import { resultLimit, textParameter } from '../../../shared/parameters';
 import type { OffsetListRequest } from '../../helpers/api';
@@ -32,83 +34,127 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-/** Every project the account can see, workspace by workspace, with the workspace's name. */
-export async function listProjects(this: DembraneContext, search: string, limit: number, workspaceId?: string): Promise<IDataObject[]> {
+/** What listProjects found, and the workspaces whose projects dembrane would not list. */
+export interface ProjectListing {
+	projects: IDataObject[];
+	/** "name (id): dembrane's message" of each workspace left out. */
+	refusedWorkspaces: string[];
+}
+
+/**
+ * Every project the account can see, workspace by workspace, with the workspace's name. dembrane lists
+ * every workspace the account is a member of, whatever its role, but answers 403 for the projects of one
+ * where that role may not read projects (billing) or the membership has expired: those are left out (and
+ * named) rather than failing the rest. A Workspace ID dembrane does not list (reached through the
+ * organisation, as an org owner) is asked for directly.
+ */
+export async function listProjects(this: DembraneContext, search: string, limit: number, workspaceId?: string): Promise<ProjectListing> {
 	const { body } = await dembraneApiRequest.call(this, { path: '/api/v2/workspaces' });
 	const all = ((body as IDataObject)?.workspaces as IDataObject[]) ?? [];
-	const workspaces = all.filter((workspace) => !workspaceId || workspace.id === workspaceId);
-	if (workspaceId && workspaces.length === 0) {
-		// A typo would otherwise return no projects, as if the workspace were empty.
-		const known = all.map((workspace) => `${String(workspace.name)} (${String(workspace.id)})`).join(', ');
-		throw new NodeOperationError(this.getNode(), `This account has no workspace with ID "${workspaceId}"`, {
-			description: known ? `Its workspaces: ${known.slice(0, 500)}` : 'This account belongs to no workspace.',
-		});
-	}
+	const listed = all.filter((workspace) => !workspaceId || workspace.id === workspaceId);
+	const unlisted = Boolean(workspaceId) && listed.length === 0;
+	const workspaces = unlisted ? [{ id: workspaceId, name: null }] : listed;
 	const projects: IDataObject[] = [];
-	// Every word in the name, in any order: dembrane's own search (older versions also matched other fields).
-	const words = search.toLowerCase().split(/\s+/).filter(Boolean);
+	const refusedWorkspaces: string[] = [];
+	let refusal: NodeApiError | undefined;
 	for (const workspace of workspaces) {
-		const found: IDataObject[] = [];
-		const seen = new Set<unknown>();
-		let total: number | undefined;
-		let unstable = false;
-		const request: OffsetListRequest = {
-			path: apiPath`/api/v2/workspaces/${String(workspace.id)}/projects`,
-			qs: { search },
-			what: 'project list',
-			sortField: 'updated_at',
-			rowsOf: (body) => {
-				const count = (body as IDataObject | undefined)?.total_count;
-				// With a search dembrane only knows a lower bound.
-				if (typeof count === 'number' && words.length === 0) total = count;
-				return (body as IDataObject | undefined)?.projects;
-			},
-			maxPageSize: PAGE_SIZE,
-			onUnstableOrder: () => {
-				unstable = true;
-			},
-		};
-		// dembrane lists projects most recently updated first, with no tie-breaker. A project edited while the
-		// pages are read moves up into a page already read, and more than a page of projects of one update
-		// time come in another order for each page. So a list that took more than a page is read again, its
-		// first pages as far as the first reading went (an edited project only moves up), until a reading
-		// finds nothing new, or, where dembrane counts the projects (no search), until all are found; then the
-		// projects are put back in order. A Limit stops the first reading as soon as it has enough.
-		let firstReadingPages = 0;
-		for (let reading = 1; reading <= MAX_READINGS; reading++) {
-			let pages = 0;
-			let added = 0;
-			for await (const { fresh } of offsetPages.call(this, request, () => PAGE_SIZE)) {
-				pages++;
-				for (const project of fresh) {
-					if (seen.has(project.id)) continue;
-					seen.add(project.id);
-					added++;
-					const name = String(project.name ?? '').toLowerCase();
-					if (words.every((word) => name.includes(word))) found.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
-				}
-				if (reading === 1 ? projects.length + found.length >= limit : pages >= firstReadingPages) break;
+		let found: IDataObject[];
+		try {
+			found = await workspaceProjects.call(this, workspace, search, limit - projects.length);
+		} catch (error) {
+			const status = error instanceof NodeApiError ? String(error.httpCode) : '';
+			if (unlisted && (status === '403' || status === '404')) {
+				// A typo would otherwise return no projects, as if the workspace were empty.
+				const known = all.map((listedWorkspace) => `${String(listedWorkspace.name)} (${String(listedWorkspace.id)})`).join(', ');
+				throw new NodeOperationError(this.getNode(), `This account has no workspace with ID "${workspaceId}"`, {
+					description: known ? `Its workspaces: ${known.slice(0, 500)}` : 'This account belongs to no workspace.',
+				});
 			}
-			if (reading === 1) firstReadingPages = pages;
-			if (firstReadingPages <= 1) break;
-			if (total !== undefined && seen.size >= total) break;
-			if (reading > 1 && added === 0) break;
-			if (total === undefined && reading >= MAX_READINGS_UNCOUNTED) break;
+			if (status !== '403' || workspaceId || !(error instanceof NodeApiError)) throw toNodeError(this.getNode(), error, 0);
+			refusal ??= error;
+			refusedWorkspaces.push(`${String(workspace.name)} (${String(workspace.id)}): ${error.message}`);
+			continue;
 		}
-		if (unstable && (total === undefined || seen.size < total)) {
-			this.logger.warn(
-				`dembrane ECHO: more than ${PAGE_SIZE} projects of workspace ${String(workspace.id)} share one update time, which dembrane's project list does not order stably across pages; some may be missing`,
-			);
-		}
-		projects.push(...found.sort(compareRows('updated_at', true)));
+		projects.push(...found);
 		if (projects.length >= limit) break;
 	}
-	return projects.slice(0, limit);
+	// Refused everywhere (not onboarded, say): that is the answer, not an empty list.
+	if (refusal && refusedWorkspaces.length === workspaces.length) throw refusal;
+	if (refusedWorkspaces.length > 0) {
+		this.logger.warn(`dembrane ECHO: left out the projects of workspaces dembrane would not list them for: ${refusedWorkspaces.join('; ')}`);
+	}
+	return { projects: projects.slice(0, limit), refusedWorkspaces };
+}
+
+/** One workspace's projects (at most `limit` matching `search`), newest update first. */
+async function workspaceProjects(this: DembraneContext, workspace: IDataObject, search: string, limit: number): Promise<IDataObject[]> {
+	const found: IDataObject[] = [];
+	// Every word in the name, in any order: dembrane's own search (older versions also matched other fields).
+	const words = search.toLowerCase().split(/\s+/).filter(Boolean);
+	const seen = new Set<unknown>();
+	let total: number | undefined;
+	let unstable = false;
+	const request: OffsetListRequest = {
+		path: apiPath`/api/v2/workspaces/${String(workspace.id)}/projects`,
+		qs: { search },
+		what: 'project list',
+		sortField: 'updated_at',
+		rowsOf: (body) => {
+			const count = (body as IDataObject | undefined)?.total_count;
+			// With a search dembrane only knows a lower bound.
+			if (typeof count === 'number' && words.length === 0) total = count;
+			return (body as IDataObject | undefined)?.projects;
+		},
+		maxPageSize: PAGE_SIZE,
+		onUnstableOrder: () => {
+			unstable = true;
+		},
+	};
+	// dembrane lists projects most recently updated first, with no tie-breaker. A project edited while the
+	// pages are read moves up into a page already read, and more than a page of projects of one update
+	// time come in another order for each page. So a list that took more than a page is read again, its
+	// first pages as far as the first reading went (an edited project only moves up), until a reading
+	// finds nothing new, or, where dembrane counts the projects (no search), until all are found; then the
+	// projects are put back in order. A Limit stops the first reading as soon as it has enough.
+	let firstReadingPages = 0;
+	for (let reading = 1; reading <= MAX_READINGS; reading++) {
+		let pages = 0;
+		let added = 0;
+		for await (const { fresh } of offsetPages.call(this, request, () => PAGE_SIZE)) {
+			pages++;
+			for (const project of fresh) {
+				if (seen.has(project.id)) continue;
+				seen.add(project.id);
+				added++;
+				const name = String(project.name ?? '').toLowerCase();
+				if (words.every((word) => name.includes(word))) found.push({ ...project, workspace_id: workspace.id, workspace_name: workspace.name });
+			}
+			if (reading === 1 ? found.length >= limit : pages >= firstReadingPages) break;
+		}
+		if (reading === 1) firstReadingPages = pages;
+		if (firstReadingPages <= 1) break;
+		if (total !== undefined && seen.size >= total) break;
+		if (reading > 1 && added === 0) break;
+		if (total === undefined && reading >= MAX_READINGS_UNCOUNTED) break;
+	}
+	if (unstable && (total === undefined || seen.size < total)) {
+		this.logger.warn(
+			`dembrane ECHO: more than ${PAGE_SIZE} projects of workspace ${String(workspace.id)} share one update time, which dembrane's project list does not order stably across pages; some may be missing`,
+		);
+	}
+	return found.sort(compareRows('updated_at', true));
 }
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const limit = resultLimit.call(this, itemIndex);
 	const filters = this.getNodeParameter('filters', itemIndex, {}) as { search?: unknown; workspaceId?: unknown };
-	const projects = await listProjects.call(this, textParameter(filters.search), limit, textParameter(filters.workspaceId) || undefined);
+	const { projects, refusedWorkspaces } = await listProjects.call(this, textParameter(filters.search), limit, textParameter(filters.workspaceId) || undefined);
+	if (refusedWorkspaces.length > 0) {
+		this.addExecutionHints({
+			message: `Left out ${refusedWorkspaces.length === 1 ? 'a workspace' : `${refusedWorkspaces.length} workspaces`} whose projects dembrane would not list for this account (a billing role, or an expired membership): ${refusedWorkspaces.join('; ').slice(0, 600)}`,
+			type: 'warning',
+			location: 'outputPane',
+		});
+	}
 	return projects.map((json) => ({ json, pairedItem: { item: itemIndex } }));
 }

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData, NodeApiError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { refusesEveryItem, toNodeError } from './errors';
 
@@ -22,14 +22,18 @@ export async function runPerItem(
 			for (const item of await operation(itemIndex)) returnData.push(item);
 		} catch (error) {
 			if (refusesEveryItem(error)) refused = error;
+			const failure = toNodeError(this.getNode(), error, itemIndex);
 			if (this.continueOnFail()) {
 				returnData.push({
-					json: { error: (error as Error).message, description: (error as NodeApiError).description ?? null },
+					json: { error: failure.message, description: failure.description ?? null },
+					// What n8n reads to send the item to the error output (On Error → Continue (using error
+					// output)); the json alone only counts when it holds nothing but error, message and details.
+					error: failure,
 					pairedItem: { item: itemIndex },
 				});
 				continue;
 			}
-			throw toNodeError(this.getNode(), error, itemIndex);
+			throw failure;
 		}
 	}
 	return [returnData];

@@ -364,6 +364,15 @@ test('Continue On Fail turns the failure into an item with its pairedItem', asyn
 	expect(item.pairedItem).toEqual({ item: 0 });
 });
 
+test('On Error → Continue (using error output) sends the failure to the error branch, paired, and nothing to the success branch', async () => {
+	const result = await run(decagon({ returnAll: true }, { onError: 'continueErrorOutput' }), 'wrong');
+	expect(result.status).toBe('success');
+	expect(result.outputOf('Decagon', 0)).toEqual([]);
+	const errors = result.outputOf('Decagon', 1);
+	expect(errors.map((item) => item.json.error)).toEqual([expect.stringMatching(/401/)]);
+	expect(errors[0].pairedItem).toEqual({ item: 0 });
+});
+
 test('a credential that cannot be used (custom Base URL not a URL) is an error item under Continue On Fail too', async () => {
 	const result = await runWorkflow({
 		nodes: [trigger, decagon({ returnAll: true }, { onError: 'continueRegularOutput' })],

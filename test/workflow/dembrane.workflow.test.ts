@@ -163,6 +163,11 @@ describe('Project → Export Transcripts', () => {
 		const items = tolerant.outputOf('ECHO');
 		expect(items).toHaveLength(1);
 		expect(items[0].json.error).toMatch(/refused/);
+		// On Error → Continue (using error output): the failure goes to the error branch, nothing to the other.
+		const branched = await run({ ...node, onError: 'continueErrorOutput' });
+		expect(branched.status).toBe('success');
+		expect(branched.outputOf('ECHO', 0)).toEqual([]);
+		expect(branched.outputOf('ECHO', 1).map((item) => item.json.error)).toEqual([expect.stringMatching(/refused/)]);
 	});
 });
 
@@ -373,6 +378,13 @@ test('Report → Get Latest is the newest finished report, with its Markdown and
 	const many = await run(echo({ resource: 'report', operation: 'getMany', project: project(withReports[0].id), returnAll: true }));
 	expect(many.error).toBeUndefined();
 	expect(many.outputOf('ECHO').length).toBeGreaterThan(0);
+});
+
+test('a project ID typed in upper case works as dembrane writes it (its report route compares IDs as text)', async () => {
+	const { id } = standin.listProjects().find((p) => standin.reports(p.id).length > 0)!;
+	const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(id.toUpperCase()) }));
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('ECHO')[0].json.project_id).toBe(id);
 });
 
 test('Report → Get Many with Return All on a project of 105 reports: dembrane lists its 100 newest, and the node warns that older ones are left out', async () => {

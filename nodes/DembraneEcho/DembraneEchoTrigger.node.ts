@@ -15,7 +15,7 @@ import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workf
 import { apiError, toNodeError } from '../shared/errors';
 import { runPerItem } from '../shared/perItem';
 import { projectLocator } from './actions/common.descriptions';
-import { readTranscript } from './helpers/api';
+import { canonicalId, readTranscript } from './helpers/api';
 import { eventItem, reportTitle } from './helpers/conversation';
 import { verifySignature } from './helpers/signature';
 import { searchProjects } from './methods/listSearch';
@@ -36,6 +36,8 @@ export class DembraneEchoTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Dembrane ECHO Trigger',
 		name: 'dembraneEchoTrigger',
+		// The editor's Docs link: without it n8n appends its tracking query after the codex link's #anchor, which then matches no heading.
+		documentationUrl: 'https://www.npmjs.com/package/n8n-nodes-conversation-export#dembrane-echo-trigger',
 		icon: { light: 'file:dembrane.svg', dark: 'file:dembrane.dark.svg' },
 		group: ['trigger'],
 		// 1.1 behaves exactly as 1. n8n evaluates an extra expression for every delivery to a version-1
@@ -315,7 +317,7 @@ function projectIdOfHook(this: IHookFunctions): string {
 	const value = this.getNodeParameter('project', undefined, { extractValue: true }) as string | IDataObject;
 	const id = typeof value === 'string' ? value : String(value?.value ?? '');
 	if (!id.trim()) throw new NodeOperationError(this.getNode(), 'No project chosen', { description: 'Pick the project whose events should start this workflow.' });
-	return id.trim();
+	return canonicalId(id);
 }
 
 /** The project's webhooks; none when the project is not found (or out of this account's reach). */

@@ -17,6 +17,15 @@ const MAX_LISTING_PAGES = 10_000;
  */
 const PAGE_OVERLAP = 50;
 
+/**
+ * dembrane's IDs as dembrane writes them: a UUID in lower case. Postgres finds a row whatever the case,
+ * but some routes then compare IDs as text (a report's project, api/project.py) and answer 404.
+ */
+export function canonicalId(id: string): string {
+	const trimmed = id.trim();
+	return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(trimmed) ? trimmed.toLowerCase() : trimmed;
+}
+
 export function projectIdOf(this: IExecuteFunctions, itemIndex: number): string {
 	const locator = this.getNodeParameter('project', itemIndex, undefined, { extractValue: true }) as
 		| string
@@ -28,13 +37,13 @@ export function projectIdOf(this: IExecuteFunctions, itemIndex: number): string 
 			description: 'Pick a project from the list, or enter its ID or dashboard URL.',
 		});
 	}
-	return id.trim();
+	return canonicalId(id);
 }
 
 export function requiredId(this: IExecuteFunctions, name: string, label: string, itemIndex: number): string {
 	const id = String(this.getNodeParameter(name, itemIndex, '') ?? '').trim();
 	if (id === '') throw new NodeOperationError(this.getNode(), `${label} is empty`, { itemIndex });
-	return id;
+	return canonicalId(id);
 }
 
 /** An offset-paged list: its route and query, and the field it is sorted on. */

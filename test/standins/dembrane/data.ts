@@ -330,8 +330,9 @@ export class DembraneStore {
 
 	// ----- reads -----
 
+	/** Found whatever the case, as Postgres compares UUIDs (a route that compares IDs as text may still not). */
 	project(id: string): Project | undefined {
-		return this.projectById.get(id);
+		return this.projectById.get(id) ?? this.projectById.get(id.toLowerCase());
 	}
 
 	workspace(id: string): Workspace | undefined {
@@ -343,7 +344,7 @@ export class DembraneStore {
 	}
 
 	conversation(id: string): ConversationRecord | undefined {
-		return this.conversationById.get(id);
+		return this.conversationById.get(id) ?? this.conversationById.get(id.toLowerCase());
 	}
 
 	get conversationCount(): number {

@@ -776,6 +776,7 @@ export class DembraneStandinServer {
 		reader.check();
 		this.projectFor(caller, projectId);
 		const report = this.store.report(reportId!);
+		// Production compares the path's project ID as text (api/project.py get_report_detail).
 		if (!report || report.project_id !== projectId) throw new HttpProblem(404, 'Report not found');
 		sendApiJson(context, 200, report);
 	}

@@ -8,6 +8,8 @@ export class Decagon implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Decagon',
 		name: 'decagon',
+		// The editor's Docs link: without it n8n appends its tracking query after the codex link's #anchor, which then matches no heading.
+		documentationUrl: 'https://www.npmjs.com/package/n8n-nodes-conversation-export#conversation--export',
 		icon: { light: 'file:decagon.svg', dark: 'file:decagon.dark.svg' },
 		group: ['input'],
 		version: 1,

@@ -25,6 +25,8 @@ export class DecagonTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Decagon Trigger',
 		name: 'decagonTrigger',
+		// The editor's Docs link: without it n8n appends its tracking query after the codex link's #anchor, which then matches no heading.
+		documentationUrl: 'https://www.npmjs.com/package/n8n-nodes-conversation-export#decagon-trigger',
 		icon: { light: 'file:decagon.svg', dark: 'file:decagon.dark.svg' },
 		group: ['trigger'],
 		version: 1,

@@ -11,6 +11,8 @@ export class DembraneEcho implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Dembrane ECHO',
 		name: 'dembraneEcho',
+		// The editor's Docs link: without it n8n appends its tracking query after the codex link's #anchor, which then matches no heading.
+		documentationUrl: 'https://www.npmjs.com/package/n8n-nodes-conversation-export#operations',
 		icon: { light: 'file:dembrane.svg', dark: 'file:dembrane.dark.svg' },
 		group: ['input'],
 		version: 1,

@@ -10,6 +10,8 @@ export function serverMessage(body: unknown): string | undefined {
 		try {
 			value = JSON.parse(text);
 		} catch {
+			// A proxy's or load balancer's error page: its title says it, its markup would fill the message.
+			if (text.startsWith('<')) return /<title[^>]*>([^<]{1,200})<\/title>/i.exec(text)?.[1].trim() || undefined;
 			return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 		}
 	}

@@ -50,6 +50,11 @@ describe('Decagon conversation helpers', () => {
 			transcript: 'USER: Hi there!\nAI: Hello! How can I help you?',
 		});
 	});
+	it('reads the CSAT rating from csat, as production clients do, when csat_rating is absent', () => {
+		const { csat_rating: _, ...withoutRating } = conversation;
+		expect(simplifyConversation({ ...withoutRating, csat: 5 }).csat_rating).toBe(5);
+		expect(simplifyConversation(withoutRating).csat_rating).toBeNull();
+	});
 	it('makes one row per message, nested or flat', () => {
 		const nested = messageRows(conversation, false);
 		expect(nested).toHaveLength(2);

@@ -16,3 +16,8 @@ test("FastAPI's validation errors (422): the first message, with the parameter i
 	// An empty nested value falls through to the next field.
 	expect(serverMessage({ detail: [], message: 'Bad request' })).toBe('Bad request');
 });
+
+test("a proxy's HTML error page gives its title, not its markup", () => {
+	expect(serverMessage('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>')).toBe('502 Bad Gateway');
+	expect(serverMessage(Buffer.from('<!DOCTYPE html><html><body>error</body></html>'))).toBeUndefined();
+});

@@ -68,7 +68,8 @@ function conversationColumns(conversation: IDataObject): IDataObject {
 		created_at: toIsoUtc(conversation.created_at),
 		updated_at: toIsoUtc(conversation.updated_at),
 		undeflected: conversation.undeflected,
-		csat_rating: conversation.csat_rating ?? null,
+		// The docs say csat_rating; two production clients read csat.
+		csat_rating: conversation.csat_rating ?? conversation.csat ?? null,
 		csat_role: conversation.csat_role ?? null,
 		tags: tags.map(tagName).filter((name) => name !== undefined).join(', '),
 		summary: conversation.summary ?? null,

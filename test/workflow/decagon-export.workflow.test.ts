@@ -364,6 +364,15 @@ test('Continue On Fail turns the failure into an item with its pairedItem', asyn
 	expect(item.pairedItem).toEqual({ item: 0 });
 });
 
+test('an After expression that gives nothing (a misspelt field) exports without a start, and says so', async () => {
+	const result = await run(decagon({ returnAll: true, filters: { after: '={{ $json.strat }}', before: '2100-01-01T00:00:00Z' } }));
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('Decagon')).toHaveLength(250);
+	expect(JSON.stringify(result.runData.Decagon[0].hints)).toMatch(/Filters → After is an expression that gave nothing, so the export has no start/);
+	const plain = await run(decagon({ returnAll: true, filters: { before: '2100-01-01T00:00:00Z' } }));
+	expect(JSON.stringify(plain.runData.Decagon[0].hints ?? [])).not.toMatch(/gave nothing/);
+});
+
 test('On Error → Continue (using error output) sends the failure to the error branch, paired, and nothing to the success branch', async () => {
 	const result = await run(decagon({ returnAll: true }, { onError: 'continueErrorOutput' }), 'wrong');
 	expect(result.status).toBe('success');

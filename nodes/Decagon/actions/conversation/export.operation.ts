@@ -153,7 +153,18 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
 	const query: ExportQuery = { timestamp_filter: String(filters.filterOn ?? 'updated_at') };
 	const bound = (name: 'after' | 'before'): number | undefined => {
 		const value = filters[name];
-		if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+		if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+			// A misspelt field in the expression would otherwise export all of history without a word.
+			const raw = (node.parameters.filters as IDataObject | undefined)?.[name];
+			if (typeof raw === 'string' && raw.startsWith('=') && raw.trim() !== '=') {
+				this.addExecutionHints({
+					message: `Filters → ${name === 'after' ? 'After' : 'Before'} is an expression that gave nothing, so the export has no ${name === 'after' ? 'start' : 'end'}. Check the field it reads.`,
+					type: 'warning',
+					location: 'outputPane',
+				});
+			}
+			return undefined;
+		}
 		try {
 			return dateParameterToEpochMs(value, this.getTimezone());
 		} catch (error) {

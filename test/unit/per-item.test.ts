@@ -28,7 +28,7 @@ test('Continue On Fail: a failing item becomes an error item paired with it, the
 	});
 	expect(output).toEqual([
 		{ json: { index: 0 }, pairedItem: { item: 0 } },
-		{ json: { error: 'boom', description: null }, pairedItem: { item: 1 } },
+		{ json: { error: 'boom', description: null }, error: expect.objectContaining({ name: 'NodeOperationError', message: 'boom' }), pairedItem: { item: 1 } },
 		{ json: { index: 2 }, pairedItem: { item: 2 } },
 	]);
 });

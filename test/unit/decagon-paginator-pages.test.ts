@@ -154,9 +154,37 @@ test('more than a page of conversations in one second, under a cursor that is th
 	const context = { getNode: () => node, logger: { debug: () => undefined }, helpers: { httpRequestWithAuthentication: routeRequest(secondsCursorRoute(150, 150, 'after')) } } as unknown as DecagonContext;
 	const warnings: Array<[string, string]> = [];
 	const ids: string[] = [];
-	await paginateExport.call(context, testConnection(), { timestamp_filter: 'updated_at' }, (page) => {
+	const result = await paginateExport.call(context, testConnection(), { timestamp_filter: 'updated_at' }, (page) => {
 		ids.push(...page.conversations.map((c) => String(c.conversation_id)));
 	}, { readOnBy: 'updated_at', onWarning: (message, kind) => warnings.push([kind, message]) });
 	expect(ids).toHaveLength(100);
-	expect(warnings).toEqual([['same-second', expect.stringContaining('2023-11-14T22:13:20.000Z, in which more than 100 conversations changed')]]);
+	expect(warnings).toEqual([['same-second', expect.stringContaining('2023-11-14T22:13:20.000Z, in which 100 or more conversations were updated')]]);
+	expect(result.sameSecondGaps).toEqual([1_700_000_000]);
+});
+
+test('under a creation filter the cursor is followed, not read as a creation second: a conversation created early but updated late is not skipped', async () => {
+	// 150 conversations created and updated in their own second, 7 a second, and one created early but
+	// updated after all of them; the server pages by update time from its cursor, the last update's second.
+	const base = 1_700_000_000;
+	const all = Array.from({ length: 150 }, (_, i) => {
+		const second = base + Math.floor(i / 7);
+		return { conversation_id: `c${i}`, created_at: new Date(second * 1000).toISOString(), updated_at: new Date(second * 1000).toISOString(), messages: [] } as IDataObject;
+	});
+	all.push({ conversation_id: 'late', created_at: new Date((base + 5) * 1000).toISOString(), updated_at: new Date((base + 200) * 1000).toISOString(), messages: [] });
+	const updated = (c: IDataObject) => Date.parse(String(c.updated_at)) / 1000;
+	const created = (c: IDataObject) => Date.parse(String(c.created_at)) / 1000;
+	const route = (qs: IDataObject): IDataObject => {
+		const after = qs.cursor === undefined ? -Infinity : Number(qs.cursor);
+		const min = qs.min_timestamp === undefined ? -Infinity : Number(qs.min_timestamp);
+		const page = all.filter((c) => created(c) >= min && updated(c) >= after).slice(0, 100);
+		return { conversations: page, next_page_updated_after: page.length === 100 ? updated(page[99]) : null };
+	};
+	const node = { id: '1', name: 'Decagon', type: 'decagon', typeVersion: 1, position: [0, 0], parameters: {} };
+	const context = { getNode: () => node, logger: { debug: () => undefined }, helpers: { httpRequestWithAuthentication: routeRequest(route) } } as unknown as DecagonContext;
+	const ids: string[] = [];
+	await paginateExport.call(context, testConnection(), { timestamp_filter: 'created_at' }, (page) => {
+		ids.push(...page.conversations.map((c) => String(c.conversation_id)));
+	}, { readOnBy: 'created_at' });
+	expect(new Set(ids).size).toBe(151);
+	expect(ids).toContain('late');
 });

@@ -373,6 +373,21 @@ test('an After expression that gives nothing (a misspelt field) exports without 
 	expect(JSON.stringify(plain.runData.Decagon[0].hints ?? [])).not.toMatch(/gave nothing/);
 });
 
+test('the empty After expression is said once per run, not once per input item', async () => {
+	const node = decagon({ limit: 1, filters: { after: '={{ $json.strat }}' } });
+	const items: INode = { ...trigger, id: 'a1000000-0000-4000-8000-000000000009', name: 'Three items', type: SEED_TYPE, typeVersion: 1, parameters: { items: '[{},{},{}]' } };
+	const result = await runWorkflow({
+		extraNodeTypes: { [SEED_TYPE]: new Seed() },
+		nodes: [trigger, items, node],
+		connections: { [trigger.name]: { main: [[{ node: items.name, type: 'main', index: 0 }]] }, [items.name]: { main: [[{ node: node.name, type: 'main', index: 0 }]] } },
+		credentials: { decagonApi: { region: 'custom', baseUrl: standin.url, apiKey: API_KEY, requestsPerSecond: RATE } },
+		timeoutMs: 50_000,
+	});
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('Decagon')).toHaveLength(3);
+	expect((result.runData.Decagon[0].hints ?? []).filter((hint) => /gave nothing/.test(hint.message))).toHaveLength(1);
+});
+
 test('On Error → Continue (using error output) sends the failure to the error branch, paired, and nothing to the success branch', async () => {
 	const result = await run(decagon({ returnAll: true }, { onError: 'continueErrorOutput' }), 'wrong');
 	expect(result.status).toBe('success');

@@ -90,6 +90,11 @@ export interface PaginationResult {
 	 * a read on by time would begin leaves no cursor, so resumeCursor alone does not say it.
 	 */
 	complete: boolean;
+	/**
+	 * Seconds whose conversations beyond the first page Decagon's cursor may have skipped (100 or more
+	 * updated in one second, under a cursor that is that second): the read is not known to be whole.
+	 */
+	sameSecondGaps?: number[];
 	/** Where the read stopped to be resumed: the empty pages it ended on (see PaginationOptions.emptyPagesBefore). */
 	emptyPagesInARow?: number;
 	/**
@@ -163,6 +168,8 @@ export async function paginateExport(
 	let previousPage = new Map<string, number>();
 	let emptyInARow = options.emptyPagesBefore ?? 0;
 	let askedAgain = false;
+	const sameSecondGaps: number[] = [];
+	const withGaps = (result: PaginationResult): PaginationResult => (sameSecondGaps.length > 0 ? { ...result, sameSecondGaps } : result);
 
 	for (let number = 1; ; number++) {
 		if (number > maxPages) {
@@ -171,7 +178,7 @@ export async function paginateExport(
 					description: `Narrow the time range. ${resumeText(cursor)}`,
 				});
 			}
-			return { pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false, complete: false, readOnFrom, emptyPagesInARow: emptyInARow };
+			return withGaps({ pages: number - 1, resumeCursor: cursor, stoppedByMaxPages: true, truncated: false, complete: false, readOnFrom, emptyPagesInARow: emptyInARow });
 		}
 		const qs: IDataObject = { ...query };
 		if (readOnFrom !== undefined) qs.min_timestamp = readOnFrom;
@@ -233,7 +240,9 @@ export async function paginateExport(
 		// that second", the conversations of that second that did not fit on this page would never come;
 		// reading on from the second itself gets them (its repeats left out). The docs' example cursor is
 		// such a whole number, and nothing says which way Decagon compares it.
-		const cursorSecond = nextCursor !== undefined && field !== undefined && /^\d{1,12}$/.test(nextCursor) ? Number(nextCursor) : undefined;
+		// Only by last update: the cursor is named for that time (next_page_updated_after), and under a
+		// creation filter a conversation updated later than it was created would be skipped.
+		const cursorSecond = nextCursor !== undefined && field === 'updated_at' && /^\d{1,12}$/.test(nextCursor) ? Number(nextCursor) : undefined;
 		const timeCursor = cursorSecond !== undefined && (cursorSecond === order.lastSecond || cursorSecond === readOnFrom);
 		const truncated = nextCursor === undefined && entries.length >= FULL_PAGE;
 		const decision =
@@ -241,12 +250,12 @@ export async function paginateExport(
 				? readOnDecision({ outOfOrder: order.outOfOrder, lastSecond: order.lastSecond === -Infinity ? undefined : order.lastSecond, min: readOnFrom ?? query.min_timestamp, max: query.max_timestamp }, field)
 				: undefined;
 		if (decision && 'from' in decision && options.endMs !== undefined && decision.from * 1000 > options.endMs) {
-			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true, readOnFrom };
+			return withGaps({ pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: true, readOnFrom });
 		}
 		if (decision && 'from' in decision) {
 			// Stopped by the consumer (Limit) where the next read would begin: resume there, by time.
 			if (keepGoing === false) {
-				return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom: decision.from };
+				return withGaps({ pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom: decision.from });
 			}
 			readOnFrom = decision.from;
 			repeats = atLastSecond;
@@ -257,8 +266,9 @@ export async function paginateExport(
 			continue;
 		}
 		if (timeCursor && decision && 'stuck' in decision && entries.length >= FULL_PAGE) {
+			sameSecondGaps.push(Number(cursorSecond));
 			options.onWarning?.(
-				`Decagon's next cursor after page ${number} is the second ${new Date(Number(cursorSecond) * 1000).toISOString()}, in which more than ${FULL_PAGE} conversations changed. If Decagon reads it as "after that second", the rest of them are not returned: export that second alone (After and Before) to check.`,
+				`Decagon's next cursor after page ${number} is the second ${new Date(Number(cursorSecond) * 1000).toISOString()}, in which ${FULL_PAGE} or more conversations were updated. Reading on from that second returns the same page, so the export follows the cursor; if Decagon reads it as "after that second", conversations of that second beyond the first ${FULL_PAGE} are missing, and no narrower range can get them.`,
 				'same-second',
 			);
 		}
@@ -271,7 +281,7 @@ export async function paginateExport(
 					'cut-short',
 				);
 			}
-			return { pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom, readOnRefusal };
+			return withGaps({ pages: number, resumeCursor: undefined, stoppedByMaxPages: false, truncated, complete: !truncated, readOnFrom, readOnRefusal });
 		}
 		if (conversations.length === 0 && cursor !== undefined && nextCursor === cursor) {
 			// Nothing past the cursor sent, which comes back as the watermark still: a server that has nothing
@@ -284,7 +294,7 @@ export async function paginateExport(
 						'echoed-end',
 					);
 				}
-				return { pages: number, resumeCursor: askedAgain ? undefined : cursor, stoppedByMaxPages: false, truncated: false, complete: askedAgain, readOnFrom };
+				return withGaps({ pages: number, resumeCursor: askedAgain ? undefined : cursor, stoppedByMaxPages: false, truncated: false, complete: askedAgain, readOnFrom });
 			}
 			askedAgain = true;
 			continue;
@@ -307,7 +317,7 @@ export async function paginateExport(
 		}
 		seenCursors.add(nextCursor);
 		cursor = nextCursor;
-		if (keepGoing === false) return { pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom, emptyPagesInARow: emptyInARow };
+		if (keepGoing === false) return withGaps({ pages: number, resumeCursor: cursor, stoppedByMaxPages: false, truncated: false, complete: false, readOnFrom, emptyPagesInARow: emptyInARow });
 	}
 }
 

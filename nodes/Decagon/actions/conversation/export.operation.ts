@@ -147,6 +147,9 @@ interface ExactRange {
 	beforeMs?: number;
 }
 
+/** The empty After/Before expressions already said in a node run (keyed by its context, gone with it). */
+const emptyBoundHinted = new WeakMap<IExecuteFunctions, Set<string>>();
+
 /** Turns the node's filters into the export's query parameters, and the exact range they stand for. */
 export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, itemIndex: number): { query: ExportQuery; range: ExactRange } {
 	const node = this.getNode();
@@ -156,7 +159,10 @@ export function buildExportQuery(this: IExecuteFunctions, filters: IDataObject, 
 		if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
 			// A misspelt field in the expression would otherwise export all of history without a word.
 			const raw = (node.parameters.filters as IDataObject | undefined)?.[name];
-			if (typeof raw === 'string' && raw.startsWith('=') && raw.trim() !== '=') {
+			const said = emptyBoundHinted.get(this) ?? new Set<string>();
+			if (typeof raw === 'string' && raw.startsWith('=') && raw.trim() !== '=' && !said.has(name)) {
+				// Once per node run, not once per input item.
+				emptyBoundHinted.set(this, said.add(name));
 				this.addExecutionHints({
 					message: `Filters → ${name === 'after' ? 'After' : 'Before'} is an expression that gave nothing, so the export has no ${name === 'after' ? 'start' : 'end'}. Check the field it reads.`,
 					type: 'warning',
@@ -302,7 +308,7 @@ export async function execute(
 			});
 		}
 	}
-	const complete = !cutShort && result.complete;
+	const complete = !cutShort && result.complete && result.sameSecondGaps === undefined;
 	if (result.stoppedByMaxPages) {
 		this.addExecutionHints({
 			message: `Stopped after ${result.pages} pages (Max Pages). ${startCursorHint(result.resumeCursor, result.readOnFrom, 'To continue')}`,

@@ -253,13 +253,12 @@ export async function listConversations(
 			},
 			count: countOf.call(this, '/api/v2/bff/conversations/count', conversationCountQuery(projectId, query)),
 		};
-		for await (const { fresh, end } of offsetPages.call(this, request, pageSize)) {
+		for await (const { fresh: page, end } of offsetPages.call(this, request, pageSize)) {
+			let fresh = page;
 			if ((options.transcriptRequired || options.checkTranscriptFlags) && (await transcriptFlagsFailed.call(this, fresh))) {
-				this.logger.warn(`dembrane ECHO: the listing of project ${projectId} said no conversation of a page has a transcript, but one has: the query behind has_transcript failed, so each conversation of that page is checked`);
-				if (options.transcriptRequired) {
-					const texts = await mapConcurrently(fresh, TRANSCRIPT_FETCHES_AT_ONCE, async (row) => await readTranscript.call(this, String(row.id), { acceptNotFound: true }));
-					fresh.forEach((row, index) => (row.has_transcript = Boolean(texts[index])));
-				} else for (const row of fresh) delete row.has_transcript;
+				this.logger.warn(`dembrane ECHO: the listing of project ${projectId} said no conversation of a page has a transcript, but one has: the query behind has_transcript failed, so the conversations of that page are checked one by one`);
+				if (options.transcriptRequired) fresh = await rowsWithTranscripts.call(this, fresh, upTo - rows.length);
+				else for (const row of fresh) delete row.has_transcript;
 			}
 			// A server that does not say (has_transcript missing) keeps its rows.
 			rows.push(...(options.transcriptRequired ? fresh.filter((row) => row.has_transcript !== false) : fresh));
@@ -292,17 +291,55 @@ export const TRANSCRIPT_FETCHES_AT_ONCE = 8;
 const FLAG_PROBES = 3;
 
 /**
+ * The rows of a page whose has_transcript failed, in order and each with its flag set from its
+ * transcript, as far as needed for `wanted` rows with one.
+ */
+async function rowsWithTranscripts(this: DembraneContext, page: IDataObject[], wanted: number): Promise<IDataObject[]> {
+	let found = 0;
+	let checked = 0;
+	while (checked < page.length && found < wanted) {
+		const batch = page.slice(checked, checked + TRANSCRIPT_FETCHES_AT_ONCE);
+		const texts = await mapConcurrently(batch, TRANSCRIPT_FETCHES_AT_ONCE, async (row) => await readTranscript.call(this, String(row.id), { acceptNotFound: true }));
+		batch.forEach((row, index) => {
+			row.has_transcript = Boolean(texts[index]);
+			if (texts[index]) found++;
+		});
+		checked += batch.length;
+	}
+	return page.slice(0, checked);
+}
+
+/**
+ * How likely a listing row is to have a transcript, from fields the failed query does not touch: a
+ * summary is made from one; a finished recording with chunks and no transcription error usually has one.
+ */
+function transcriptLikelihood(row: IDataObject): number {
+	const chunks = Number(row.chunks_count ?? Number.NaN);
+	if (chunks === 0) return -Infinity;
+	return (
+		(typeof row.summary === 'string' && row.summary.trim() !== '' ? 8 : 0) +
+		(row.is_finished === true ? 2 : 0) +
+		(chunks > 0 ? 2 : 0) +
+		(row.last_chunk_at ? 1 : 0) +
+		(Number(row.duration) > 0 ? 1 : 0) -
+		(row.has_transcription_error === true ? 4 : 0)
+	);
+}
+
+/**
  * Whether a listing page's has_transcript flags are wrong: when the query behind them fails, dembrane
  * still answers, with has_transcript false on every row (bff/conversations.py). A page where no row says
- * true is checked against the transcripts of its likeliest rows (most chunks first).
+ * true is checked against the transcripts of its likeliest rows.
  */
 async function transcriptFlagsFailed(this: DembraneContext, page: IDataObject[]): Promise<boolean> {
 	if (page.length === 0 || page.some((row) => row.has_transcript !== false)) return false;
-	const chunks = (row: IDataObject) => (typeof row.chunks_count === 'number' ? row.chunks_count : Number(row.chunks_count ?? Number.NaN));
+	// The likeliest first; of equals, the oldest (the newest may still be recording).
 	const probes = page
-		.filter((row) => !(chunks(row) === 0))
-		.sort((a, b) => (Number.isNaN(chunks(b)) ? 1 : chunks(b)) - (Number.isNaN(chunks(a)) ? 1 : chunks(a)))
-		.slice(0, FLAG_PROBES);
+		.map((row, index) => ({ row, index, likelihood: transcriptLikelihood(row) }))
+		.filter((probe) => probe.likelihood > -Infinity)
+		.sort((a, b) => b.likelihood - a.likelihood || compareRows('created_at', false)(a.row, b.row) || a.index - b.index)
+		.slice(0, FLAG_PROBES)
+		.map((probe) => probe.row);
 	const texts = await mapConcurrently(probes, FLAG_PROBES, async (row) => await readTranscript.call(this, String(row.id), { acceptNotFound: true }));
 	return texts.some(Boolean);
 }

@@ -68,3 +68,9 @@ test("a workspace reached through the organisation (not listed) is listed when a
 		'This account has no workspace with ID "00000000-0000-4000-8000-000000000000"',
 	);
 }, 60_000);
+
+test('a Workspace ID typed in upper case is the same workspace', async () => {
+	standin.configure({ workspaceAccess: [] });
+	const { projects } = await listProjects.call(context(), '', Infinity, workspace(0).id.toUpperCase());
+	expect(projects.map((project) => project.id).sort()).toEqual(projectsOf(0));
+}, 60_000);

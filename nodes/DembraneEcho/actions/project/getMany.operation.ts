@@ -5,7 +5,7 @@ import { toNodeError } from '../../../shared/errors';
 
 import { resultLimit, textParameter } from '../../../shared/parameters';
 import type { OffsetListRequest } from '../../helpers/api';
-import { compareRows, offsetPages } from '../../helpers/api';
+import { canonicalId, compareRows, offsetPages } from '../../helpers/api';
 import { apiPath, dembraneApiRequest } from '../../transport';
 import type { DembraneContext } from '../../transport';
 import { limitField, returnAllField } from '../common.descriptions';
@@ -51,9 +51,9 @@ export interface ProjectListing {
 export async function listProjects(this: DembraneContext, search: string, limit: number, workspaceId?: string): Promise<ProjectListing> {
 	const { body } = await dembraneApiRequest.call(this, { path: '/api/v2/workspaces' });
 	const all = ((body as IDataObject)?.workspaces as IDataObject[]) ?? [];
-	const listed = all.filter((workspace) => !workspaceId || workspace.id === workspaceId);
+	const listed = all.filter((workspace) => !workspaceId || String(workspace.id).toLowerCase() === workspaceId.toLowerCase());
 	const unlisted = Boolean(workspaceId) && listed.length === 0;
-	const workspaces = unlisted ? [{ id: workspaceId, name: null }] : listed;
+	const workspaces = unlisted ? [{ id: canonicalId(String(workspaceId)), name: null }] : listed;
 	const projects: IDataObject[] = [];
 	const refusedWorkspaces: string[] = [];
 	let refusal: NodeApiError | undefined;

@@ -11,8 +11,11 @@ export function serverMessage(body: unknown): string | undefined {
 			value = JSON.parse(text);
 		} catch {
 			// A proxy's or load balancer's error page: its title says it, its markup would fill the message.
-			if (text.startsWith('<')) return /<title[^>]*>([^<]{1,200})<\/title>/i.exec(text)?.[1].trim() || undefined;
-			return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+			const markup = text.startsWith('<');
+			const title = markup ? /<title[^>]*>([^<]{1,200})<\/title>/i.exec(text)?.[1] : undefined;
+			const plain = markup ? decodeEntities((title ?? text.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim()) : text;
+			if (plain === '') return undefined;
+			return plain.length > 300 ? `${plain.slice(0, 300)}…` : plain;
 		}
 	}
 	if (!value || typeof value !== 'object') return typeof value === 'string' ? value : undefined;
@@ -27,6 +30,19 @@ export function serverMessage(body: unknown): string | undefined {
 	}
 	if (Array.isArray(record.errors) && record.errors.length > 0) return serverMessage(record.errors[0]);
 	return undefined;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ndash: '–', mdash: '—' };
+
+/** The few character references an error page's text holds. */
+function decodeEntities(text: string): string {
+	return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
+		if (name[0] === '#') {
+			const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
+			return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+		}
+		return ENTITIES[name.toLowerCase()] ?? whole;
+	});
 }
 
 /** A FastAPI validation message names the parameter it is about: "min_timestamp: value is not a valid integer". */

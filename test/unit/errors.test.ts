@@ -19,5 +19,9 @@ test("FastAPI's validation errors (422): the first message, with the parameter i
 
 test("a proxy's HTML error page gives its title, not its markup", () => {
 	expect(serverMessage('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>')).toBe('502 Bad Gateway');
-	expect(serverMessage(Buffer.from('<!DOCTYPE html><html><body>error</body></html>'))).toBeUndefined();
+	expect(serverMessage('<html><head><title>Error 403 &ndash; Forbidden &amp; blocked</title></head></html>')).toBe('Error 403 – Forbidden & blocked');
+	// No title: the page's text.
+	expect(serverMessage(Buffer.from('<!DOCTYPE html><html><body><h1>Service  Unavailable</h1></body></html>'))).toBe('Service Unavailable');
+	expect(serverMessage('<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>')).toBe('AccessDenied Access Denied');
+	expect(serverMessage('<html></html>')).toBeUndefined();
 });

@@ -847,3 +847,56 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		expect(requestsTo(/\/transcripts$/)).toEqual([]);
 	});
 });
+
+describe('has_transcript failed (dembrane says false on every row when the query behind it fails)', () => {
+	let flagged: Standin;
+	beforeAll(async () => {
+		flagged = await startDembraneStandin({ conversationsPerProject: 30 });
+	}, 60_000);
+	afterAll(async () => flagged?.close());
+
+	/** A project where some conversations have a transcript and some do not. */
+	function mixedProject() {
+		const found = flagged.listProjects().find((p) => {
+			const texts = flagged.conversations(p.id).map((c) => flagged.transcript(c.id) !== '');
+			return texts.includes(true) && texts.includes(false);
+		})!;
+		const transcribed = flagged.conversations(found.id).filter((c) => flagged.transcript(c.id) !== '').map((c) => c.id).sort();
+		return { id: found.id, transcribed };
+	}
+
+	test('Get Many with Transcript Required while the flags fail: every conversation with a transcript, and only those', async () => {
+		const { id, transcribed } = mixedProject();
+		flagged.configure({ transcriptFlagsFail: true });
+		try {
+			const result = await runAgainst(flagged, echo({ resource: 'conversation', operation: 'getMany', project: project(id), returnAll: true, filters: { transcriptRequired: true } }));
+			expect(result.error).toBeUndefined();
+			expect(result.outputOf('ECHO').map((item) => String(item.json.id)).sort()).toEqual(transcribed);
+			expect(result.outputOf('ECHO').every((item) => item.json.has_transcript === true)).toBe(true);
+		} finally {
+			flagged.configure({ transcriptFlagsFail: false });
+		}
+	}, 120_000);
+
+	test('Export Transcripts read one by one (the zip route failed twice) while the flags fail: every transcript', async () => {
+		const { id, transcribed } = mixedProject();
+		flagged.configure({ transcriptFlagsFail: true, faults: [1, 2].map((request) => ({ request, kind: '500' as const, path: '/transcripts' })) });
+		try {
+			const result = await runAgainst(flagged, echo({ resource: 'project', operation: 'exportTranscripts', project: project(id) }));
+			expect(result.error).toBeUndefined();
+			expect(result.outputOf('ECHO').map((item) => String(item.json.conversationId)).sort()).toEqual(transcribed);
+		} finally {
+			flagged.configure({ transcriptFlagsFail: false, faults: [] });
+		}
+	}, 120_000);
+
+	test('a project where no conversation has a transcript yet is still "no transcripts", after a look at a few', async () => {
+		const empty = flagged.listProjects().find((p) => p.name === 'Awaiting transcription')!;
+		const requests = () => flagged.stats().requests.length + flagged.stats().requestsDropped;
+		const before = requests();
+		const result = await runAgainst(flagged, echo({ resource: 'conversation', operation: 'getMany', project: project(empty.id), returnAll: true, filters: { transcriptRequired: true } }));
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('ECHO')).toEqual([]);
+		expect(requests() - before).toBeLessThan(20);
+	}, 120_000);
+});

@@ -40,6 +40,9 @@ beforeEach(() => {
 		nullPageCursorBeside: false,
 		timestampFormat: 'mixed',
 		pageSize: 100,
+		spanDays: 30,
+		messagesPerConversation: 6,
+		integerCursorSeconds: false,
 	});
 	standin.resetStats();
 });
@@ -386,6 +389,16 @@ test('the empty After expression is said once per run, not once per input item',
 	expect(result.error).toBeUndefined();
 	expect(result.outputOf('Decagon')).toHaveLength(3);
 	expect((result.runData.Decagon[0].hints ?? []).filter((hint) => /gave nothing/.test(hint.message))).toHaveLength(1);
+});
+
+test('a cursor of whole seconds read as "after that second" (as the docs\' example cursor may be), with ten conversations a second: each comes once', async () => {
+	// One message each, so a conversation's update is its creation: 250 over 26 seconds.
+	standin.configure({ spanDays: 0.0003, messagesPerConversation: 1, cursorField: 'next_page_updated_after', integerCursorSeconds: true });
+	const result = await run(decagon({ returnAll: true }));
+	expect(result.error).toBeUndefined();
+	const ids = result.outputOf('Decagon').map((item) => String(item.json.conversation_id));
+	expect(ids).toHaveLength(250);
+	expect(new Set(ids).size).toBe(250);
 });
 
 test('On Error → Continue (using error output) sends the failure to the error branch, paired, and nothing to the success branch', async () => {

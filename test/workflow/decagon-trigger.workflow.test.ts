@@ -203,6 +203,26 @@ test('full pages without a cursor: the trigger reads on by time and emits every 
 	}
 });
 
+test('a cursor of whole seconds read as "after that second", ten conversations a second: the trigger emits every conversation once, across polls', async () => {
+	// One message each, so a conversation's update is its creation: 250 over 26 seconds, settled an hour ago.
+	standin.configure({ seed: 11, count: 250, faults: [], faultRate: 0, spanDays: 0.0003, messagesPerConversation: 1, nowEpoch: Math.floor(Date.now() / 1000) - 3600, cursorField: 'next_page_updated_after', integerCursorSeconds: true });
+	try {
+		const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0, maxPerPoll: 150 });
+		let staticData: IDataObject = {};
+		const ids: string[] = [];
+		for (let round = 0; round < 4; round++) {
+			const result = await poll(node, staticData);
+			expect(result.error).toBeUndefined();
+			staticData = result.staticData;
+			ids.push(...(result.items?.[0] ?? []).map((item) => String(item.json.conversation_id)));
+		}
+		expect(ids).toHaveLength(250);
+		expect(new Set(ids)).toEqual(new Set(standin.conversations().map((c) => c.conversation_id)));
+	} finally {
+		standin.configure({ spanDays: 0.5, messagesPerConversation: 6, integerCursorSeconds: false });
+	}
+});
+
 test("n8n's poll budget: a poll out of time stops after its page and checkpoints; the next polls go on, every conversation once", async () => {
 	standin.configure({ seed: 10, count: 250, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
 	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });

@@ -37,6 +37,7 @@ export function defaultOptions(): DecagonStandinOptions {
 		echoCursorAtEnd: false,
 		fullPageWithoutCursor: false,
 		nullPageCursorBeside: true,
+		integerCursorSeconds: false,
 	};
 }
 
@@ -126,4 +127,5 @@ function validate(o: DecagonStandinOptions): void {
 	boolean('echoCursorAtEnd', o.echoCursorAtEnd);
 	if (typeof o.fullPageWithoutCursor !== 'boolean') integer('fullPageWithoutCursor', o.fullPageWithoutCursor, 1);
 	boolean('nullPageCursorBeside', o.nullPageCursorBeside);
+	boolean('integerCursorSeconds', o.integerCursorSeconds);
 }

@@ -297,7 +297,7 @@ export class DecagonStandinServer {
 
 	private exportPage(query: ExportQuery, cursorSent: string | undefined, page: number): Record<string, unknown> {
 		const o = this.options;
-		if (cursorSent !== undefined) query.after = decodeCursor(cursorSent);
+		if (cursorSent !== undefined) query.after = decodeCursor(cursorSent, o.integerCursorSeconds);
 		const endValue = { null: null, missing: undefined, empty: '', zero: 0 }[o.endMarker];
 
 		// Once (until resetStats), as a passing fault: asked again, the page has its conversations.
@@ -336,7 +336,8 @@ export class DecagonStandinServer {
 	private issueCursor(key: CursorKey, page: number, nonce?: string): string | number {
 		let cursor: string | number;
 		if (this.options.cursorField === 'next_page_updated_after') {
-			cursor = key.us; // an integer, as in the docs' example response
+			// An integer, as in the docs' example response: microseconds, or its whole second.
+			cursor = this.options.integerCursorSeconds ? Math.floor(key.us / 1e6) : key.us;
 		} else {
 			cursor = Buffer.from(`${key.us}|${key.id ?? ''}${nonce ? `|${nonce}` : ''}`).toString('base64url');
 		}
@@ -381,8 +382,9 @@ function withCursor(body: Record<string, unknown>, field: string, value: unknown
 	return body;
 }
 
-function decodeCursor(cursor: string): CursorKey {
-	if (/^\d+$/.test(cursor)) return { us: Number(cursor) };
+function decodeCursor(cursor: string, wholeSeconds: boolean): CursorKey {
+	// Whole seconds are read as "after that second": its last microsecond.
+	if (/^\d+$/.test(cursor)) return { us: wholeSeconds ? (Number(cursor) + 1) * 1e6 - 1 : Number(cursor) };
 	const [us, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
 	if (!/^\d+$/.test(us ?? '') || !id) throw new HttpProblem(400, 'Invalid cursor');
 	return { us: Number(us), id };

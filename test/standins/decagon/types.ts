@@ -118,6 +118,13 @@ export interface DecagonStandinOptions {
 	 */
 	cursorField: CursorField;
 	/**
+	 * With `next_page_updated_after`: the integer cursor is the whole second (epoch seconds) of the page's
+	 * last conversation, as the docs' example value (151050148) looks, and is read as "after that second":
+	 * the conversations of that second that did not fit on the page are skipped. How production compares
+	 * it is not documented; this is the reading that loses data. Default false (microseconds, exact).
+	 */
+	integerCursorSeconds: boolean;
+	/**
 	 * With another cursorField, also send `next_page_cursor: null` on every page, as a production client saw
 	 * (its cursor in another field). Default true.
 	 */

@@ -74,6 +74,8 @@ describe('Decagon conversation helpers', () => {
 		expect(conversationVersion(retagged)).toBeGreaterThan(conversationVersion(conversation));
 		expect(conversationKey(conversation)).toBe(conversation.conversation_id);
 		expect(conversationKey({})).toBeUndefined();
+		// A numeric id is still an id: without a key a conversation is neither de-duplicated nor emitted by the trigger.
+		expect(conversationKey({ conversation_id: 42 })).toBe('42');
 	});
 	it('leaves out message entries that are not objects instead of failing', () => {
 		for (const odd of [null, 'text', 7, ['x']]) {

@@ -584,4 +584,15 @@ describe('Decagon Export: minimal cases', () => {
 		expect(ids(result)).not.toContain('c00099');
 		expect(result.hints).toEqual([]);
 	});
+
+	test('Before on a whole second: a full cursorless page that ends in that second reads on, and the rest of that second comes too', async () => {
+		// 99 conversations before Before, then two on it: the first page (100) ends on Before's own second.
+		const decagon = new Decagon(quiet, seededRandom(1));
+		for (let i = 99; i >= 1; i--) decagon.add(T - i * 1000 + 250, T - i * 1000 + 250, 1);
+		decagon.add(T, T, 1);
+		decagon.add(T, T, 1);
+		const settings: Settings = { field: 'updated_at', beforeMs: T, deduplicate: true, output: 'jsonl', simplify: false, maxPages: 0 };
+		const result = await run(decagon, parametersFor(settings, { startCursor: '', after: undefined }));
+		expect(result.items[0].json).toMatchObject({ conversations: 101, complete: true });
+	});
 });

@@ -87,6 +87,13 @@ describe('pollOnce', () => {
 		expect(Object.keys(state.seen).sort()).toEqual(['a', 'b']);
 	});
 
+	it('a conversation created in the watermark\'s own second is "updated": that second was read before', async () => {
+		const createdOnWatermark: IDataObject = { ...conversation('c', 10_100), created_at: new Date(10_000_000).toISOString() };
+		const { read } = scriptedReader(() => [createdOnWatermark]);
+		const { emitted } = await pollOnce({ seen: {}, watermark: 10_000, floor: 9_000 }, { ...settings, startFrom: 'date', startDate: 9_000 }, 10_400, read);
+		expect(emitted.map((e) => e.change)).toEqual(['updated']);
+	});
+
 	it('emits a conversation again only when it changed, marked updated', async () => {
 		const data = [conversation('a', 10_000)];
 		const { read } = scriptedReader(() => data);
@@ -192,6 +199,22 @@ describe('pollOnce', () => {
 		const stored: SyncState = { watermark: 9_000, seen: { long: conversationVersionOf(long(1_200)) } };
 		const result = await pollOnce(stored, settings, 10_400, read);
 		expect(result.emitted.map((e) => e.newMessagesFrom)).toEqual([1_200]);
+	});
+
+	it('a message stamped on the very second of activation is new (Decagon\'s whole-second stamps)', async () => {
+		const x: IDataObject = {
+			conversation_id: 'x',
+			created_at: new Date(9_900_000).toISOString(),
+			updated_at: new Date(10_050_000).toISOString(),
+			messages: [
+				{ text: 'before', role: 'USER', created_at: new Date(9_950_000).toISOString().replace('.000', '') },
+				{ text: 'on the second', role: 'USER', created_at: new Date(10_000_000).toISOString().replace('.000', '') },
+			],
+		};
+		const { read } = scriptedReader(() => [x]);
+		const activation = await pollOnce(emptySyncState(), settings, 10_000.6, read);
+		const later = await pollOnce(activation.state, settings, 10_300, read);
+		expect(later.emitted.map((e) => e.newMessagesFrom)).toEqual([1]);
 	});
 
 	it('a backfill read over polls skips nothing it has not emitted, even out of order across polls; only a window that reaches below what is remembered does', async () => {
@@ -379,6 +402,33 @@ describe("n8n's poll budget", () => {
 		expect(queries.map((q) => q.cursor)).toEqual([undefined, '2', '4', '6', '8']);
 		expect(state.pending).toBeUndefined();
 	});
+
+	it('out of time on an empty page that sends back its cursor once: the window stays open at that cursor, and what follows comes next poll', async () => {
+		const script: IDataObject[] = [
+			{ conversations: [conversation('a', 9_100)], next_page_cursor: 'c1' },
+			{ conversations: [], next_page_cursor: 'c1' },
+			{ conversations: [conversation('b', 9_200)], next_page_cursor: null },
+		];
+		const { read } = recordedWindowReader(() => script.shift() ?? { conversations: [] });
+		let checks = 0;
+		const dated: SyncSettings = { lookbackSeconds: 0, settleSeconds: 0, maxPerPoll: 1000, startFrom: 'date', startDate: 9_000 };
+		const first = await pollOnce({ seen: {}, watermark: 9_000, floor: 9_000 }, { ...dated, outOfTime: () => ++checks >= 2 }, 10_000, read);
+		expect(first.emitted.map((e) => e.conversation.conversation_id)).toEqual(['a']);
+		expect(first.state.pending).toMatchObject({ cursor: 'c1' });
+		const second = await pollOnce(first.state, dated, 10_001, read);
+		expect(second.emitted.map((e) => e.conversation.conversation_id)).toEqual(['b']);
+	});
+});
+
+describe('Max Conversations per Poll', () => {
+	it('stops after the page that reaches it: 100 of 300 in one request, the rest on later polls', async () => {
+		const data = Array.from({ length: 300 }, (_, i) => conversation(`c${i}`, 9_100 + i));
+		const { read, queries } = scriptedReader(() => data, { pageSize: 100 });
+		const capped: SyncSettings = { lookbackSeconds: 0, settleSeconds: 0, maxPerPoll: 100, startFrom: 'date', startDate: 9_000 };
+		const result = await pollOnce({ seen: {}, watermark: 9_000, floor: 9_000 }, capped, 10_000, read);
+		expect(result.emitted).toHaveLength(100);
+		expect(queries).toHaveLength(1);
+	});
 });
 
 describe('a fractional Lookback (Minutes)', () => {
@@ -387,6 +437,16 @@ describe('a fractional Lookback (Minutes)', () => {
 		await pollOnce({ seen: {}, watermark: 9_000 }, { ...settings, lookbackSeconds: 0.33 * 60 }, 10_000, read);
 		expect(queries[0].min_timestamp).toBe(Math.floor(9_000 - 19.8));
 		expect(Number.isInteger(queries[0].min_timestamp)).toBe(true);
+	});
+
+	it('a change inside the whole second the window is widened to is not emitted again on the next poll', async () => {
+		// Lookback 19.8 s: the next window starts at floor(W − 19.8) = W − 20, so a change at W − 19.9 is read
+		// again and must still be remembered.
+		const { read } = scriptedReader(() => [conversation('edge', 10_000 - 19.9)]);
+		const fractional: SyncSettings = { lookbackSeconds: 0.33 * 60, settleSeconds: 0, maxPerPoll: 1000, startFrom: 'date', startDate: 9_000 };
+		const first = await pollOnce({ seen: {}, watermark: 9_000, floor: 9_000 }, fractional, 10_000, read);
+		expect(first.emitted.map((e) => e.conversation.conversation_id)).toEqual(['edge']);
+		expect((await pollOnce(first.state, fractional, 10_030, read)).emitted).toEqual([]);
 	});
 });
 

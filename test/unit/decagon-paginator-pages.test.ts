@@ -90,6 +90,30 @@ test('a page with conversations that sends back the cursor it was asked with is 
 	expect(error?.message).toMatch(/returned cursor "c1" again on page 2; the export would loop forever/);
 });
 
+test('cursors that come round again (A, B, A) are a clear error at once, not 100,000 pages of the same three', async () => {
+	const { error, queries } = await readAll([
+		{ conversations: [conversation('a', 100)], next_page_cursor: 'A' },
+		{ conversations: [conversation('b', 101)], next_page_cursor: 'B' },
+		{ conversations: [conversation('c', 102)], next_page_cursor: 'A' },
+		{ conversations: [conversation('d', 103)], next_page_cursor: 'B' },
+	]);
+	expect(error?.message).toMatch(/returned cursor "A" again on page 3/);
+	expect(queries).toHaveLength(3);
+});
+
+test('empty pages between full ones are not "in a row": 60 of them, each after a page with a conversation, read to the end', async () => {
+	const pages: IDataObject[] = [];
+	for (let i = 0; i < 60; i++) {
+		pages.push({ conversations: [], next_page_cursor: `e${i}` });
+		pages.push({ conversations: [conversation(`c${i}`, 100 + i)], next_page_cursor: `f${i}` });
+	}
+	pages.push({ conversations: [], next_page_cursor: null });
+	const { error, ids, result } = await readAll(pages, 200);
+	expect(error).toBeUndefined();
+	expect(ids).toHaveLength(60);
+	expect(result?.complete).toBe(true);
+});
+
 test('entries that are not conversations (null, a number, text) are left out with a warning, not a crash', async () => {
 	const node = { id: '1', name: 'Decagon', type: 'decagon', typeVersion: 1, position: [0, 0], parameters: {} };
 	const context = {

@@ -68,6 +68,14 @@ describe('decideRetry', () => {
 		const decision = decideRetry({ kind: 'status', statusCode: 503, retryAfter: '5' }, 1, policy, now, () => 1);
 		expect(decision).toMatchObject({ retry: true, delayMs: 5000 });
 	});
+	it('a 5xx whose Retry-After is shorter than the back-off still backs off (Retry-After: 0 is no licence to hammer)', () => {
+		const decision = decideRetry({ kind: 'status', statusCode: 503, retryAfter: '0' }, 3, policy, now, () => 1);
+		expect(decision).toMatchObject({ retry: true, delayMs: 4000 });
+	});
+	it('waits out a Retry-After of exactly the longest wait the policy allows', () => {
+		const longest = policy.maxRetryAfterMs / 1000;
+		expect(decideRetry({ kind: 'status', statusCode: 429, retryAfter: String(longest) }, 1, policy, now)).toMatchObject({ retry: true, delayMs: longest * 1000 });
+	});
 	it('refuses a Retry-After longer than the policy allows', () => {
 		const decision = decideRetry({ kind: 'status', statusCode: 429, retryAfter: '3600' }, 1, policy, now);
 		expect(decision.retry).toBe(false);
@@ -86,4 +94,15 @@ describe('network failures in error messages', () => {
 			expect(apiError(node, { message }).message).toBe(message);
 		},
 	);
+});
+
+describe('secrets in error messages', () => {
+	const node = { id: '1', name: 'Node', type: 'test', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
+
+	it('a key an API echoes back is redacted from the message as well as the description', () => {
+		const error = apiError(node, { message: 'HTTP 401: Invalid API key sk-live-123456', description: 'key sk-live-123456', secrets: ['sk-live-123456'] });
+		expect(error.message).toBe('HTTP 401: Invalid API key [redacted]');
+		expect(error.description).not.toContain('sk-live-123456');
+		expect(JSON.stringify(error)).not.toContain('sk-live-123456');
+	});
 });

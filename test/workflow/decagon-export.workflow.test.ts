@@ -182,8 +182,10 @@ test('full pages without a cursor, JSON Lines: complete only when the end was re
 		expect(stopped.complete).toBe(false);
 		expect(stopped.resumeAfter).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/));
 	}
-	// Limit reached with the first full page: resume from that page's last second.
+	// Limit reached with the first full page: resume from that page's last second, and no page more asked for.
+	standin.resetStats();
 	const limited = (await run(decagon({ returnAll: false, limit: 100, output: 'jsonl' }))).outputOf('Decagon')[0].json;
+	expect(servedPages()).toEqual([100]);
 	const firstPage = standin.conversations().slice().sort((a, b) => seconds(a.updated_at) - seconds(b.updated_at)).slice(0, 100);
 	expect(limited).toEqual(expect.objectContaining({ conversations: 100, complete: false, resumeCursor: null }));
 	expect(limited.resumeAfter).toBe(new Date(Math.floor(seconds(firstPage[99].updated_at)) * 1000).toISOString());
@@ -399,6 +401,15 @@ test('a cursor of whole seconds read as "after that second" (as the docs\' examp
 	const ids = result.outputOf('Decagon').map((item) => String(item.json.conversation_id));
 	expect(ids).toHaveLength(250);
 	expect(new Set(ids).size).toBe(250);
+});
+
+test('a cursor of whole seconds with more than a page updated in one second: the file says it is not complete, and a warning says why', async () => {
+	// 250 conversations within one second: the cursor after page 1 is that second, which may skip the rest.
+	standin.configure({ spanDays: 0.000005, messagesPerConversation: 1, cursorField: 'next_page_updated_after', integerCursorSeconds: true });
+	const result = await run(decagon({ returnAll: true, output: 'jsonl' }));
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('Decagon')[0].json).toEqual(expect.objectContaining({ complete: false }));
+	expect((result.runData.Decagon[0].hints ?? []).map((hint) => hint.message)).toContainEqual(expect.stringMatching(/100 or more conversations were updated/));
 });
 
 test('On Error → Continue (using error output) sends the failure to the error branch, paired, and nothing to the success branch', async () => {

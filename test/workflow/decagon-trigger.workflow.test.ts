@@ -323,9 +323,12 @@ test('Fetch Test Event with nothing to show says so (n8n would show no run at al
 
 describe('a poll keeps to its time (the next one may start while it runs)', () => {
 	/** Decagon, or a proxy, that sends the headers at once and then a byte every second, never idle long. */
-	async function tricklingServer(): Promise<{ url: string; close: () => Promise<void> }> {
+	async function tricklingServer(): Promise<{ url: string; close: () => Promise<void>; cutAfterMs: number[] }> {
 		const timers: NodeJS.Timeout[] = [];
-		const server = http.createServer((_request, response) => {
+		const cutAfterMs: number[] = [];
+		const server = http.createServer((request, response) => {
+			const arrived = Date.now();
+			response.on('close', () => cutAfterMs.push(Date.now() - arrived));
 			response.writeHead(200, { 'content-type': 'application/json' });
 			response.write('{"conversations": [');
 			timers.push(setInterval(() => response.write(' '), 1_000));
@@ -333,6 +336,7 @@ describe('a poll keeps to its time (the next one may start while it runs)', () =
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 		return {
 			url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+			cutAfterMs,
 			close: async () => {
 				for (const timer of timers) clearInterval(timer);
 				server.closeAllConnections();
@@ -351,8 +355,12 @@ describe('a poll keeps to its time (the next one may start while it runs)', () =
 				pollBudgetMs: 8_000,
 				timeoutMs: 40_000,
 			});
-			// Requests end by 80% of the budget: 6.4 s.
+			// Requests end by 80% of the budget (6.4 s), leaving the rest to emit what was read; a request cut
+			// only at the budget itself (8 s) would leave the poll nothing.
 			expect(Date.now() - started).toBeLessThan(12_000);
+			for (let wait = 0; wait < 40 && trickling.cutAfterMs.length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
+			expect(trickling.cutAfterMs).toHaveLength(1);
+			expect(trickling.cutAfterMs[0]).toBeLessThan(7_400);
 			expect(result.error?.message).toMatch(/did not answer \/conversation\/export in the time this poll has/);
 			expect(result.staticData).toEqual({});
 		} finally {

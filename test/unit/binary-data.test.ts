@@ -27,6 +27,14 @@ test('a large file held in memory is worth a warning that names the setting; one
 	expect([...small.hints, ...onDisk.hints]).toEqual([]);
 });
 
+test('a large file n8n stored on disk or in its database (it has an id) gives no warning, whatever its size', () => {
+	// n8n sets `bytes` on every stored file, so the size alone cannot tell; the id says it is not in memory.
+	const stored = context();
+	warnIfHeldInMemory.call(stored.functions, { id: 'filesystem-v2:workflows/1/executions/2/binary_data/abc', data: 'filesystem-v2', mimeType: 'application/zip', bytes: 600 * 1024 * 1024 }, 'The zip');
+	warnIfHeldInMemory.call(stored.functions, { id: 'database:abc', data: 'database', mimeType: 'application/x-ndjson', bytes: 60 * 1024 * 1024 }, 'The JSON Lines file');
+	expect(stored.hints).toEqual([]);
+});
+
 test("a file's size is read without decoding it", () => {
 	expect(binaryBytes(inMemory(1000))).toBe(1000);
 	expect(binaryBytes(inMemory(1001))).toBe(1001);

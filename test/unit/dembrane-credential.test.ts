@@ -3,9 +3,10 @@
  * when the credential is edited and renews it only when empty or refused (test/workflow and
  * test/e2e/dembrane-trigger cover that loop in n8n's engine and in a real n8n's credential test).
  */
-import type { ICredentialDataDecryptedObject, IHttpRequestHelper, IHttpRequestOptions } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestHelper, IHttpRequestOptions } from 'n8n-workflow';
 
 import { DembraneEchoApi } from '../../credentials/DembraneEchoApi.credentials';
+import { dembraneApiRequest } from '../../nodes/DembraneEcho/transport';
 import type { DembraneStandin } from '../standins/dembrane';
 import { passwordCredentialData, startDembraneStandin } from '../standins/dembrane';
 
@@ -73,6 +74,31 @@ test('the session fields are redacted wherever n8n shows credential data', () =>
 	for (const name of ['sessionToken', 'sessionPasswordFingerprint']) {
 		expect(credential.properties.find((property) => property.name === name)?.typeOptions?.password).toBe(true);
 	}
+});
+
+test('an error answer that echoes the password or the session token shows neither', async () => {
+	// A proxy or a debug build may echo the request (its login, its Authorization header) in its error body,
+	// and n8n shows an error's message and description to everyone who can open the execution.
+	const password = 'correct-horse-battery-staple';
+	const sessionToken = 'eyJhbGciOiJIUzI1NiJ9.eyJpZCI6InUxIn0.c2Vzc2lvbi10b2tlbi1zaWduYXR1cmU';
+	const context = {
+		getNode: () => ({ id: 'n1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getCredentials: async () => ({ baseUrl: 'https://api.dembrane.example', authMethod: 'password', email: 'a@example.com', password, sessionToken }),
+		logger: { debug: () => undefined, warn: () => undefined },
+		helpers: {
+			httpRequestWithAuthentication: async () => ({
+				statusCode: 400,
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ detail: `Bad request: {"password": "${password}"} with Authorization: Bearer ${sessionToken}` }),
+			}),
+		},
+	} as unknown as IExecuteFunctions;
+	const error = (await dembraneApiRequest.call(context, { path: '/api/v2/me' }).catch((caught: unknown) => caught)) as Error & { description?: string };
+	expect(error.message).toMatch(/400.*Bad request/);
+	expect(error.message).toContain('[redacted]');
+	const shown = JSON.stringify({ message: error.message, description: error.description });
+	expect(shown).not.toContain(password);
+	expect(shown).not.toContain(sessionToken);
 });
 
 test("the credential test asks the URL the node asks: a pasted API URL's spaces and trailing slashes are dropped", () => {

@@ -10,10 +10,10 @@ import { compareCodePoints, pythonCanonicalJson, pythonString, verifySignature }
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/dembrane-signature-vectors.json'), 'utf8')) as {
 	secret: string;
-	vectors: Array<{ body: string; canonical: string; signature: string }>;
+	vectors: Array<{ about: string; body: string; canonical: string; signature: string }>;
 };
 
-describe.each(fixture.vectors.map((vector, i) => [i, vector] as const))('vector %i', (_i, vector) => {
+describe.each(fixture.vectors.map((vector, i) => [i, vector.about, vector] as const))('vector %i (%s)', (_i, _about, vector) => {
 	test('canonical text equals Python sort_keys compact dumps', () => {
 		expect(pythonCanonicalJson(vector.body)).toBe(vector.canonical);
 	});
@@ -37,6 +37,25 @@ test('the docs form, a signature over the raw body, is accepted too', () => {
 	const body = Buffer.from('{"event": "conversation.started", "n": 1.0}');
 	const signature = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`;
 	expect(verifySignature('s3cret', body, signature)).toBe('valid-raw-body');
+});
+
+test('a signature prefixed "SHA256=" in upper case verifies (the prefix is read case-insensitively)', () => {
+	const [vector] = fixture.vectors;
+	const upper = vector.signature.replace(/^sha256=/, 'SHA256=');
+	expect(upper).not.toBe(vector.signature);
+	expect(verifySignature(fixture.secret, Buffer.from(vector.body, 'utf8'), upper)).toBe('valid-production');
+});
+
+test('a duplicate "event" key appended to a signed body does not verify (the last one is what a reader sees)', () => {
+	// Python's json and JSON.parse both keep the last duplicate: a signed conversation event with a second
+	// "event" appended must not pass for a report.generated delivery under the original signature.
+	const body = '{"event": "conversation.summarized", "conversation": {"id": "3f2a9c1e"}}';
+	const signature = `sha256=${createHmac('sha256', 's3cret').update(pythonCanonicalJson(body)).digest('hex')}`;
+	expect(verifySignature('s3cret', Buffer.from(body), signature)).toBe('valid-production');
+	const forged = `${body.slice(0, -1)}, "event": "report.generated"}`;
+	expect((JSON.parse(forged) as { event: string }).event).toBe('report.generated');
+	expect(pythonCanonicalJson(forged)).toBe('{"conversation":{"id":"3f2a9c1e"},"event":"report.generated"}');
+	expect(verifySignature('s3cret', Buffer.from(forged), signature)).toBe('invalid');
 });
 
 test('missing and malformed signatures', () => {

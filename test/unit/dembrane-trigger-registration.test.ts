@@ -52,6 +52,12 @@ async function manage(method: 'POST' | 'PATCH' | 'DELETE', hookId: string, body?
 
 const liveHooks = () => standin.webhooks(projectId).filter((hook) => !hook.deleted_at);
 
+// A test that failed halfway leaves its webhooks behind: removed, so the next test starts from none.
+afterEach(async () => {
+	standin.onWebhookCreated(undefined);
+	for (const hook of liveHooks()) await manage('DELETE', hook.id);
+});
+
 test('checkExists keeps a published webhook; one set to draft, deleted, or at an old URL is replaced, and the one before removed', async () => {
 	const state = { url: 'http://127.0.0.1:5678/webhook/abc/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
 	const context = hookContext(state);
@@ -133,4 +139,78 @@ test('a 403 "User not onboarded" says to finish onboarding, not to ask for a pla
 	expect(error.message).toMatch(/User not onboarded/);
 	expect(error.description).toMatch(/Finish onboarding/);
 	expect(error.description).not.toMatch(/Manual/);
+}, 60_000);
+
+test('a webhook create answered with a 500 after dembrane stored it is not sent again; the next activation leaves exactly one webhook', async () => {
+	const state = { url: 'http://127.0.0.1:5678/webhook/create-500/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
+	const context = hookContext(state);
+	// dembrane stores the webhook, then fails before answering: a repeated POST would store a second one,
+	// whose deliveries this node could not tell from the first (two executions per event).
+	let failNext = true;
+	standin.onWebhookCreated(async () => {
+		if (!failNext) return;
+		failNext = false;
+		throw new Error('failed after storing');
+	});
+	standin.resetStats();
+	await expect(hooks.create.call(context)).rejects.toThrow(/500/);
+	standin.onWebhookCreated(undefined);
+	const posts = standin.stats().requests.filter((request) => request.method === 'POST' && request.path.endsWith('/webhooks'));
+	expect(posts).toHaveLength(1);
+	expect(liveHooks().filter((hook) => hook.url === state.url)).toHaveLength(1);
+
+	// n8n activates again: the orphan (its secret never stored) is replaced, not kept beside the new one.
+	expect(await hooks.checkExists.call(context)).toBe(false);
+	await hooks.create.call(context);
+	const atUrl = liveHooks().filter((hook) => hook.url === state.url);
+	expect(atUrl).toHaveLength(1);
+	expect(atUrl[0]).toEqual(expect.objectContaining({ id: state.staticData.webhookId, secret: state.staticData.secret }));
+	await hooks.delete.call(context);
+	expect(liveHooks()).toEqual([]);
+}, 60_000);
+
+test('the registered secret is 64 random hex characters (256 bits), a new one for each new registration', async () => {
+	const secrets: string[] = [];
+	for (const name of ['secret-a', 'secret-b']) {
+		const state = { url: `http://127.0.0.1:5678/webhook/${name}/webhook`, staticData: {} as IDataObject, warnings: [] as string[] };
+		const context = hookContext(state);
+		await hooks.create.call(context);
+		const [hook] = liveHooks();
+		await hooks.delete.call(context);
+		expect(hook.secret).toMatch(/^[0-9a-f]{64}$/);
+		secrets.push(hook.secret as string);
+	}
+	expect(secrets[0]).not.toBe(secrets[1]);
+}, 60_000);
+
+test('a webhook whose URL was edited in dembrane no longer reaches this workflow: checkExists is false, and it is replaced', async () => {
+	const state = { url: 'http://127.0.0.1:5678/webhook/edited-url/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
+	const context = hookContext(state);
+	await hooks.create.call(context);
+	const [registered] = liveHooks();
+	expect(await hooks.checkExists.call(context)).toBe(true);
+	await manage('PATCH', registered.id, { url: 'https://someone-else.example/hook' });
+	expect(await hooks.checkExists.call(context)).toBe(false);
+	await hooks.create.call(context);
+	expect(liveHooks()).toEqual([expect.objectContaining({ url: state.url, status: 'published' })]);
+	expect(liveHooks()[0].id).not.toBe(registered.id);
+	await hooks.delete.call(context);
+}, 60_000);
+
+test('deactivating when the webhook was already deleted in dembrane succeeds, with no warning', async () => {
+	const state = { url: 'http://127.0.0.1:5678/webhook/deleted-first/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
+	const context = hookContext(state);
+	// Deleted in the dashboard: dembrane soft-deletes, and deleting it again answers 204.
+	await hooks.create.call(context);
+	await manage('DELETE', liveHooks()[0].id);
+	await expect(hooks.delete.call(context)).resolves.toBe(true);
+	expect(state.warnings).toEqual([]);
+	expect(state.staticData).toEqual({ projectId });
+	// Not found at all (404 "Webhook not found": gone from dembrane's database): gone is what was asked for.
+	await hooks.create.call(context);
+	await manage('DELETE', liveHooks()[0].id);
+	state.staticData.webhookId = '00000000-0000-4000-8000-00000000dead';
+	await expect(hooks.delete.call(context)).resolves.toBe(true);
+	expect(state.warnings).toEqual([]);
+	expect(state.staticData).toEqual({ projectId });
 }, 60_000);

@@ -1,4 +1,5 @@
 import { Zip, ZipDeflate, ZipPassThrough, zipSync } from 'fflate';
+import zlib = require('node:zlib');
 import { crc32 as nodeCrc32 } from 'node:zlib';
 
 import { crc32, isSafeEntryName, readZipEntries, ZipReadError } from '../../nodes/shared/zip';
@@ -136,6 +137,38 @@ test('a zip bomb stops at the byte limit without inflating it all', async () => 
 	const before = process.memoryUsage().rss;
 	await expect(readAll(bomb, { maxEntries: 10, maxTotalBytes: 8 * 1024 * 1024 }, 64 * 1024)).rejects.toMatchObject({ problem: 'too-large' });
 	expect(process.memoryUsage().rss - before).toBeLessThan(48 * 1024 * 1024);
+});
+
+test('a deflated bomb entry fails naming that entry, and zlib never inflates it past the limit', async () => {
+	// One entry's deflate data is inflated in one call: only zlib's own output cap keeps a bomb from
+	// taking all of its size in memory before any byte count can object.
+	const limit = 4 * 1024 * 1024;
+	const bomb = streamedZip([['20250304_101530_bomb_3f2a9c1e-transcript.md', Buffer.alloc(24 * 1024 * 1024)]]);
+	const inflate = jest.spyOn(zlib, 'inflateRawSync');
+	try {
+		await expect(readAll(bomb, { maxEntries: 10, maxTotalBytes: limit }, 64 * 1024)).rejects.toMatchObject({
+			problem: 'too-large',
+			message: expect.stringContaining('entry "20250304_101530_bomb_3f2a9c1e-transcript.md"'),
+		});
+		expect(inflate).toHaveBeenCalled();
+		for (const [, options] of inflate.mock.calls) expect((options as zlib.ZlibOptions).maxOutputLength).toBeLessThanOrEqual(limit + 1);
+		for (const result of inflate.mock.results) if (result.type === 'return') expect((result.value as Buffer).length).toBeLessThanOrEqual(limit);
+	} finally {
+		inflate.mockRestore();
+	}
+});
+
+test('stored (uncompressed) entries count toward Max Unzipped Size too', async () => {
+	// Two 600 KB files stored as they are, under a 1 MB limit: no inflation happens, the bytes still count.
+	const stored = streamedZip(
+		[
+			['a-transcript.md', Buffer.alloc(600 * 1024, 'a')],
+			['b-transcript.md', Buffer.alloc(600 * 1024, 'b')],
+		],
+		true,
+	);
+	await expect(readAll(stored, { maxEntries: 10, maxTotalBytes: 1024 * 1024 }, 64 * 1024)).rejects.toMatchObject({ problem: 'too-large' });
+	expect(await readAll(stored, { maxEntries: 10, maxTotalBytes: 1200 * 1024 }, 64 * 1024)).toHaveLength(2);
 });
 
 test('not a zip at all is an error', async () => {

@@ -193,6 +193,18 @@ test('a delivery emits its event once, with the whole transcript fetched; the sa
 	expect(later.outputOf(TRIGGER)).toHaveLength(1);
 });
 
+test('conversation.transcribed with Fetch Full Transcript gets the whole transcript, not the cut one in the event', async () => {
+	// dembrane's event carries at most 2,000 chunks: without the fetch, a long conversation's end is lost.
+	const conversationId = standin.conversations(projectId)[3].id;
+	const payload = { ...summarized(conversationId), event: 'conversation.transcribed', conversation: { id: conversationId, transcript: 'Hallo' } };
+	const trigger = triggerNode({ fetchFullTranscript: true });
+	const result = await deliver(payload, { fetchFullTranscript: true }, { node: { parameters: { ...trigger.parameters, events: ['conversation.transcribed'] } } });
+	expect(result.status).toBe('success');
+	const [item] = result.outputOf(TRIGGER);
+	expect(standin.wholeTranscript(conversationId)).not.toBe('Hallo');
+	expect(item.json).toEqual(expect.objectContaining({ event: 'conversation.transcribed', conversationId, transcript: standin.wholeTranscript(conversationId) }));
+});
+
 test('test runs ("Listen for test event") neither check nor record; Ignore Redeliveries off lets every copy through', async () => {
 	const conversationId = standin.conversations(projectId)[1].id;
 	for (let i = 0; i < 2; i++) expect((await deliver(summarized(conversationId), {}, { mode: 'manual' })).outputOf(TRIGGER)).toHaveLength(1);

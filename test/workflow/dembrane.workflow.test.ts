@@ -460,6 +460,34 @@ test('Project → Get Many with Search: projects whose name holds every word of 
 	expect(byLanguage.outputOf('ECHO').map((item) => item.json.id)).toEqual(projects.filter((p) => p.name.toLowerCase().includes(target.language.toLowerCase())).map((p) => p.id));
 });
 
+test('Project → Get Many over two input items: each project is paired with the item whose search found it', async () => {
+	// n8n follows pairedItem for $('Seed').item in later nodes: a wrong pair gives a project another item's data.
+	const projects = standin.listProjects();
+	const cafe = projects.find((p) => p.name === "Stadtgespräch / Zoë's Café 2025")!;
+	const pilot = projects.find((p) => p.name === 'Pilot interviews')!;
+	const seed: INode = {
+		id: 'c3000000-0000-4000-8000-00000000000a',
+		name: 'Seed',
+		type: SEED_TYPE,
+		typeVersion: 1,
+		position: [100, 0],
+		parameters: { items: JSON.stringify([{ search: 'café zoë' }, { search: 'pilot interviews' }]) },
+	};
+	const getMany = echo({ resource: 'project', operation: 'getMany', returnAll: true, filters: { search: '={{ $json.search }}' } });
+	const result = await runWorkflow({
+		nodes: [trigger, seed, getMany],
+		connections: { [trigger.name]: { main: [[{ node: 'Seed', type: 'main', index: 0 }]] }, Seed: { main: [[{ node: 'ECHO', type: 'main', index: 0 }]] } },
+		credentials: { dembraneEchoApi: passwordCredential() },
+		extraNodeTypes: { [SEED_TYPE]: new Seed() },
+		timeoutMs: 50_000,
+	});
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('ECHO').map((item) => [item.json.id, item.pairedItem])).toEqual([
+		[cafe.id, { item: 0 }],
+		[pilot.id, { item: 1 }],
+	]);
+});
+
 describe('authentication', () => {
 	test('an expired token is renewed by logging in again, and the run succeeds', async () => {
 		const expired = standin.issueAccessToken({ ttlSeconds: -10 });
@@ -744,6 +772,27 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 			expect(json.transcript).toBe(limits.zipFileBody(String(json.conversationId)));
 		}
 		expect(transcriptsRead().sort()).toEqual([late, long].sort());
+	});
+
+	test('a cut-short file whose conversation was deleted after the zip was made keeps the zip\'s text instead of failing or coming empty', async () => {
+		// Both routes a transcript is read from answer 404 "Conversation not found" for it, as after a delete.
+		limits.configure({
+			faults: [
+				{ path: `/conversations/${long}/chunks`, request: 1, kind: 'gone' },
+				{ path: `/conversations/${long}/transcript`, request: 1, kind: 'gone' },
+			],
+		});
+		try {
+			const result = await runOn({ project: project(latin) });
+			expect(result.error).toBeUndefined();
+			const mine = result.outputOf('ECHO').filter((i) => i.json.conversationId === long);
+			expect(mine.map((i) => i.json)).toEqual([
+				expect.objectContaining({ transcriptSource: 'zip', transcript: limits.zipFileBody(long), fileName: limits.zipEntryName(long), matched: true }),
+			]);
+			expect(requestsTo(new RegExp(`/conversations/${long}/(chunks|transcript)$`)).map((r) => r.status)).toEqual([404, 404]);
+		} finally {
+			limits.configure({ faults: [] });
+		}
 	});
 
 	test('a zip of "No transcripts" when the only transcript starts after chunk 100: that transcript is fetched', async () => {

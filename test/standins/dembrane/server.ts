@@ -298,6 +298,7 @@ export class DembraneStandinServer {
 				return sendBytes(context, 502, 'text/html', Buffer.from('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>'));
 			} else if (fault === '503') return sendApiJson(context, 503, { detail: 'Service Unavailable' });
 			else if (fault === 'database') return this.databaseFailure(context);
+			else if (fault === 'gone') return this.deletedSince(context);
 			await this.route(context);
 		};
 		run().catch((error: unknown) => {
@@ -323,6 +324,15 @@ export class DembraneStandinServer {
 		if (/^\/api\/conversations\/[^/]+\/transcript$/.test(path)) return sendApiJson(context, 200, '');
 		if (/^\/api\/v2\/bff\/conversations(\/[^/]+\/chunks)?$/.test(path) || /\/reports$/.test(path)) return sendApiJson(context, 200, []);
 		throw new Error(`the database fault has no answer for ${path}`);
+	}
+
+	/** The `gone` fault: the 404 of a route whose subject was deleted since (see FaultKind). */
+	private deletedSince(context: RequestContext): void {
+		this.authenticate(context);
+		const path = context.url.pathname;
+		if (/\/conversations\/[^/]+/.test(path)) throw new HttpProblem(404, 'Conversation not found');
+		if (/\/reports\/[^/]+/.test(path)) throw new HttpProblem(404, 'Report not found');
+		throw new HttpProblem(404, 'Project not found');
 	}
 
 	private sleep(ms: number): Promise<void> {

@@ -38,9 +38,11 @@ export const ZIP_LAYOUTS: readonly ZipLayout[] = ['python', 'data-descriptor'];
  *   return an empty result instead of raising (directus.py search(), directus_async.py), so the route
  *   answers as if there were nothing. A listing or chunk list: 200 `[]`; a count: `{"count": 0}`; the
  *   zip: 404 "No conversations found for this project"; the transcript route: `""`; the report list: `[]`.
+ * - `gone`: what a route answers once its subject was deleted since an earlier request (a conversation
+ *   deleted after the zip was made): 404 `Conversation not found`, `Report not found` or `Project not found`, by the path.
  */
-export type FaultKind = '500' | '502' | '503' | 'reset' | 'hang' | 'database';
-export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', 'reset', 'hang', 'database'];
+export type FaultKind = '500' | '502' | '503' | 'reset' | 'hang' | 'database' | 'gone';
+export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', 'reset', 'hang', 'database', 'gone'];
 
 export interface FaultSpec {
 	/**

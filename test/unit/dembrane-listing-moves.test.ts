@@ -104,6 +104,16 @@ describe('project listing (GET /api/v2/workspaces/{wid}/projects, sorted -update
 		expect(new Set(ids).size).toBe(ids.length);
 		expect(ids.sort()).toEqual(rows.map((p) => p.id).sort());
 	});
+
+	test('Search keeps only projects whose name has every word, in any order, whatever the server returns for it', async () => {
+		// Older dembrane versions matched other fields too, and this server ignores `search` altogether:
+		// the node's own rule is what stands between "berlin stadt" and "Stadt Hamburg".
+		const names = ['Stadt Hamburg', 'Berlin Mitte', 'Stadt Berlin 2025', 'BERLIN: Umfrage der Stadt', 'Hamburg Hafen'];
+		const rows = names.map((name, i) => ({ id: `p${i}`, name, updated_at: new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString() }));
+		const { ctx } = projectServer(() => rows);
+		const got = (await listProjects.call(ctx, ' berlin  stadt ', Infinity)).projects;
+		expect(got.map((p) => p.name)).toEqual(['Stadt Berlin 2025', 'BERLIN: Umfrage der Stadt']);
+	});
 });
 
 describe('conversation listing', () => {

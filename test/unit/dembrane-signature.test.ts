@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { compareCodePoints, pythonCanonicalJson, pythonString, verifySignature } from '../../nodes/DembraneEcho/helpers/signature';
+import { CanonicalJsonError, compareCodePoints, pythonCanonicalJson, pythonString, verifySignature } from '../../nodes/DembraneEcho/helpers/signature';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/dembrane-signature-vectors.json'), 'utf8')) as {
 	secret: string;
@@ -86,4 +86,30 @@ test('NaN, Infinity, -Infinity and long integers as Python reads and writes them
 	const body = `{"z": -Infinity, "a": [NaN, Infinity], "n": ${digits}, "f": -0.0}`;
 	expect(pythonCanonicalJson(body)).toBe(`{"a":[NaN,Infinity],"f":-0.0,"n":${digits},"z":-Infinity}`);
 	expect(() => pythonCanonicalJson('{"a": -Inf}')).toThrow();
+});
+
+describe('nesting depth', () => {
+	/** `levels` of alternating objects and arrays around `inner`. */
+	const nested = (levels: number, inner = '"Hallo"') => `${'{"a": ['.repeat(levels / 2)}${inner}${']}'.repeat(levels / 2)}`;
+	const productionSignature = (body: string) => `sha256=${createHmac('sha256', 's3cret').update(pythonCanonicalJson(body)).digest('hex')}`;
+
+	test('a genuine payload nested 20 levels deep, with hundreds of sibling objects, verifies (depth counts nesting, not objects)', () => {
+		// Metadata nests a little and lists a lot: neither may trip a guard meant for hostile bodies.
+		const wide = `[${Array.from({ length: 600 }, (_, i) => `{"i": ${i}, "v": {"w": [1.0]}}`).join(', ')}]`;
+		const body = `{"event": "conversation.summarized", "conversation": {"id": "3f2a9c1e"}, "meta": ${nested(20, wide)}}`;
+		expect(verifySignature('s3cret', Buffer.from(body), productionSignature(body))).toBe('valid-production');
+	});
+
+	test('a body nested 600 levels deep (or 200,000) is refused with a clear error, never a stack overflow, and the signature check still answers', () => {
+		// Deep nesting is a way to crash a recursive reader before the secret can reject anything.
+		for (const levels of [600, 200_000]) {
+			const body = nested(levels);
+			expect(() => pythonCanonicalJson(body)).toThrow(CanonicalJsonError);
+			expect(() => pythonCanonicalJson(body)).toThrow(/nested too deeply/);
+			// Not canonical, so only a signature over the raw body can match: an answer either way, no crash.
+			const raw = `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`;
+			expect(verifySignature('s3cret', Buffer.from(body), raw)).toBe('valid-raw-body');
+			expect(verifySignature('s3cret', Buffer.from(body), `sha256=${'0'.repeat(64)}`)).toBe('invalid');
+		}
+	});
 });

@@ -1,4 +1,5 @@
 import { Zip, ZipDeflate, ZipPassThrough, zipSync } from 'fflate';
+import { randomBytes } from 'node:crypto';
 import zlib = require('node:zlib');
 import { crc32 as nodeCrc32 } from 'node:zlib';
 
@@ -7,14 +8,14 @@ import { crc32, isSafeEntryName, readZipEntries, ZipReadError } from '../../node
 const LIMITS = { maxEntries: 1000, maxTotalBytes: 50 * 1024 * 1024 };
 
 /** A zip written the way a streaming server writes it: data descriptors, UTF-8 names. */
-function streamedZip(files: Array<[string, string | Buffer]>, store = false): Buffer {
+function streamedZip(files: Array<[string, string | Buffer]>, store = false, level: 0 | 6 = 6): Buffer {
 	const chunks: Buffer[] = [];
 	const zip = new Zip((error, data) => {
 		if (error) throw error;
 		chunks.push(Buffer.from(data));
 	});
 	for (const [name, content] of files) {
-		const entry = store ? new ZipPassThrough(name) : new ZipDeflate(name, { level: 6 });
+		const entry = store ? new ZipPassThrough(name) : new ZipDeflate(name, { level });
 		zip.add(entry);
 		entry.push(Buffer.from(content), true);
 	}
@@ -169,6 +170,48 @@ test('stored (uncompressed) entries count toward Max Unzipped Size too', async (
 	);
 	await expect(readAll(stored, { maxEntries: 10, maxTotalBytes: 1024 * 1024 }, 64 * 1024)).rejects.toMatchObject({ problem: 'too-large' });
 	expect(await readAll(stored, { maxEntries: 10, maxTotalBytes: 1200 * 1024 }, 64 * 1024)).toHaveLength(2);
+});
+
+/** A zip source that counts what the reader pulled from it, and says whether the reader closed it. */
+function countedSource(bytes: Buffer, size = 64 * 1024) {
+	const counted = { pulled: 0, closed: false };
+	async function* source(): AsyncGenerator<Uint8Array> {
+		try {
+			for (let offset = 0; offset < bytes.length; offset += size) {
+				const chunk = bytes.subarray(offset, offset + size);
+				counted.pulled += chunk.length;
+				yield chunk;
+			}
+		} finally {
+			counted.closed = true;
+		}
+	}
+	return { source: source(), counted };
+}
+
+async function drain(entries: AsyncIterable<unknown>): Promise<void> {
+	for await (const _ of entries) void _;
+}
+
+test('a large incompressible deflated entry is refused once its compressed bytes pass the limit, not buffered whole first', async () => {
+	// Its deflate data is inflated in one call when the entry ends: without a check on the compressed bytes
+	// as they come, a 10 MB entry (or a 2 GB one) is held in memory whole before the limit can object.
+	const zip = streamedZip([['20250304_101530_noise_3f2a9c1e-transcript.md', randomBytes(10 * 1024 * 1024)]], false, 0);
+	expect(zip.length).toBeGreaterThan(10 * 1024 * 1024);
+	const { source, counted } = countedSource(zip);
+	await expect(drain(readZipEntries(source, { maxEntries: 10, maxTotalBytes: 1024 * 1024 }))).rejects.toMatchObject({ problem: 'too-large' });
+	expect(counted.pulled).toBeLessThan(4 * 1024 * 1024);
+	expect(counted.closed).toBe(true);
+});
+
+test('after a limit error the reader stops pulling the stream (an HTTP body is not read to its end)', async () => {
+	// A stored entry counts as it comes; once past Max Unzipped Size the rest of a hostile or just huge
+	// download is not worth reading: the error comes at once and the source is closed.
+	const zip = streamedZip([['20250304_101530_noise_3f2a9c1e-transcript.md', randomBytes(10 * 1024 * 1024)]], true);
+	const { source, counted } = countedSource(zip);
+	await expect(drain(readZipEntries(source, { maxEntries: 10, maxTotalBytes: 1024 * 1024 }))).rejects.toMatchObject({ problem: 'too-large' });
+	expect(counted.pulled).toBeLessThan(2 * 1024 * 1024);
+	expect(counted.closed).toBe(true);
 });
 
 test('not a zip at all is an error', async () => {

@@ -261,6 +261,27 @@ test("n8n's poll budget bounds retries too: a failing page is not retried past i
 	expect(next.items?.[0]).toHaveLength(50);
 });
 
+test("n8n's poll budget: a poll stops asking for pages once half of it is spent, and emits what it read in time", async () => {
+	// Half is left for a slow or retried last page and for emitting: a poll that reads on until its
+	// requests are cut (at 80%) or the budget ends fails, and n8n keeps none of what it read.
+	standin.configure({ seed: 14, count: 250, pageSize: 10, latencyMs: 1000, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
+	standin.resetStats();
+	try {
+		const started = Date.now();
+		// Each page takes a second: half of 10 s allows 5 pages, and 80% of it 8.
+		const result = await runPoll({ ...pollOptions(triggerNode({ lookbackMinutes: 1, settleSeconds: 0 }), {}), pollBudgetMs: 10_000 });
+		const elapsed = Date.now() - started;
+		expect(result.error).toBeUndefined();
+		const requests = standin.stats().exportRequests;
+		expect(requests).toBeGreaterThanOrEqual(1);
+		expect(requests).toBeLessThanOrEqual(6);
+		expect(result.items?.[0]).toHaveLength(requests * 10);
+		expect(elapsed).toBeLessThan(10_000);
+	} finally {
+		standin.configure({ pageSize: 100, latencyMs: 0 });
+	}
+});
+
 test('a poll that fails on a later page says the next poll tries again, and how to start over (the trigger has no Start Cursor)', async () => {
 	standin.configure({ seed: 11, count: 250, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
 	standin.resetStats();

@@ -226,12 +226,21 @@ test('a failed fetch fails the execution with the API error and forgets the deli
 	expect(retried.outputOf(TRIGGER)).toHaveLength(1);
 });
 
-test('with On Error → Continue, a failed fetch keeps the event and puts the error beside it', async () => {
+test('with On Error → Continue, a failed fetch keeps the event and puts the error and its description beside it', async () => {
 	const missing = '0f0f0f0f-0000-4000-8000-00000000beef';
 	const result = await deliver(summarized(missing), { fetchFullTranscript: true }, { node: { onError: 'continueRegularOutput' } });
 	expect(result.status).toBe('success');
 	const [item] = result.outputOf(TRIGGER);
-	expect(item.json).toEqual(expect.objectContaining({ event: 'conversation.summarized', conversationId: missing, transcript: 'Hallo', error: expect.any(String) }));
+	// The README promises `error` and `description`: the description says what to do (check the ID, the account).
+	expect(item.json).toEqual(
+		expect.objectContaining({
+			event: 'conversation.summarized',
+			conversationId: missing,
+			transcript: 'Hallo',
+			error: expect.stringMatching(/404.*Conversation not found/),
+			description: expect.stringMatching(/Check the ID/),
+		}),
+	);
 	expect(result.outputOf('Handle delivery')).toHaveLength(1);
 	// It went on, so it counts as handled: a redelivery emits nothing.
 	expect((await deliver(summarized(missing), { fetchFullTranscript: true })).outputOf(TRIGGER)).toEqual([]);

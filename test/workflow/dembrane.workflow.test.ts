@@ -846,6 +846,24 @@ describe("the zip's chunk limit of production (100 per conversation) and project
 		expect(transcriptsRead()).not.toContain(shifted);
 	});
 
+	test('a file whose time matches no row, with two conversations of its 8-character ID prefix: left unmatched, never joined to the other one', async () => {
+		// The prefix alone cannot tell which of the two the file is: joining the first (here the newer
+		// one, still without a transcript) would put one participant's words under another's name.
+		const spoken = limits.addConversation(plain, { id: 'c0ffee00-0000-4000-8000-00000000000a', participant_name: 'Offset Speaker', created_at: '2025-06-02T12:00:00+02:00' }).id;
+		limits.addChunk(spoken, 'Words of the offset speaker.');
+		const silent = limits.addConversation(plain, { id: 'c0ffee00-0000-4000-8000-00000000000b', participant_name: 'Not Yet Transcribed' }).id;
+		expect(limits.zipEntryName(spoken)).toMatch(/^20250602_120000_.*c0ffee00/);
+		const result = await runOn({ project: project(plain) });
+		expect(result.error).toBeUndefined();
+		const mine = result.outputOf('ECHO').filter((i) => i.json.conversationIdPrefix === 'c0ffee00');
+		expect(mine.map((i) => i.json)).toEqual([
+			expect.objectContaining({ matched: false, conversationId: null, participantName: null, transcriptSource: 'zip', transcript: 'Words of the offset speaker.\n' }),
+		]);
+		expect(mine[0].json.conversationId).not.toBe(silent);
+		// Both rows are taken as the zip's: the transcript is not fetched a second time.
+		expect(transcriptsRead()).not.toContain(spoken);
+	});
+
 	test('a project whose conversations the zip holds whole: no transcript is fetched', async () => {
 		const result = await runOn({ project: project(plain) });
 		expect(result.error).toBeUndefined();

@@ -33,6 +33,14 @@ describe('mapConcurrently', () => {
 		expect(started.length).toBeLessThan(12);
 	});
 
+	it('throws the first failure, not one that came after it', async () => {
+		const failing = mapConcurrently([0, 1, 2, 3], 4, async (value) => {
+			await tick(value * 5);
+			throw new Error(`value ${value} failed`);
+		});
+		await expect(failing).rejects.toThrow('value 0 failed');
+	});
+
 	it('handles no values', async () => {
 		expect(await mapConcurrently([], 8, async () => 1)).toEqual([]);
 	});

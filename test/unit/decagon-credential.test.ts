@@ -53,3 +53,21 @@ test("the credential test asks the URL the node asks: a pasted custom Base URL's
 	expect(testBaseUrl({ region: 'eu', baseUrl: '' })).toBe('https://eu.api.decagon.ai');
 	expect(testBaseUrl({ region: 'us', baseUrl: '' })).toBe('https://api.decagon.ai');
 });
+
+test('the credential test asks for conversations from now on: an empty answer, not a page of the account\'s history', async () => {
+	const expression = String(credential.test.request.qs?.min_timestamp);
+	const body = /^=\{\{([\s\S]*)\}\}$/.exec(expression)?.[1];
+	const before = Math.floor(Date.now() / 1000);
+	const minTimestamp = new Function(`return (${body});`)() as number;
+	expect(Number.isInteger(minTimestamp)).toBe(true);
+	expect(minTimestamp).toBeGreaterThanOrEqual(before);
+	expect(minTimestamp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+	const options = await credential.authenticate({ apiKey: standin.apiKey }, { url: '/' });
+	const response = await fetch(new URL(`/conversation/export?min_timestamp=${minTimestamp}`, standin.url), { headers: options.headers as Record<string, string> });
+	expect(response.status).toBe(200);
+	expect((await response.json()) as unknown).toEqual(expect.objectContaining({ conversations: [] }));
+});
+
+test("a new credential paces at Decagon's limit of 1 request per second (going over gets the IP address banned)", () => {
+	expect(credential.properties.find((property) => property.name === 'requestsPerSecond')?.default).toBe(1);
+});

@@ -159,3 +159,28 @@ test('the login follows the shared retry policy: a 429 waits its Retry-After, a 
 	await expect(credential.preAuthentication!.call(down.helper, login)).rejects.toThrow('dembrane login failed: Directus at https://directus.example.org answered HTTP 502');
 	expect(down.calls).toHaveLength(3);
 }, 20_000);
+
+test('an empty email or password is refused as a wrong login (Directus answers 400), at once and not as a Directus failure', async () => {
+	const login = passwordCredentialData(standin) as ICredentialDataDecryptedObject;
+	await expect(credential.preAuthentication!.call(loginHelper, { ...login, password: '' })).rejects.toThrow('wrong email or password (Directus answered 400)');
+	const { helper, calls } = scriptedLogin([{ status: 400, body: { errors: [{ message: 'Invalid payload. "email" is required.', extensions: { code: 'INVALID_PAYLOAD' } }] } }]);
+	await expect(credential.preAuthentication!.call(helper, { ...login, email: ' ' })).rejects.toThrow(/wrong email or password/);
+	expect(calls).toHaveLength(1);
+});
+
+test('a login answered without an access token (a proxy page, Directus in session mode) fails saying so, instead of sending an empty token', async () => {
+	const { helper } = scriptedLogin([{ status: 200, body: { data: { expires: 900_000 } } }]);
+	await expect(credential.preAuthentication!.call(helper, login)).rejects.toThrow('dembrane login failed: https://directus.example.org/auth/login answered without an access token');
+});
+
+test('the credential test tells a static Directus token and a wrong API URL apart, each with what to do', async () => {
+	const { request, rules } = credential.test;
+	const messageFor = (status: number) =>
+		(rules ?? []).map((rule) => rule.properties as { value?: number; message: string }).find((properties) => properties.value === status)?.message;
+	const statusOf = async (baseUrl: string, token: string) =>
+		(await fetch(`${baseUrl}${String(request.url)}`, { method: request.method, headers: { authorization: `Bearer ${token}` } })).status;
+	const token = standin.issueAccessToken({ ttlSeconds: 600 });
+	expect(await statusOf(standin.url, token)).toBe(200);
+	expect(messageFor(await statusOf(standin.url, standin.staticToken))).toMatch(/Static Directus tokens do not work; use Email and Password/);
+	expect(messageFor(await statusOf(`${standin.url}/api`, token))).toMatch(/^No ECHO API at this API URL \(404\)/);
+});

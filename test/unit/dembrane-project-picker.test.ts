@@ -64,3 +64,17 @@ test('a failing dembrane fails the picker after one retry, not after the six a w
 		standin.configure({ faults: [] });
 	}
 }, 60_000);
+
+test('the picker names each project with its workspace, and what is typed in its search narrows it to the projects named so', async () => {
+	const projects = standin.listProjects();
+	const workspaces = standin.listWorkspaces();
+	const [first] = (await searchProjects.call(pickerContext(), '')).results;
+	const project = projects.find((entry) => entry.id === first.value)!;
+	expect(first.name).toBe(`${project.name} (${workspaces.find((workspace) => workspace.id === project.workspaceId)!.name})`);
+
+	const found = (await searchProjects.call(pickerContext(), project.name)).results;
+	const words = project.name.toLowerCase().split(/\s+/);
+	const named = projects.filter((entry) => words.every((word) => entry.name.toLowerCase().includes(word)));
+	expect(named.length).toBeLessThan(200);
+	expect(found.map((result) => result.value).sort()).toEqual(named.map((entry) => entry.id).sort());
+}, 60_000);

@@ -66,3 +66,9 @@ test('Decagon metadata filter: keys that name members of a plain object ("constr
 		'{"metadata_filter":{"constructor":"a","__proto__":"b","toString":"c"}}',
 	);
 });
+
+test('Decagon metadata filter: no filter sends no user_filters; an empty key is an error, not a filter on ""', () => {
+	expect(metadataUserFilters(node, undefined)).toBeUndefined();
+	expect(metadataUserFilters(node, { filter: [] })).toBeUndefined();
+	expect(() => metadataUserFilters(node, { filter: [{ key: ' ', value: 'eu' }] })).toThrow('A metadata filter has an empty key');
+});

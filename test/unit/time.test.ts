@@ -77,6 +77,8 @@ describe('dateParameterToEpochMs', () => {
 		}
 		// Either way round it is one date; without a zone still refused, never read in the server's zone.
 		expect(dateParameterToEpochMs('1/31/2025 10:00 UTC', 'Europe/Berlin')).toBe(Date.UTC(2025, 0, 31, 10));
+		// Day and month the same number: either way round it is one date.
+		expect(dateParameterToEpochMs('05-05-2025 10:00 UTC', 'America/New_York')).toBe(Date.UTC(2025, 4, 5, 10));
 		expect(() => dateParameterToEpochMs('01-31-2025 10:00', 'America/New_York')).toThrow('is not a date and time');
 		// A day the month does not have is refused, not rolled over into the next month.
 		for (const impossible of ['2/30/2025 10:00 UTC', '02/29/2025 10:00 UTC', '4/31/2025 10:00 PM +0100', '6-31-2025 10:00 UTC', '31/13/2025 10:00 UTC']) {
@@ -136,4 +138,11 @@ describe('dateParameterToEpochMs next to a daylight-saving change, and in the ye
 test("a Luxon DateTime as n8n's expression sandbox hands it over (a marker with its ISO text) is that instant", () => {
 	expect(dateParameterToEpochMs({ __n8nType: 'DateTime', __isoString: '2025-03-09T02:30:00.000-05:00', __zone: 'America/New_York' }, 'UTC')).toBe(Date.parse('2025-03-09T07:30:00Z'));
 	expect(() => dateParameterToEpochMs({ __n8nType: 'DateTime', __invalidReason: 'unparsable' }, 'UTC')).toThrow('The date and time is invalid');
+});
+
+test('epoch numbers from before 2001 (9 digits of seconds, 12 of milliseconds) are read, in parameters and in API answers', () => {
+	expect(dateParameterToEpochMs('999999999', 'UTC')).toBe(999_999_999_000);
+	expect(dateParameterToEpochMs('999999999000', 'UTC')).toBe(999_999_999_000);
+	expect(parseApiTimestamp(1_700_000_000)).toBe(1_700_000_000_000);
+	expect(parseApiTimestamp(1_700_000_000_123)).toBe(1_700_000_000_123);
 });

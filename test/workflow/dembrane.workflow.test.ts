@@ -193,6 +193,20 @@ describe('Conversation', () => {
 		expect(file.binary!.data.fileName).toBe(`${conversationId}-transcript.md`);
 	});
 
+	test('Get Transcript as a file: a Markdown or text file of the transcript, and an item that says its name and length', async () => {
+		const { id } = withTranscripts();
+		const [row] = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}&transcript_required=true`);
+		const conversationId = String(row.id);
+		const text = standin.transcript(conversationId);
+		for (const [output, mimeType] of [['md', 'text/markdown'], ['txt', 'text/plain']]) {
+			const [file] = (await run(echo({ resource: 'conversation', operation: 'getTranscript', conversationId, output, binaryPropertyName: 'transcriptFile' }))).outputOf('ECHO');
+			const fileName = `${conversationId}-transcript.${output}`;
+			expect(file.json).toEqual({ conversationId, fileName, characters: text.length });
+			expect(file.binary!.transcriptFile).toEqual(expect.objectContaining({ fileName, mimeType }));
+			expect((await readBinary(file.binary!.transcriptFile)).toString('utf8')).toBe(text);
+		}
+	});
+
 	test('Get Many: limit, return all, simplify', async () => {
 		const { id } = withTranscripts();
 		const all = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}`);
@@ -208,6 +222,48 @@ describe('Conversation', () => {
 		const [first] = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}`);
 		const result = await run(echo({ resource: 'conversation', operation: 'get', conversationId: String(first.id) }));
 		expect(result.outputOf('ECHO')[0].json.id).toBe(first.id);
+	});
+
+	test('Get and Get Many come with the conversation\'s tags; Simplify gives their names and the dashboard link', async () => {
+		const { id } = withTranscripts();
+		const tagged = (await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}&include_tags=true`)).find((row) => Array.isArray(row.tags) && row.tags.length > 0)!;
+		expect(tagged).toBeDefined();
+		const tagNames = (tagged.tags as Array<{ project_tag_id: { text: string } }>).map((tag) => tag.project_tag_id.text).join(', ');
+		const get = (simplify: boolean) => run(echo({ resource: 'conversation', operation: 'get', conversationId: String(tagged.id), simplify }));
+		const single = await apiJson<IDataObject>(`/api/v2/bff/conversations/${String(tagged.id)}?include_tags=true`);
+		expect((single.tags as unknown[]).length).toBeGreaterThan(0);
+		expect((await get(false)).outputOf('ECHO')[0].json).toEqual(single);
+		expect((await get(true)).outputOf('ECHO')[0].json).toEqual(
+			expect.objectContaining({ id: tagged.id, tags: tagNames, dashboard_url: expect.stringMatching(new RegExp(`/projects/${id}/conversations/${String(tagged.id)}/overview$`)) }),
+		);
+		const many = (await run(echo({ resource: 'conversation', operation: 'getMany', project: project(id), returnAll: true }))).outputOf('ECHO');
+		expect(many.find((item) => item.json.id === tagged.id)?.json.tags).toEqual(tagged.tags);
+	});
+
+	test('Get Many with a filter (Search, Sources, Tag IDs, Verified Only): the conversations dembrane finds for it, and only those', async () => {
+		const { id } = withTranscripts();
+		const ids = (rows: IDataObject[]) => rows.map((row) => String(row.id)).sort();
+		const all = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}`);
+		const rows = standin.conversations(id);
+		const named = rows.find((row) => row.participant_name)!;
+		const tagCounts = new Map<string, number>();
+		for (const tagId of rows.flatMap((row) => row.tagIds)) tagCounts.set(tagId, (tagCounts.get(tagId) ?? 0) + 1);
+		const someTag = [...tagCounts].find(([, count]) => count < rows.length)![0];
+		const cases: Array<[INodeParameters, string]> = [
+			[{ search: String(named.participant_name) }, `search_text=${encodeURIComponent(String(named.participant_name))}`],
+			[{ sources: rows[0].source }, `sources=${encodeURIComponent(rows[0].source)}`],
+			[{ tagIds: someTag }, `tag_ids=${someTag}`],
+			[{ verifiedOnly: true }, 'verified_only=true'],
+		];
+		for (const [filters, query] of cases) {
+			const expected = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}&${query}`);
+			// A filter that leaves some out, so a filter the node drops shows.
+			expect(expected.length).toBeGreaterThan(0);
+			expect(expected.length).toBeLessThan(all.length);
+			const result = await run(echo({ resource: 'conversation', operation: 'getMany', project: project(id), returnAll: true, filters }));
+			expect(result.error).toBeUndefined();
+			expect(ids(result.outputOf('ECHO').map((item) => item.json))).toEqual(ids(expected));
+		}
 	});
 });
 
@@ -374,6 +430,7 @@ test('Report → Get Latest is the newest finished report, with its Markdown and
 		expect(item.json).toEqual(expect.objectContaining({ id: finished.id, content: finished.content, title: expect.any(String) }));
 		expect(String(item.json.content)).not.toBe('');
 		if (newestFirst(id)[0].status === 'draft') expect(JSON.stringify(result.runData.ECHO[0].hints)).toMatch(/is draft: this is the newest finished one/);
+		else expect(result.runData.ECHO[0].hints ?? []).toEqual([]);
 	}
 	const many = await run(echo({ resource: 'report', operation: 'getMany', project: project(withReports[0].id), returnAll: true }));
 	expect(many.error).toBeUndefined();
@@ -398,6 +455,38 @@ test('Report → Get Many with Return All on a project of 105 reports: dembrane 
 	const some = await run(echo({ resource: 'report', operation: 'getMany', project: project(target.id), returnAll: false, limit: 20 }));
 	expect(some.outputOf('ECHO')).toHaveLength(20);
 	expect(some.runData.ECHO[0].hints ?? []).toEqual([]);
+});
+
+test('Report → Get Latest of a project without a finished report: no items and a notice that says why; an archived report counts as finished', async () => {
+	const target = standin.listProjects().filter((p) => standin.reports(p.id).length === 0).at(-1)!;
+	const latest = async () => {
+		const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(target.id) }));
+		expect(result.error).toBeUndefined();
+		return { items: result.outputOf('ECHO'), hints: JSON.stringify(result.runData.ECHO[0].hints) };
+	};
+	const none = await latest();
+	expect(none.items).toEqual([]);
+	expect(none.hints).toContain(`Project ${target.id} has no report yet`);
+
+	const firstDraft = standin.addReport(target.id, 'draft');
+	const onlyDraft = await latest();
+	expect(onlyDraft.items).toEqual([]);
+	expect(onlyDraft.hints).toContain(`(${firstDraft.id}) is draft, and none is finished yet`);
+
+	const archived = standin.addReport(target.id, 'archived');
+	await new Promise((resolve) => setTimeout(resolve, 5));
+	standin.addReport(target.id, 'draft');
+	const afterArchived = await latest();
+	expect(afterArchived.items.map((item) => item.json)).toEqual([expect.objectContaining({ id: archived.id, status: 'archived', content: archived.content })]);
+	expect(String(afterArchived.items[0].json.content)).not.toBe('');
+	expect(afterArchived.hints).toContain(`this is the newest finished one (${archived.id})`);
+});
+
+test('Report → Get Many with Return All "false" from an expression keeps to the Limit', async () => {
+	const { id } = standin.listProjects().find((p) => standin.reports(p.id).length > 2)!;
+	const result = await run(echo({ resource: 'report', operation: 'getMany', project: project(id), returnAll: '={{ "false" }}', limit: 2 }));
+	expect(result.error).toBeUndefined();
+	expect(result.outputOf('ECHO')).toHaveLength(2);
 });
 
 test('Report → Get Latest with the API URL ending in /api: dembrane\'s 404 Not Found says to check the URL, not "no report yet"', async () => {
@@ -441,6 +530,8 @@ test('wrong input is an error that says what to do: a Report ID that is not a nu
 	const { id } = withTranscripts();
 	const report = await run(echo({ resource: 'report', operation: 'get', project: project(id), reportId: 'abc' }));
 	expect(report.error?.message).toBe('Report ID must be a whole number, not "abc"');
+	const mixed = await run(echo({ resource: 'report', operation: 'get', project: project(id), reportId: '42abc' }));
+	expect(mixed.error?.message).toBe('Report ID must be a whole number, not "42abc"');
 	const workspace = await run(echo({ resource: 'project', operation: 'getMany', returnAll: true, filters: { workspaceId: 'no-such-workspace' } }));
 	expect(workspace.error?.message).toBe('This account has no workspace with ID "no-such-workspace"');
 	expect((workspace.error as { description?: string })?.description).toContain(standin.listWorkspaces()[0].id);

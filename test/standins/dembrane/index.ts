@@ -17,6 +17,7 @@ import type {
 	DembraneStandinStats,
 	Project,
 	Report,
+	ReportStatus,
 	Webhook,
 	WebhookEvent,
 	Workspace,
@@ -74,6 +75,8 @@ export interface DembraneStandin {
 	summarize(conversationId: string, summary: string): Conversation;
 	/** New published report, fires `report.generated`. */
 	generateReport(projectId: string): Report;
+	/** A report created now in any status (a draft being generated, an archived one), firing nothing. */
+	addReport(projectId: string, status: ReportStatus): Report;
 	/** Delivers an event now to the project's subscribed webhooks; resolves after every attempt of every delivery. */
 	emit(event: WebhookEvent, target: EmitTarget): Promise<DeliveryResult[]>;
 	/** Runs `hook` between creating a webhook and answering the create request (an event in that gap). */
@@ -148,6 +151,7 @@ export async function startDembraneStandin(options: Partial<DembraneStandinOptio
 		addChunk: (id, text) => server.addChunk(id, text),
 		summarize: (id, summary) => server.summarize(id, summary),
 		generateReport: (projectId) => server.generateReport(projectId),
+		addReport: (projectId, status) => structuredClone(store.addReport(projectId, status, Date.now())),
 		emit: (event, target) => server.emit(event, target),
 		onWebhookCreated: (hook) => server.onWebhookCreated(hook),
 		idle: () => server.idle(),

@@ -52,6 +52,19 @@ function poll(node: INode, staticData: IDataObject, manual = false) {
 	return runPoll(pollOptions(node, staticData, manual));
 }
 
+/** Polls `rounds` times from a fresh state, each poll getting the static data the one before left, as n8n does; every conversation emitted. */
+async function emittedOverPolls(node: INode, rounds: number): Promise<string[]> {
+	let staticData: IDataObject = {};
+	const ids: string[] = [];
+	for (let round = 0; round < rounds; round++) {
+		const result = await poll(node, staticData);
+		expect(result.error).toBeUndefined();
+		staticData = result.staticData;
+		ids.push(...(result.items?.[0] ?? []).map((item) => String(item.json.conversation_id)));
+	}
+	return ids;
+}
+
 /** What identifies one version of a conversation: its updated_at in µs plus its message count. */
 const versionOf = (c: IDataObject) => `${parseTimestampUs(String(c.updated_at))}/${(c.messages as unknown[]).length}`;
 const versionOrder = (c: IDataObject) => parseTimestampUs(String(c.updated_at));
@@ -187,15 +200,7 @@ test("another API host (the credential's region or Base URL) starts the sync ove
 test('full pages without a cursor: the trigger reads on by time and emits every conversation once', async () => {
 	standin.configure({ seed: 9, count: 250, faults: [], faultRate: 0, fullPageWithoutCursor: true, nowEpoch: Math.floor(Date.now() / 1000) });
 	try {
-		const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0, maxPerPoll: 150 });
-		let staticData: IDataObject = {};
-		const ids: string[] = [];
-		for (let round = 0; round < 6; round++) {
-			const result = await poll(node, staticData);
-			expect(result.error).toBeUndefined();
-			staticData = result.staticData;
-			ids.push(...(result.items?.[0] ?? []).map((item) => String(item.json.conversation_id)));
-		}
+		const ids = await emittedOverPolls(triggerNode({ lookbackMinutes: 1, settleSeconds: 0, maxPerPoll: 150 }), 6);
 		expect(ids).toHaveLength(250);
 		expect(new Set(ids)).toEqual(new Set(standin.conversations().map((c) => c.conversation_id)));
 	} finally {
@@ -207,15 +212,7 @@ test('a cursor of whole seconds read as "after that second", ten conversations a
 	// One message each, so a conversation's update is its creation: 250 over 26 seconds, settled an hour ago.
 	standin.configure({ seed: 11, count: 250, faults: [], faultRate: 0, spanDays: 0.0003, messagesPerConversation: 1, nowEpoch: Math.floor(Date.now() / 1000) - 3600, cursorField: 'next_page_updated_after', integerCursorSeconds: true });
 	try {
-		const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0, maxPerPoll: 150 });
-		let staticData: IDataObject = {};
-		const ids: string[] = [];
-		for (let round = 0; round < 4; round++) {
-			const result = await poll(node, staticData);
-			expect(result.error).toBeUndefined();
-			staticData = result.staticData;
-			ids.push(...(result.items?.[0] ?? []).map((item) => String(item.json.conversation_id)));
-		}
+		const ids = await emittedOverPolls(triggerNode({ lookbackMinutes: 1, settleSeconds: 0, maxPerPoll: 150 }), 4);
 		expect(ids).toHaveLength(250);
 		expect(new Set(ids)).toEqual(new Set(standin.conversations().map((c) => c.conversation_id)));
 	} finally {

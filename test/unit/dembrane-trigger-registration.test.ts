@@ -25,6 +25,12 @@ afterAll(async () => standin.close());
 const hooks = new DembraneEchoTrigger().webhookMethods.default;
 
 /** One workflow's trigger node: its static data lives as long as the object, as n8n keeps it. */
+/** A node registering at n8n's webhook URL for `name`, with its own static data and logged warnings. */
+function registrationAt(name: string) {
+	const state = { url: `http://127.0.0.1:5678/webhook/${name}/webhook`, staticData: {} as IDataObject, warnings: [] as string[] };
+	return { state, context: hookContext(state) };
+}
+
 function hookContext(state: { url: string; staticData: IDataObject; warnings: string[] }): IHookFunctions {
 	const parameters: IDataObject = { registration: 'automatic', project: projectId, events: ['conversation.summarized'] };
 	return {
@@ -59,8 +65,7 @@ afterEach(async () => {
 });
 
 test('checkExists keeps a published webhook; one set to draft, deleted, or at an old URL is replaced, and the one before removed', async () => {
-	const state = { url: 'http://127.0.0.1:5678/webhook/abc/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
-	const context = hookContext(state);
+	const { state, context } = registrationAt('abc');
 
 	// A create whose answer never came (a timeout after dembrane stored it): at this URL, its secret unknown.
 	await manage('POST', '', { name: 'n8n: lost answer', url: state.url, secret: 'lost', events: ['conversation.summarized'] });
@@ -113,8 +118,7 @@ test('checkExists keeps a published webhook; one set to draft, deleted, or at an
 }, 60_000);
 
 test('unpublishing when dembrane refuses the delete (a plan without webhooks now): a warning, and n8n goes on', async () => {
-	const state = { url: 'http://127.0.0.1:5678/webhook/refused/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
-	const context = hookContext(state);
+	const { state, context } = registrationAt('refused');
 	await hooks.create.call(context);
 	standin.configure({ webhooksAllowed: 'tier' });
 	try {
@@ -142,8 +146,7 @@ test('a 403 "User not onboarded" says to finish onboarding, not to ask for a pla
 }, 60_000);
 
 test('a webhook create answered with a 500 after dembrane stored it is not sent again; the next activation leaves exactly one webhook', async () => {
-	const state = { url: 'http://127.0.0.1:5678/webhook/create-500/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
-	const context = hookContext(state);
+	const { state, context } = registrationAt('create-500');
 	// dembrane stores the webhook, then fails before answering: a repeated POST would store a second one,
 	// whose deliveries this node could not tell from the first (two executions per event).
 	let failNext = true;
@@ -172,8 +175,7 @@ test('a webhook create answered with a 500 after dembrane stored it is not sent 
 test('the registered secret is 64 random hex characters (256 bits), a new one for each new registration', async () => {
 	const secrets: string[] = [];
 	for (const name of ['secret-a', 'secret-b']) {
-		const state = { url: `http://127.0.0.1:5678/webhook/${name}/webhook`, staticData: {} as IDataObject, warnings: [] as string[] };
-		const context = hookContext(state);
+		const { state, context } = registrationAt(`${name}`);
 		await hooks.create.call(context);
 		const [hook] = liveHooks();
 		await hooks.delete.call(context);
@@ -184,8 +186,7 @@ test('the registered secret is 64 random hex characters (256 bits), a new one fo
 }, 60_000);
 
 test('a webhook whose URL was edited in dembrane no longer reaches this workflow: checkExists is false, and it is replaced', async () => {
-	const state = { url: 'http://127.0.0.1:5678/webhook/edited-url/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
-	const context = hookContext(state);
+	const { state, context } = registrationAt('edited-url');
 	await hooks.create.call(context);
 	const [registered] = liveHooks();
 	expect(await hooks.checkExists.call(context)).toBe(true);
@@ -198,8 +199,7 @@ test('a webhook whose URL was edited in dembrane no longer reaches this workflow
 }, 60_000);
 
 test('deactivating when the webhook was already deleted in dembrane succeeds, with no warning', async () => {
-	const state = { url: 'http://127.0.0.1:5678/webhook/deleted-first/webhook', staticData: {} as IDataObject, warnings: [] as string[] };
-	const context = hookContext(state);
+	const { state, context } = registrationAt('deleted-first');
 	// Deleted in the dashboard: dembrane soft-deletes, and deleting it again answers 204.
 	await hooks.create.call(context);
 	await manage('DELETE', liveHooks()[0].id);

@@ -384,6 +384,34 @@ describe('a backfill read across polls', () => {
 		// Nothing again on the next poll, whose window reaches back 10 minutes.
 		expect((await pollOnce(state, backfill, 13_800, read)).emitted).toEqual([]);
 	});
+
+	it('a checkpoint on the window\'s last second (a read on by time from it) is resumed there: the pages before are not read again', async () => {
+		// Page 1 has a cursor; page 2 comes full without one and ends inside the window's last second, 10,180,
+		// where the cap stops the poll: the window still pending is [10,180, 10,180]. With Lookback 0 the
+		// seen-set forgets page 1, so reading the window again from its start would emit page 1 twice.
+		const early = Array.from({ length: 100 }, (_, i) => conversation(`e${i}`, 9_900 + i));
+		const middle = Array.from({ length: 40 }, (_, i) => conversation(`m${i}`, 10_100));
+		const last = Array.from({ length: 70 }, (_, i) => conversation(`l${i}`, 10_180));
+		const data = [...early, ...middle, ...last];
+		const { read, queries } = recordedWindowReader((qs) => {
+			const matching = data.filter((c) => inWindow(c, qs));
+			if (qs.cursor === 'p2') return { conversations: matching.slice(100, 200), next_page_cursor: null };
+			return { conversations: matching.slice(0, 100), next_page_cursor: matching.length > 100 ? 'p2' : null };
+		});
+		const noLookback: SyncSettings = { ...settings, lookbackSeconds: 0, maxPerPoll: 200 };
+		let state: SyncState = { watermark: 9_880, floor: 9_000, seen: {} };
+		const emitted: string[] = [];
+		for (const now of [10_300, 10_400, 10_500]) {
+			const result = await pollOnce(state, noLookback, now, read);
+			emitted.push(...result.emitted.map((e) => String(e.conversation.conversation_id)));
+			expect(result.warnings).toEqual([]);
+			state = result.state;
+			if (now === 10_300) expect(state.pending).toEqual({ min: 10_180, max: 10_180, cursor: null });
+		}
+		expect(emitted).toEqual(data.map((c) => c.conversation_id));
+		expect(queries[2]).toMatchObject({ min_timestamp: 10_180, max_timestamp: 10_180 });
+		expect(state.watermark).toBe(10_380);
+	});
 });
 
 describe("n8n's poll budget", () => {

@@ -98,6 +98,8 @@ test('a transcript is the same text as a JSON string (production) or plain text 
 	expect(transcriptText('""', 'application/json')).toBe('');
 	expect(transcriptText('', 'text/plain')).toBe('');
 	expect(transcriptText('"123"', 'text/plain')).toBe('"123"');
+	// A route that returns None in FastAPI answers JSON null: no transcript, not the word "null".
+	expect(transcriptText('null', 'application/json')).toBe('');
 });
 
 test('ids are single encoded path segments', () => {

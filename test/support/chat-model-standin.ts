@@ -3,7 +3,7 @@
  * Agent can call our action nodes as tools without an account. It plays one scripted tool call per run:
  * while no tool answer follows the last user message, it calls the tool the script names with the
  * script's arguments; once the tool has answered, it replies with that answer's text, so a test reads
- * what the model was given in the agent's output. Non-streaming and streaming (SSE) answers alike.
+ * what the model was given in the agent's output. Non-streaming only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -73,6 +73,11 @@ export async function startChatModelStandin(scriptFor: (prompt: string) => ToolC
 				return;
 			}
 			const body = JSON.parse(await readBody(request)) as { messages?: ChatMessage[]; tools?: Array<{ function?: { name?: string } }>; stream?: boolean; model?: string };
+			if (body.stream) {
+				// n8n 2.41.1 and 1.123.81 ask without streaming; a version that streams needs this stand-in extended.
+				send(400, { error: { message: 'the chat-model stand-in does not stream', type: 'invalid_request_error' } });
+				return;
+			}
 			const messages = body.messages ?? [];
 			const tools = (body.tools ?? []).map((tool) => String(tool.function?.name ?? ''));
 			requests.push({ tools, messages: messages.map((message) => ({ role: String(message.role), content: textOf(message.content) })) });
@@ -95,21 +100,8 @@ export async function startChatModelStandin(scriptFor: (prompt: string) => ToolC
 				};
 			}
 			const finish = message.tool_calls ? 'tool_calls' : 'stop';
-			const base = { id: `chatcmpl-${requests.length}`, created: Math.floor(Date.now() / 1000), model: body.model ?? 'gpt-4o-mini' };
 			const usage = { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 };
-			if (!body.stream) {
-				send(200, { ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finish }], usage });
-				return;
-			}
-			response.writeHead(200, { 'content-type': 'text/event-stream' });
-			const delta = message.tool_calls
-				? { role: 'assistant', content: null, tool_calls: (message.tool_calls as Array<Record<string, unknown>>).map((call, index) => ({ index, ...call })) }
-				: { role: 'assistant', content: message.content };
-			const chunk = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-				`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, ...choice }], ...extra })}\n\n`;
-			response.write(chunk({ delta, finish_reason: null }));
-			response.write(chunk({ delta: {}, finish_reason: finish }, { usage }));
-			response.end('data: [DONE]\n\n');
+			send(200, { id: `chatcmpl-${requests.length}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: body.model ?? 'gpt-4o-mini', choices: [{ index: 0, message, finish_reason: finish }], usage });
 		})().catch((error: unknown) => {
 			if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
 			response.end(JSON.stringify({ error: { message: String(error), type: 'server_error' } }));

@@ -4,8 +4,8 @@ import { refusesEveryItem, toNodeError } from './errors';
 
 /**
  * Runs an operation once per input item: paired items come from the operation, Continue On Fail turns
- * a failure into an `{error, description}` item paired with its input, anything else stops the node
- * with the item's index on the error.
+ * a failure into an `{error, description}` item paired with its input (n8n keeps only `error` on the
+ * error output), anything else stops the node with the item's index on the error.
  */
 export async function runPerItem(
 	this: IExecuteFunctions,
@@ -24,13 +24,13 @@ export async function runPerItem(
 			if (refusesEveryItem(error)) refused = error;
 			const failure = toNodeError(this.getNode(), error, itemIndex);
 			if (this.continueOnFail()) {
-				returnData.push({
-					json: { error: failure.message, description: failure.description ?? null },
-					// What n8n reads to send the item to the error output (On Error → Continue (using error
-					// output)); the json alone only counts when it holds nothing but error, message and details.
-					error: failure,
-					pairedItem: { item: itemIndex },
-				});
+				const item: INodeExecutionData = { json: { error: failure.message, description: failure.description ?? null }, pairedItem: { item: itemIndex } };
+				// On Error → Continue (using error output): n8n sends an item to the error output by its `error`
+				// (the json alone counts only as `{error}` or `{error, message}`), and then keeps only the message
+				// in its json. Elsewhere (Continue, a tool's answer to an AI agent) the description, what to do,
+				// stays: n8n would cut any item that has `error` down to `{error}`.
+				if (this.getNode().onError === 'continueErrorOutput') item.error = failure;
+				returnData.push(item);
 				continue;
 			}
 			throw failure;

@@ -6,11 +6,11 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { runPerItem } from '../../nodes/shared/perItem';
 
-function context(inputs: number, continueOnFail = false): IExecuteFunctions {
+function context(inputs: number, continueOnFail = false, onError?: string): IExecuteFunctions {
 	return {
 		getInputData: () => Array.from({ length: inputs }, () => ({ json: {} })),
 		continueOnFail: () => continueOnFail,
-		getNode: () => ({ id: '1', name: 'Node', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getNode: () => ({ id: '1', name: 'Node', type: 'test', typeVersion: 1, position: [0, 0], parameters: {}, onError }),
 	} as unknown as IExecuteFunctions;
 }
 
@@ -21,14 +21,27 @@ test('an operation that returns 200,000 items (one item per message of a large e
 	expect(output[199_999].json.i).toBe(199_999);
 });
 
-test('Continue On Fail: a failing item becomes an error item paired with it, the others go on', async () => {
-	const [output] = await runPerItem.call(context(3, true), async (index) => {
+test('Continue On Fail: a failing item becomes an {error, description} item paired with it, the others go on', async () => {
+	const [output] = await runPerItem.call(context(3, true, 'continueRegularOutput'), async (index) => {
 		if (index === 1) throw new Error('boom');
 		return [{ json: { index }, pairedItem: { item: index } }];
 	});
+	// No `error` on the item: n8n would cut its json down to `{error}`, losing the description.
 	expect(output).toEqual([
 		{ json: { index: 0 }, pairedItem: { item: 0 } },
-		{ json: { error: 'boom', description: null }, error: expect.objectContaining({ name: 'NodeOperationError', message: 'boom' }), pairedItem: { item: 1 } },
+		{ json: { error: 'boom', description: null }, pairedItem: { item: 1 } },
 		{ json: { index: 2 }, pairedItem: { item: 2 } },
 	]);
+});
+
+test('Continue (using error output): the error item carries the error, which is how n8n routes it to that output', async () => {
+	const [output] = await runPerItem.call(context(2, true, 'continueErrorOutput'), async (index) => {
+		if (index === 1) throw new Error('boom');
+		return [{ json: { index }, pairedItem: { item: index } }];
+	});
+	expect(output[1]).toEqual({
+		json: { error: 'boom', description: null },
+		error: expect.objectContaining({ name: 'NodeOperationError', message: 'boom' }),
+		pairedItem: { item: 1 },
+	});
 });

@@ -361,11 +361,11 @@ test('a wrong API key fails with what to do, never the key', async () => {
 	expect(JSON.stringify(result.run)).not.toContain(wrongKey);
 });
 
-test('Continue On Fail turns the failure into an item with its pairedItem', async () => {
+test('Continue On Fail turns the failure into an item with its pairedItem, and n8n\'s engine leaves its description (what to do) in it', async () => {
 	const result = await run(decagon({ returnAll: true }, { onError: 'continueRegularOutput' }), 'wrong');
 	expect(result.status).toBe('success');
 	const [item] = result.outputOf('Decagon');
-	expect(item.json.error).toMatch(/401/);
+	expect(item.json).toEqual({ error: expect.stringMatching(/401/), description: expect.stringMatching(/Check the API key/) });
 	expect(item.pairedItem).toEqual({ item: 0 });
 });
 

@@ -18,6 +18,7 @@ import { PACKAGE, decagonCredential } from './decagon-workflows';
 jest.setTimeout(300_000);
 
 const API_KEY = 'test-decagon-key-for-the-agent';
+const WRONG_KEY = 'sk-ai-tool-WRONG-key-8e3f0b2c';
 const DAY = 86_400;
 
 let decagon: DecagonStandin;
@@ -30,6 +31,7 @@ let conversationId: string;
 const scripts: Record<string, () => ToolCallScript> = {
 	'decagon-recent': () => ({ tool: /decagon/i, arguments: { after, limit: 3 } }),
 	'decagon-bad-date': () => ({ tool: /decagon/i, arguments: { after: 'last tuesday', limit: 3 } }),
+	'decagon-wrong-key': () => ({ tool: /decagon/i, arguments: { after, limit: 3 } }),
 	'echo-transcript': () => ({ tool: /echo/i, arguments: { conversation_id: conversationId } }),
 };
 
@@ -89,9 +91,10 @@ beforeAll(async () => {
 	});
 
 	const decagonKey = decagonCredential('decagonAiTool001', 'Decagon stand-in', decagon.url, API_KEY, 50);
+	const wrongKey = decagonCredential('decagonAiTool002', 'Decagon wrong key', decagon.url, WRONG_KEY, 50);
 	const echo: CredentialFixture = { id: 'dembraneAiTool01', name: 'dembrane stand-in', type: 'dembraneEchoApi', data: passwordCredentialData(dembrane) };
 	const model: CredentialFixture = { id: 'openAiStandin001', name: 'OpenAI stand-in', type: 'openAiApi', data: { apiKey: 'sk-standin-not-a-key', url: `${chat.url}/v1` } };
-	const decagonTool = (onError?: string) => ({
+	const decagonTool = (onError?: string, credential = decagonKey) => ({
 		name: 'Decagon',
 		type: `${PACKAGE}.decagonTool`,
 		parameters: {
@@ -102,14 +105,16 @@ beforeAll(async () => {
 			simplify: true,
 			filters: { after: "={{ $fromAI('after', 'ISO 8601 date-time to start from', 'string') }}" },
 		},
-		credentials: { decagonApi: { id: decagonKey.id, name: decagonKey.name } },
+		credentials: { decagonApi: { id: credential.id, name: credential.name } },
 		...(onError ? { onError } : {}),
 	});
 	n8n = await createN8nInstance({
-		credentials: [decagonKey, echo, model],
+		credentials: [decagonKey, wrongKey, echo, model],
 		workflows: [
 			agentWorkflow('wfAiToolDecagon1', 'decagon-recent', decagonTool(), model),
 			agentWorkflow('wfAiToolBadDate1', 'decagon-bad-date', decagonTool('continueRegularOutput'), model),
+			agentWorkflow('wfAiToolWrongKy1', 'decagon-wrong-key', decagonTool('continueRegularOutput', wrongKey), model),
+			agentWorkflow('wfAiToolWrongKy2', 'decagon-wrong-key', decagonTool(undefined, wrongKey), model),
 			agentWorkflow(
 				'wfAiToolEcho0001',
 				'echo-transcript',
@@ -164,6 +169,28 @@ test('a date the tool cannot read: with On Error → Continue the model gets the
 	expect(answer).toMatch(/2025-01-31/);
 	expect(answer).not.toContain(API_KEY);
 	expect(decagon.stats().requests.filter((request) => request.path.endsWith('/conversation/export'))).toEqual([]);
+});
+
+test('a wrong API key: with On Error → Continue the model gets the message and what to do; without it, n8n 2.x passes on only the message and n8n 1.x fails the agent run (as the README says)', async () => {
+	const continued = await n8n.execute('wfAiToolWrongKy1');
+	expect(continued.status).toBe('success');
+	const withDescription = JSON.parse(toolAnswerOf(continued.outputOf('AI Agent'))) as Array<Record<string, unknown>>;
+	expect(withDescription).toEqual([{ error: expect.stringMatching(/API key/i), description: expect.stringMatching(/check the API key/i) }]);
+
+	const failed = await n8n.execute('wfAiToolWrongKy2');
+	if (n8n.runtime.version.startsWith('1.')) {
+		expect(failed.status).toBe('error');
+	} else {
+		expect(failed.status).toBe('success');
+		const messageOnly = toolAnswerOf(failed.outputOf('AI Agent'));
+		expect(messageOnly).toContain(JSON.stringify(withDescription[0].error));
+		expect(messageOnly).not.toMatch(/check the API key/i);
+	}
+	for (const run of [continued, failed]) {
+		const everything = [run.log, run.stderr, JSON.stringify(run.run)].join('\n');
+		expect(everything).not.toContain(WRONG_KEY);
+		expect(everything).not.toContain(WRONG_KEY.slice(7));
+	}
 });
 
 test('the agent calls the dembrane ECHO tool: Get Transcript gives the model the whole transcript', async () => {

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { LoopbackServer } from '../standins/common';
+import { readBody } from '../standins/dembrane/http';
 
 export interface ToolCallScript {
 	/** The first offered tool whose name matches is called. */
@@ -19,8 +20,6 @@ export interface ToolCallScript {
 export interface ChatRequestRecord {
 	/** Names of the tools offered to the model. */
 	tools: string[];
-	/** Role and text of each message sent. */
-	messages: Array<{ role: string; content: string }>;
 }
 
 export interface ChatModelStandin {
@@ -46,15 +45,6 @@ const textOf = (content: unknown): string =>
 			? content.map((part) => (part && typeof part === 'object' && 'text' in part ? String((part as { text: unknown }).text) : '')).join('')
 			: '';
 
-function readBody(request: IncomingMessage): Promise<string> {
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		request.on('data', (chunk: Buffer) => chunks.push(chunk));
-		request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-		request.on('error', reject);
-	});
-}
-
 /**
  * `scriptFor` picks the tool call from the last user message (the agent's prompt), so one stand-in serves
  * several workflows.
@@ -72,7 +62,7 @@ export async function startChatModelStandin(scriptFor: (prompt: string) => ToolC
 				send(404, { error: { message: `no route ${request.method} ${request.url}`, type: 'invalid_request_error' } });
 				return;
 			}
-			const body = JSON.parse(await readBody(request)) as { messages?: ChatMessage[]; tools?: Array<{ function?: { name?: string } }>; stream?: boolean; model?: string };
+			const body = JSON.parse((await readBody(request)).toString('utf8')) as { messages?: ChatMessage[]; tools?: Array<{ function?: { name?: string } }>; stream?: boolean; model?: string };
 			if (body.stream) {
 				// n8n 2.41.1 and 1.123.81 ask without streaming; a version that streams needs this stand-in extended.
 				send(400, { error: { message: 'the chat-model stand-in does not stream', type: 'invalid_request_error' } });
@@ -80,7 +70,7 @@ export async function startChatModelStandin(scriptFor: (prompt: string) => ToolC
 			}
 			const messages = body.messages ?? [];
 			const tools = (body.tools ?? []).map((tool) => String(tool.function?.name ?? ''));
-			requests.push({ tools, messages: messages.map((message) => ({ role: String(message.role), content: textOf(message.content) })) });
+			requests.push({ tools });
 			const lastUser = messages.map((message) => message.role).lastIndexOf('user');
 			const toolAnswer = messages.slice(lastUser + 1).find((message) => message.role === 'tool');
 			let message: Record<string, unknown>;

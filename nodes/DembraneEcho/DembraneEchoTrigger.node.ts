@@ -158,9 +158,15 @@ export class DembraneEchoTrigger implements INodeType {
 				const projectId = projectIdOfHook.call(this);
 				const url = this.getNodeWebhookUrl('default');
 				if (!data.webhookId || data.projectId !== projectId || data.url !== url || !data.secret) return false;
-				// A webhook set to draft or archived in dembrane gets no deliveries: create() replaces it.
+				const events = selectedEvents.call(this);
+				// create() replaces a webhook that would miss events: set to draft or archived in dembrane, or with
+				// an event chosen here unticked there.
 				return (await projectWebhooks.call(this, projectId)).some(
-					(hook) => String(hook.id) === String(data.webhookId) && hook.url === url && (hook.status ?? 'published') === 'published',
+					(hook) =>
+						String(hook.id) === String(data.webhookId) &&
+						hook.url === url &&
+						(hook.status ?? 'published') === 'published' &&
+						(!Array.isArray(hook.events) || events.every((event) => (hook.events as unknown[]).includes(event))),
 				);
 			},
 

@@ -64,7 +64,7 @@ afterEach(async () => {
 	for (const hook of liveHooks()) await manage('DELETE', hook.id);
 });
 
-test('checkExists keeps a published webhook; one set to draft, deleted, or at an old URL is replaced, and the one before removed', async () => {
+test('checkExists keeps a published webhook; one set to draft, missing a chosen event, deleted, or at an old URL is replaced, and the one before removed', async () => {
 	const { state, context } = registrationAt('abc');
 
 	// A create whose answer never came (a timeout after dembrane stored it): at this URL, its secret unknown.
@@ -93,13 +93,24 @@ test('checkExists keeps a published webhook; one set to draft, deleted, or at an
 	expect(second.secret).toBe(first.secret);
 	expect(state.staticData).toEqual(expect.objectContaining({ webhookId: second.id, secret: second.secret }));
 
+	// An event chosen in n8n unticked in dembrane: those events would never come. Replaced; extra events
+	// ticked there are harmless (answered "not selected") and kept.
+	await manage('PATCH', second.id, { events: ['conversation.started', 'conversation.summarized'] });
+	expect(await hooks.checkExists.call(context)).toBe(true);
+	await manage('PATCH', second.id, { events: ['conversation.started'] });
+	expect(await hooks.checkExists.call(context)).toBe(false);
+	await hooks.create.call(context);
+	expect(liveHooks()).toEqual([expect.objectContaining({ url: state.url, status: 'published', events: ['conversation.summarized'] })]);
+	expect(liveHooks()[0].secret).toBe(second.secret);
+
 	// Deleted in dembrane: registered again.
-	await manage('DELETE', second.id);
+	const [replaced] = liveHooks();
+	await manage('DELETE', replaced.id);
 	expect(await hooks.checkExists.call(context)).toBe(false);
 	await hooks.create.call(context);
 	const [third] = liveHooks();
 	expect(liveHooks()).toHaveLength(1);
-	expect(third.id).not.toBe(second.id);
+	expect(third.id).not.toBe(replaced.id);
 
 	// n8n's URL changed (WEBHOOK_URL): the webhook at the old URL is removed, not left failing.
 	state.url = 'https://n8n.example.org/webhook/abc/webhook';

@@ -85,12 +85,17 @@ function zoneOffsetMinutes(utcMs: number, timeZone: string): number {
 		hour: '2-digit',
 		minute: '2-digit',
 		second: '2-digit',
+		era: 'short',
 	});
 	const fields: Record<string, number> = {};
+	let beforeChrist = false;
 	for (const part of format.formatToParts(new Date(utcMs))) {
-		if (part.type !== 'literal') fields[part.type] = Number(part.value);
+		if (part.type === 'era') beforeChrist = part.value === 'BC';
+		else if (part.type !== 'literal') fields[part.type] = Number(part.value);
 	}
-	const asUtc = utcFromFields(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second);
+	// Intl counts years by era: the year 0 is "1 BC", the year -1 "2 BC".
+	const year = beforeChrist ? 1 - fields.year : fields.year;
+	const asUtc = utcFromFields(year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second);
 	return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
 }
 

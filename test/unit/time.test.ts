@@ -133,6 +133,14 @@ describe('dateParameterToEpochMs next to a daylight-saving change, and in the ye
 		expect(new Date(parseApiTimestamp('2024-01-01T24:00:00Z')).toISOString()).toBe('2024-01-02T00:00:00.000Z');
 		expect(new Date(parseApiTimestamp('2024-12-31T23:59:60Z')).toISOString()).toBe('2025-01-01T00:00:00.000Z');
 	});
+
+	test('a zone-less date-time in the year 0 is read in the workflow time zone, not a year and a day off (Intl calls that year "1 BC")', () => {
+		expect(new Date(dateParameterToEpochMs('0000-06-01T00:00:00', 'UTC')).toISOString()).toBe('0000-06-01T00:00:00.000Z');
+		expect(new Date(dateParameterToEpochMs('0000-01-01T00:00:00', 'UTC')).toISOString()).toBe('0000-01-01T00:00:00.000Z');
+		// Etc/GMT+5 is five hours behind UTC, with no local mean time in those years.
+		expect(new Date(dateParameterToEpochMs('0000-06-01T00:00:00', 'Etc/GMT+5')).toISOString()).toBe('0000-06-01T05:00:00.000Z');
+		expect(new Date(dateParameterToEpochMs('0001-01-01T02:00:00', 'Etc/GMT-5')).toISOString()).toBe('0000-12-31T21:00:00.000Z');
+	});
 });
 
 test("a Luxon DateTime as n8n's expression sandbox hands it over (a marker with its ISO text) is that instant", () => {

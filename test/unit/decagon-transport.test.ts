@@ -50,8 +50,8 @@ function scripted(answers: Answer[], credentials: ICredentialDataDecryptedObject
 		succeeded.push(ok);
 		finished(startedMs, ok);
 	};
-	const connect = async (): Promise<DecagonConnection> => ({
-		...(await openDecagonConnection.call(context, { retryPolicy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 3 } })),
+	const connect = async (overrides: { deadlineMs?: number } = {}): Promise<DecagonConnection> => ({
+		...(await openDecagonConnection.call(context, { retryPolicy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 3 }, ...overrides })),
 		pacer,
 	});
 	return { context, connect, waits, succeeded, requests: () => requests };
@@ -90,4 +90,28 @@ test('a 200 that is not JSON but not a web page either (an XML gateway error) is
 	const page = scripted([{ statusCode: 200, body: '  <html><title>Sign in</title></html>' }, empty]);
 	await expect(decagonApiRequest.call(page.context, await page.connect(), '/conversation/export')).rejects.toThrow(/answered with a web page, not Decagon's JSON/);
 	expect(page.requests()).toBe(1);
+});
+
+test("past a poll's deadline a page is still asked for once, so each poll moves on by at least a page; a failure is then not retried", async () => {
+	const late = scripted([empty]);
+	await expect(decagonApiRequest.call(late.context, await late.connect({ deadlineMs: Date.now() - 1 }), '/conversation/export')).resolves.toEqual({ conversations: [] });
+	expect(late.requests()).toBe(1);
+
+	const failing = scripted([{ statusCode: 503, body: '{}' }, empty]);
+	await expect(decagonApiRequest.call(failing.context, await failing.connect({ deadlineMs: Date.now() - 1 }), '/conversation/export')).rejects.toThrow(
+		'Decagon did not answer /conversation/export in the time this poll has (HTTP 503)',
+	);
+	expect(failing.requests()).toBe(1);
+});
+
+test("a retry is not started with less than 5 s left before the poll's deadline, even one Decagon says may come at once", async () => {
+	const run = scripted([{ statusCode: 429, headers: { 'retry-after': '0' }, body: '{}' }, empty]);
+	await expect(decagonApiRequest.call(run.context, await run.connect({ deadlineMs: Date.now() + 4000 }), '/conversation/export')).rejects.toThrow(
+		/did not answer \/conversation\/export in the time this poll has \(rate limited \(HTTP 429\)\)/,
+	);
+	expect(run.requests()).toBe(1);
+	// With the time a request needs left (and some to spare), it is retried.
+	const inTime = scripted([{ statusCode: 429, headers: { 'retry-after': '0' }, body: '{}' }, empty]);
+	await expect(decagonApiRequest.call(inTime.context, await inTime.connect({ deadlineMs: Date.now() + 8000 }), '/conversation/export')).resolves.toEqual({ conversations: [] });
+	expect(inTime.requests()).toBe(2);
 });

@@ -15,12 +15,12 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => standin.close());
 
-function pickerContext(dashboardUrl = ''): ILoadOptionsFunctions {
-	const token = standin.issueAccessToken({ ttlSeconds: 600 });
+function pickerContext(dashboardUrl = '', server: DembraneStandin = standin): ILoadOptionsFunctions {
+	const token = server.issueAccessToken({ ttlSeconds: 600 });
 	return {
 		getNode: () => ({ id: 'n1', name: 'ECHO', type: 'dembraneEcho', typeVersion: 1, position: [0, 0], parameters: {} }),
 		getCurrentNodeParameter: () => undefined,
-		getCredentials: async () => ({ baseUrl: standin.url, authMethod: 'accessToken', accessToken: token, dashboardUrl }),
+		getCredentials: async () => ({ baseUrl: server.url, authMethod: 'accessToken', accessToken: token, dashboardUrl }),
 		logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
 		helpers: { httpRequestWithAuthentication: fetchHttpHelper(token) },
 	} as unknown as ILoadOptionsFunctions;
@@ -41,6 +41,28 @@ test('the picker shows every project, 200 per scroll, each once', async () => {
 	expect(all.length).toBeGreaterThan(400);
 	expect(new Set(seen).size).toBe(seen.length);
 	expect([...seen].sort()).toEqual([...all].sort());
+}, 60_000);
+
+test('exactly 200 projects are one scroll: no further, empty scroll that would list every workspace again', async () => {
+	// 198 regular projects and the stand-in's two special ones.
+	const exact = await startDembraneStandin({ projects: 198, conversationsPerProject: 1, chunksPerConversation: 1 });
+	try {
+		expect(exact.listProjects()).toHaveLength(200);
+		const context = pickerContext('', exact);
+		// As n8n's picker does: asks again while it is handed a pagination token.
+		const scrolls: number[] = [];
+		let token: string | undefined;
+		do {
+			const page = await searchProjects.call(context, '', token);
+			scrolls.push(page.results.length);
+			token = page.paginationToken as string | undefined;
+		} while (token !== undefined && scrolls.length < 5);
+		expect(scrolls).toEqual([200]);
+		// Each scroll starts over from the list of workspaces: it was read once.
+		expect(exact.stats().requests.filter((request) => request.path === '/api/v2/workspaces')).toHaveLength(1);
+	} finally {
+		await exact.close();
+	}
 }, 60_000);
 
 test("each project links to where it opens in the dashboard (no language prefix: the reader's own language applies)", async () => {

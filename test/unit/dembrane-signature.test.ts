@@ -80,6 +80,13 @@ test('invalid JSON is refused', () => {
 	}
 });
 
+test('raw characters in a string as Python\'s json.loads reads them: U+0000 to U+001F refused, DEL (U+007F) read and written as \\u007f', () => {
+	for (const text of ['"a\u0000b"', '"a\u001fb"', '{"tag": "x\u001f"}']) {
+		expect(() => pythonCanonicalJson(text)).toThrow('control character in string');
+	}
+	expect(pythonCanonicalJson('{"tag": "del\u007fete", "a": " "}')).toBe('{"a":" ","tag":"del\\u007fete"}');
+});
+
 test('NaN, Infinity, -Infinity and long integers as Python reads and writes them', () => {
 	// python3: json.dumps(json.loads(body), separators=(",", ":"), sort_keys=True)
 	const digits = '9'.repeat(500);

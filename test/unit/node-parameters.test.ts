@@ -5,7 +5,9 @@
 import type { IExecuteFunctions, INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { Decagon } from '../../nodes/Decagon/Decagon.node';
 import { metadataUserFilters } from '../../nodes/Decagon/helpers/query';
+import { DembraneEcho } from '../../nodes/DembraneEcho/DembraneEcho.node';
 import { numberParameter, outputBinaryField, resultLimit } from '../../nodes/shared/parameters';
 
 const node: INode = { id: 'n1', name: 'Node', type: 'x', typeVersion: 1, position: [0, 0], parameters: {} };
@@ -31,6 +33,16 @@ test('resultLimit: Return All is no limit; a Limit below 1 or not a number is an
 	expect(resultLimit.call(listContext({ returnAll: false, limit: 7 }), 0)).toBe(7);
 	for (const limit of [0, -1, 'abc', 2.5, Number.NaN]) {
 		expect(() => resultLimit.call(listContext({ returnAll: false, limit }), 0)).toThrow(/^Limit must be a whole number of at least 1/);
+	}
+});
+
+test('every Limit a user sees (dembrane Get Many conversations, projects and reports; Decagon Export) starts at 50, n8n\'s usual, and cannot be set below 1', () => {
+	const limits = [...new DembraneEcho().description.properties, ...new Decagon().description.properties].filter((property) => property.name === 'limit');
+	const shownFor = limits.map((property) => `${property.displayOptions?.show?.resource}.${property.displayOptions?.show?.operation}`);
+	expect(shownFor.sort()).toEqual(['conversation.export', 'conversation.getMany', 'project.getMany', 'report.getMany']);
+	for (const limit of limits) {
+		expect(limit).toMatchObject({ displayName: 'Limit', type: 'number', default: 50, typeOptions: { minValue: 1 } });
+		expect(limit.displayOptions?.show?.returnAll).toEqual([false]);
 	}
 });
 

@@ -104,6 +104,28 @@ describe('RequestPacer', () => {
 		expect(await pacer.acquire(0, () => true)).toBe(false);
 		expect(await pacer.acquire()).toBe(true);
 	});
+	it('a later run of the node in the same execution starts no sooner than the slot the earlier run left', async () => {
+		const clock = fakeClock();
+		const earlierRun = new RequestPacer(1000, clock.now, clock.wait);
+		await earlierRun.acquire();
+		const lastStart = clock.now();
+		clock.advance(300); // the run ends; the loop starts the node again at once
+		const laterRun = new RequestPacer(1000, clock.now, clock.wait);
+		laterRun.notBefore(earlierRun.nextStart);
+		await laterRun.acquire();
+		expect(clock.now() - lastStart).toBe(1000);
+		expect(clock.waits).toEqual([700]);
+	});
+	it('a time already past given to notBefore never lets the next request start sooner than the interval', async () => {
+		const clock = fakeClock();
+		const pacer = new RequestPacer(1000, clock.now, clock.wait);
+		await pacer.acquire();
+		const first = clock.now();
+		pacer.notBefore(first - 5000);
+		pacer.notBefore(Number.NaN); // an unreadable time carried over is ignored, not a free slot
+		await pacer.acquire();
+		expect(clock.now() - first).toBe(1000);
+	});
 	it('keeps a 1% margin under the per-second limit', () => {
 		expect(RequestPacer.perSecond(1).intervalMs).toBeCloseTo(1020);
 		expect(RequestPacer.perSecond(4).intervalMs).toBeCloseTo(262.5);

@@ -60,6 +60,10 @@ describe('decideRetry', () => {
 		const decision = decideRetry({ kind: 'status', statusCode: 503 }, 4, policy, now);
 		expect(decision).toEqual({ retry: false, reason: 'HTTP 503, still failing after 4 attempts' });
 	});
+	it('two Retry-After headers (an array): waits what the first asks, as Node keeps the first, not a back-off or the last', () => {
+		const decision = decideRetry({ kind: 'status', statusCode: 429, retryAfter: ['3', '10'] }, 1, policy, now, () => 1);
+		expect(decision).toMatchObject({ retry: true, delayMs: 3000 });
+	});
 	it('waits exactly what Retry-After asks on a 429', () => {
 		const decision = decideRetry({ kind: 'status', statusCode: 429, retryAfter: '2' }, 1, policy, now, () => 1);
 		expect(decision).toMatchObject({ retry: true, delayMs: 2000 });

@@ -51,7 +51,9 @@ export class DembraneEchoTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'dembraneEchoApi', required: true }],
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+		// responseData '' (not absent): n8n 2.41.1 otherwise answers a started workflow with the body "firstEntryJson",
+		// the name of its default; empty, it sends the webhookResponse returned with the items.
+		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook', responseData: '' }],
 		properties: [
 			{
 				displayName: 'Registration',
@@ -288,7 +290,7 @@ export class DembraneEchoTrigger implements INodeType {
 
 		// Answer now; redelivery checks and API fetches run in the execution (execute below), so dembrane
 		// never waits on them and never retries because of them.
-		return { workflowData: [this.helpers.returnJsonArray([eventItem(payload)])] };
+		return { workflowData: [this.helpers.returnJsonArray([eventItem(payload)])], webhookResponse: { received: true, started: true } };
 	}
 
 	/**

@@ -292,7 +292,8 @@ test('Manual registration (version 1.1): answers at once while the execution fet
 		const started = Date.now();
 		const response = await fetch(url, { method: 'POST', body, headers });
 		expect(response.status).toBe(200);
-		await response.text();
+		// What someone testing the URL by hand reads (n8n's default was the text "firstEntryJson").
+		expect(await response.json()).toEqual({ received: true, started: true });
 		expect(Date.now() - started).toBeLessThan(2000);
 		await finishedRuns(MANUAL_WORKFLOW_ID, 1);
 	} finally {

@@ -54,15 +54,15 @@ const RETRYABLE_NETWORK_CODES = new Set([
 	'EHOSTUNREACH',
 	'ERR_SOCKET_CONNECTION_TIMEOUT',
 	'ERR_STREAM_PREMATURE_CLOSE',
-	'ABORTED',
 ]);
 
 export function isRetryableStatus(statusCode: number): boolean {
 	return statusCode === 429 || statusCode === 408 || (statusCode >= 500 && statusCode <= 599);
 }
 
+/** `code` as networkErrorCode gives it: an upper-case Node code (E…, ERR_…). */
 export function isRetryableNetworkCode(code: string): boolean {
-	return RETRYABLE_NETWORK_CODES.has(code.toUpperCase());
+	return RETRYABLE_NETWORK_CODES.has(code);
 }
 
 const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';

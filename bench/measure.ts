@@ -64,10 +64,22 @@ export function chainTime(result: ExecuteResult, nodeNames: string[]): { timeMs:
 	return { timeMs, nodeTimesMs };
 }
 
-/** BENCH_CPU_PROF=<folder>: a V8 CPU profile of every `n8n execute`, to open in Chrome's DevTools. */
-export const EXECUTE_ENV: Record<string, string> = process.env.BENCH_CPU_PROF
-	? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(process.env.BENCH_CPU_PROF))}` }
-	: {};
+/**
+ * BENCH_CPU_PROF=<folder>: a V8 CPU profile of every `n8n execute`, to open in Chrome's DevTools.
+ * BENCH_MEM_TRACE=<folder>: process.memoryUsage() of every `n8n execute` every 100 ms, one TSV per process.
+ */
+export const EXECUTE_ENV: Record<string, string> = executeEnv();
+
+function executeEnv(): Record<string, string> {
+	const nodeOptions: string[] = [];
+	const env: Record<string, string> = {};
+	if (process.env.BENCH_CPU_PROF) nodeOptions.push(`--cpu-prof --cpu-prof-dir=${JSON.stringify(path.resolve(process.env.BENCH_CPU_PROF))}`);
+	if (process.env.BENCH_MEM_TRACE) {
+		nodeOptions.push(`--require ${JSON.stringify(path.join(__dirname, 'memory-trace.cjs'))}`);
+		env.BENCH_MEM_TRACE_DIR = path.resolve(process.env.BENCH_MEM_TRACE);
+	}
+	return nodeOptions.length > 0 ? { ...env, NODE_OPTIONS: nodeOptions.join(' ') } : env;
+}
 
 /** `n8n execute` of one workflow; throws RunFailed when the run did not succeed. */
 export async function runChain(

@@ -13,7 +13,7 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { apiError, toNodeError } from '../shared/errors';
-import { runPerItem } from '../shared/perItem';
+import { failedItem, runPerItem } from '../shared/perItem';
 import { projectLocator } from './actions/common.descriptions';
 import { canonicalId, readTranscript } from './helpers/api';
 import { eventItem, reportTitle } from './helpers/conversation';
@@ -314,7 +314,7 @@ export class DembraneEchoTrigger implements INodeType {
 					throw failure;
 				}
 				// Continue On Fail: the event goes on with the error beside it, not in its place.
-				Object.assign(json, { error: failure.message, description: failure.description ?? null });
+				return [failedItem.call(this, failure, index, json)];
 			}
 			return [{ json, pairedItem: { item: index } }];
 		});

@@ -30,6 +30,7 @@ beforeAll(async () => {
 			exportWorkflow('wfE2eExportFive1', 'Decagon: five conversations', good, { returnAll: false, limit: 5 }),
 			exportWorkflow('wfE2eExportAll01', 'Decagon: export everything', good, { returnAll: true }),
 			exportWorkflow('wfE2eWrongKey001', 'Decagon: wrong key', wrong, { returnAll: true }),
+			exportWorkflow('wfE2eWrongKeyEo1', 'Decagon: wrong key, error output', wrong, { returnAll: true }, { onError: 'continueErrorOutput' }),
 			// After and Before as Luxon DateTimes from expressions, as n8n's sandbox hands them to a node.
 			exportWorkflow('wfE2eNowRange001', 'Decagon: a range from $now', good, {
 				returnAll: true,
@@ -116,4 +117,12 @@ test('a wrong API key fails the run with a message about the key, and the key is
 	const everything = [result.log, result.stderr, JSON.stringify(result.run)].join('\n');
 	expect(everything).not.toContain(WRONG_KEY);
 	expect(everything).not.toContain(WRONG_KEY.slice(7)); // nor a recognisable part of it
+});
+
+test('On Error → Continue (using error output): the failure goes to the error branch with what to do, nothing to the success branch', async () => {
+	const result = await n8n.execute('wfE2eWrongKeyEo1');
+	expect(result.status).toBe('success');
+	expect(result.outputOf('Decagon', { outputIndex: 0 })).toEqual([]);
+	expect(result.outputOf('Decagon', { outputIndex: 1 })).toEqual([{ error: expect.stringMatching(/401/), message: expect.stringMatching(/check the API key/i) }]);
+	expect([result.log, result.stderr, JSON.stringify(result.run)].join('\n')).not.toContain(WRONG_KEY.slice(7));
 });

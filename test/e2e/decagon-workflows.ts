@@ -20,12 +20,13 @@ export function decagonCredential(
 
 const credentialRef = (credential: CredentialFixture) => ({ decagonApi: { id: credential.id, name: credential.name } });
 
-/** "When clicking 'Execute workflow'" → Decagon (Conversation → Export). */
+/** "When clicking 'Execute workflow'" → Decagon (Conversation → Export); `settings`: the node's own (On Error). */
 export function exportWorkflow(
 	id: string,
 	name: string,
 	credential: CredentialFixture,
 	parameters: Record<string, unknown>,
+	settings: { onError?: string } = {},
 ): WorkflowFixture {
 	return {
 		id,
@@ -49,6 +50,7 @@ export function exportWorkflow(
 				position: [220, 0],
 				parameters: { resource: 'conversation', operation: 'export', ...parameters },
 				credentials: credentialRef(credential),
+				...settings,
 			},
 		],
 		connections: {

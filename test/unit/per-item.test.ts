@@ -2,7 +2,8 @@
  * runPerItem, which every operation runs through: outputs of any size, and Continue On Fail.
  * (Through n8n's real engine: the workflow tests of each node.)
  */
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INode, INodeExecutionData } from 'n8n-workflow';
 
 import { runPerItem } from '../../nodes/shared/perItem';
 
@@ -34,14 +35,16 @@ test('Continue On Fail: a failing item becomes an {error, description} item pair
 	]);
 });
 
-test('Continue (using error output): the error item carries the error, which is how n8n routes it to that output', async () => {
-	const [output] = await runPerItem.call(context(2, true, 'continueErrorOutput'), async (index) => {
-		if (index === 1) throw new Error('boom');
+test('Continue (using error output): the error item is `{error, message}`, which n8n 1.x and 2.x route to that output and keep whole', async () => {
+	const [output] = await runPerItem.call(context(3, true, 'continueErrorOutput'), async (index) => {
+		if (index === 1) throw new NodeOperationError({ name: 'Probe' } as INode, 'boom', { description: 'Do this instead.' });
+		if (index === 2) throw new Error('no advice');
 		return [{ json: { index }, pairedItem: { item: index } }];
 	});
-	expect(output[1]).toEqual({
-		json: { error: 'boom', description: null },
-		error: expect.objectContaining({ name: 'NodeOperationError', message: 'boom' }),
-		pairedItem: { item: 1 },
-	});
+	// An item carrying the error itself would be cut down by n8n to `{error}`: no description, no input fields.
+	// n8n 1.x needs `message` truthy: with no description it repeats the error.
+	expect(output.slice(1)).toEqual([
+		{ json: { error: 'boom', message: 'Do this instead.' }, pairedItem: { item: 1 } },
+		{ json: { error: 'no advice', message: 'no advice' }, pairedItem: { item: 2 } },
+	]);
 });

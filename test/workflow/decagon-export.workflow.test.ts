@@ -419,6 +419,8 @@ test('On Error → Continue (using error output) sends the failure to the error 
 	const errors = result.outputOf('Decagon', 1);
 	expect(errors.map((item) => item.json.error)).toEqual([expect.stringMatching(/401/)]);
 	expect(errors[0].pairedItem).toEqual({ item: 0 });
+	// What to do stays on the item (n8n cuts an item that carries the error itself down to `{error}`).
+	expect(errors[0].json.message).toMatch(/API key/);
 });
 
 test('a credential that cannot be used (custom Base URL not a URL) is an error item under Continue On Fail too', async () => {
@@ -605,4 +607,18 @@ test('each input item runs its own export, from parameter expressions, paired wi
 		expect(item.pairedItem).toEqual({ item: expectedItem });
 	}
 	expect(standin.stats().rateLimited).toBe(0);
+});
+
+test("After and Before without a zone are in the workflow's time zone", async () => {
+	const result = await runWorkflow({
+		nodes: [trigger, decagon({ returnAll: true, filters: { after: '2025-01-31T00:00:00', before: '2025-01-31T23:59:59' } })],
+		connections,
+		credentials: { decagonApi: { region: 'custom', baseUrl: standin.url, apiKey: API_KEY, requestsPerSecond: RATE } },
+		settings: { timezone: 'America/New_York' },
+		timeoutMs: 50_000,
+	});
+	expect(result.error).toBeUndefined();
+	expect(exportRequests()[0].query).toEqual(
+		expect.objectContaining({ min_timestamp: String(Date.parse('2025-01-31T05:00:00Z') / 1000), max_timestamp: String(Date.parse('2025-02-01T04:59:59Z') / 1000) }),
+	);
 });

@@ -269,3 +269,33 @@ test('report.generated with Fetch Report Content: the report’s Markdown and ti
 	expect(item.json).toEqual(expect.objectContaining({ event: 'report.generated', reportId: report.id, reportContent: report.content }));
 	expect(typeof item.json.reportTitle === 'string' || item.json.reportTitle === null).toBe(true);
 });
+
+test('with On Error → Continue (using error output), a failed fetch sends the event to the error output, not on as a success', async () => {
+	// Downstream of the success output, an item whose fetch failed would pass for a complete event (its
+	// transcript the event's own, cut at 2,000 chunks).
+	const missing = '0f0f0f0f-0000-4000-8000-00000000cafe';
+	const result = await deliver(summarized(missing), { fetchFullTranscript: true }, { node: { onError: 'continueErrorOutput' } });
+	expect(result.status).toBe('success');
+	expect(result.outputOf(TRIGGER, 0)).toEqual([]);
+	const [failed] = result.outputOf(TRIGGER, 1);
+	expect(failed.json).toEqual({
+		error: expect.stringMatching(/404.*Conversation not found/),
+		message: expect.objectContaining({ event: 'conversation.summarized', conversationId: missing, description: expect.stringMatching(/Check the ID/) }),
+	});
+	expect(result.runData['Handle delivery']).toBeUndefined();
+});
+
+test('the fetch options fetch only what they name: no transcript for conversation.started, no report with Fetch Report Content off', async () => {
+	// IDs dembrane does not know: a fetch would fail the execution.
+	const unknown = '0f0f0f0f-0000-4000-8000-00000000f00d';
+	const startedEvent = { ...summarized(unknown), event: 'conversation.started', conversation: { id: unknown, transcript: '' } };
+	const onStart = await deliver(startedEvent, { fetchFullTranscript: true, fetchReportContent: true });
+	expect(onStart.status).toBe('success');
+	expect(onStart.outputOf(TRIGGER)).toEqual([{ json: expect.objectContaining({ event: 'conversation.started', conversationId: unknown, transcript: '' }), pairedItem: { item: 0 } }]);
+	const report = { event: 'report.generated', timestamp: '2026-11-20T12:00:00.000000+00:00', report: { id: 987654 }, project: { id: projectId } };
+	const withoutContent = await deliver(report, { fetchFullTranscript: true });
+	expect(withoutContent.status).toBe('success');
+	const [item] = withoutContent.outputOf(TRIGGER);
+	expect(item.json).toEqual(expect.objectContaining({ event: 'report.generated', reportId: 987654 }));
+	expect(item.json).not.toHaveProperty('reportContent');
+});

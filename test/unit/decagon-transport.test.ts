@@ -115,3 +115,35 @@ test("a retry is not started with less than 5 s left before the poll's deadline,
 	await expect(decagonApiRequest.call(inTime.context, await inTime.connect({ deadlineMs: Date.now() + 8000 }), '/conversation/export')).resolves.toEqual({ conversations: [] });
 	expect(inTime.requests()).toBe(2);
 });
+
+test("a custom Base URL's user info (a proxy's password) never reaches an error: unreachable, a web page, or not a URL", async () => {
+	const proxied = { region: 'custom', baseUrl: 'https://proxyuser:Pr0xyPa55word@proxy.example.com', apiKey: 'sk-live-abcdef123' };
+	const refused = scripted([], proxied);
+	refused.context.helpers.httpRequestWithAuthentication = async () => {
+		throw Object.assign(new Error('connect ECONNREFUSED 192.0.2.1:443'), { code: 'ECONNREFUSED' });
+	};
+	const webPage = scripted([{ statusCode: 200, headers: { 'content-type': 'text/html' }, body: '<html><title>Sign in</title></html>' }], proxied);
+	const notAUrl = scripted([], { ...proxied, baseUrl: 'proxyuser:Pr0xyPa55word@proxy.example.com' });
+	const errors = [
+		await decagonApiRequest.call(refused.context, await refused.connect(), '/conversation/export').catch((e: Error) => e),
+		await decagonApiRequest.call(webPage.context, await webPage.connect(), '/conversation/export').catch((e: Error) => e),
+		await notAUrl.connect().catch((e: Error) => e),
+	] as Array<Error & { description?: string }>;
+	expect(errors[0].message).toMatch(/^Could not reach Decagon at https:\/\/proxy\.example\.com /);
+	expect(errors[1].message).toMatch(/^https:\/\/proxy\.example\.com\/conversation\/export answered with a web page/);
+	expect(errors[2].message).toMatch(/Base URL "proxy\.example\.com" is not an http\(s\) URL/);
+	for (const error of errors) expect(JSON.stringify({ message: error.message, description: error.description })).not.toMatch(/Pr0xyPa55word|proxyuser/);
+});
+
+test('Region US and EU send requests to their own API hosts', async () => {
+	for (const [region, host] of [['us', 'https://api.decagon.ai'], ['eu', 'https://eu.api.decagon.ai'], [undefined, 'https://api.decagon.ai']] as const) {
+		const run = scripted([empty], { ...(region ? { region } : {}), apiKey: 'sk-live-abcdef123' });
+		let asked: string | undefined;
+		run.context.helpers.httpRequestWithAuthentication = async (_type: string, options: { baseURL?: string }) => {
+			asked = options.baseURL;
+			return { statusCode: 200, headers: {}, body: Buffer.from(empty.body) };
+		};
+		await decagonApiRequest.call(run.context, await run.connect(), '/conversation/export');
+		expect(asked).toBe(host);
+	}
+});

@@ -403,3 +403,22 @@ describe('a poll keeps to its time (the next one may start while it runs)', () =
 		}
 	}, 120_000);
 });
+
+test('Fetch Test Event shows the 5 most recently changed conversations, newest first', async () => {
+	standin.configure({ seed: 8, count: 30, faults: [] });
+	const result = await poll(triggerNode({}), {}, true);
+	const newest = [...standin.conversations()].sort((a, b) => parseTimestampUs(String(b.updated_at)) - parseTimestampUs(String(a.updated_at))).slice(0, 5);
+	expect((result.items?.[0] ?? []).map((item) => item.json.conversation_id)).toEqual(newest.map((c) => c.conversation_id));
+});
+
+test('Simplify gives the same flat rows as Export, with change_type', async () => {
+	standin.configure({ seed: 15, count: 10, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) });
+	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
+	node.parameters.simplify = true;
+	const items = (await poll(node, {})).items?.[0] ?? [];
+	expect(items).toHaveLength(10);
+	for (const { json } of items) {
+		expect(json).toEqual(expect.objectContaining({ change_type: 'new', message_count: expect.any(Number), transcript: expect.any(String) }));
+		expect(json.messages).toBeUndefined();
+	}
+});

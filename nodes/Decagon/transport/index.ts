@@ -59,7 +59,7 @@ export async function openDecagonConnection(
 		if (!/^https?:\/\/[^/\s]+/i.test(baseUrl)) {
 			throw new NodeOperationError(
 				this.getNode(),
-				`The Decagon credential's Base URL "${baseUrl}" is not an http(s) URL`,
+				`The Decagon credential's Base URL "${shownUrl(baseUrl)}" is not an http(s) URL`,
 				{ description: 'Open the Decagon API credential and enter a URL such as https://api.decagon.ai' },
 			);
 		}
@@ -83,6 +83,11 @@ export async function openDecagonConnection(
 			data: credentials,
 		},
 	};
+}
+
+/** A URL as an error shows it: without user info (a proxy's user and password in a custom Base URL). */
+function shownUrl(url: string): string {
+	return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#\s]*@/i, '$1');
 }
 
 /** The least time worth giving a request against a deadline. */
@@ -179,7 +184,7 @@ export async function decagonApiRequest(
 				if (isWebPage(response)) {
 					// A web page answering 200 (a login page, a proxy, the wrong host): trying again changes nothing.
 					throw apiError(node, {
-						message: `${connection.baseUrl}${path} answered with a web page, not Decagon's JSON`,
+						message: `${shownUrl(connection.baseUrl)}${path} answered with a web page, not Decagon's JSON`,
 						description: 'Check the region or base URL in the Decagon API credential (the API is at https://api.decagon.ai, or https://eu.api.decagon.ai).',
 						secrets,
 					});
@@ -215,7 +220,7 @@ function failureToError(
 ): NodeApiError {
 	if (failure.kind === 'network') {
 		return apiError(node, {
-			message: `Could not reach Decagon at ${connection.baseUrl} (${reason})`,
+			message: `Could not reach Decagon at ${shownUrl(connection.baseUrl)} (${reason})`,
 			description: `Check the region or base URL in the Decagon API credential and that this n8n can reach it (network error ${failure.code}).`,
 			secrets,
 		});

@@ -437,6 +437,28 @@ test('Report → Get Latest is the newest finished report, with its Markdown and
 	expect(many.outputOf('ECHO').length).toBeGreaterThan(0);
 });
 
+test('Report → Get gives the report of that ID, with its Markdown and title', async () => {
+	const finished = standin.listProjects().flatMap((p) => standin.reports(p.id).filter((report) => report.status === 'published' && report.content).map((report) => ({ projectId: p.id, report })));
+	expect(finished.length).toBeGreaterThan(1);
+	for (const { projectId, report } of finished.slice(0, 2)) {
+		const result = await run(echo({ resource: 'report', operation: 'get', project: project(projectId), reportId: String(report.id) }));
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('ECHO').map((item) => item.json)).toEqual([expect.objectContaining({ id: report.id, content: report.content, title: expect.any(String) })]);
+	}
+});
+
+test('Export Transcripts refuses a zip with more files than Max Files, and takes one with exactly that many', async () => {
+	const target = projects.find((p) => p.zip !== undefined && Object.keys(unzipSync(new Uint8Array(p.zip))).length > 1)!;
+	const files = Object.keys(unzipSync(new Uint8Array(target.zip!))).length;
+	const node = (maxEntries: number) => echo({ resource: 'project', operation: 'exportTranscripts', project: project(target.id), options: { maxEntries } });
+	const refused = await run(node(files - 1));
+	expect(refused.error?.message).toMatch(/transcript zip .* was refused/);
+	expect(`${refused.error?.message} ${(refused.error as { description?: string })?.description}`).toMatch(new RegExp(`more than ${files - 1} entries`));
+	const taken = await run(node(files));
+	expect(taken.error).toBeUndefined();
+	expect(taken.outputOf('ECHO').length).toBeGreaterThanOrEqual(files);
+});
+
 test('a project ID typed in upper case works as dembrane writes it (its report route compares IDs as text)', async () => {
 	const { id } = standin.listProjects().find((p) => standin.reports(p.id).length > 0)!;
 	const result = await run(echo({ resource: 'report', operation: 'getLatest', project: project(id.toUpperCase()) }));

@@ -452,7 +452,8 @@ export async function projectDetails(this: DembraneContext, projectId: string): 
 /** The dashboard root from the credential ('' when none is set). */
 export async function dashboardRoot(this: DembraneContext): Promise<string> {
 	const credentials = await this.getCredentials(DEMBRANE_CREDENTIAL);
-	return String(credentials.dashboardUrl ?? '');
+	// Trimmed as the API and Directus URLs are: a pasted URL brings a space or line break into every link.
+	return String(credentials.dashboardUrl ?? '').trim();
 }
 
 /**

@@ -246,12 +246,19 @@ async function storedBytes(this: IExecuteFunctions, binary: IBinaryData): Promis
  * zip either way, and fetching them too would give their transcript twice.
  */
 function matchFilesToRows(files: TranscriptFile[], rows: IDataObject[]): Set<IDataObject> {
-	const byKey = new Map(rows.map((row) => [rowKey(row), row]));
+	// Rows of one key (same ID prefix and second) give files of one name, in the zip's order: by id.
+	const byKey = new Map<string, IDataObject[]>();
+	for (const row of [...rows].sort(byConversationId)) {
+		const key = rowKey(row);
+		const sameKey = byKey.get(key);
+		if (sameKey) sameKey.push(row);
+		else byKey.set(key, [row]);
+	}
 	const inZip = new Set<IDataObject>();
 	const unmatched: Array<{ file: TranscriptFile; prefix: string }> = [];
 	for (const file of files) {
 		const parsed = parseTranscriptFileName(file.name);
-		file.row = byKey.get(matchKey(parsed.conversationIdPrefix, parsed.recordedAt));
+		file.row = byKey.get(matchKey(parsed.conversationIdPrefix, parsed.recordedAt))?.find((row) => !inZip.has(row));
 		if (file.row) inZip.add(file.row);
 		else unmatched.push({ file, prefix: String(parsed.conversationIdPrefix) });
 	}
@@ -312,7 +319,7 @@ function noTranscripts(
 	const beyondZip = options.beyondZip ?? 0;
 	const why =
 		beyondZip > 0
-			? `dembrane's zip reads the first ${ZIP_CHUNK_LIMIT} chunks of the first ${ZIP_CONVERSATION_LIMIT.toLocaleString('en-US')} conversations and found no transcript there, but ${beyondZip} conversation${beyondZip === 1 ? ' has' : 's have'} one. Set Output to "One Item per Conversation" with "Fetch Transcripts Beyond the Zip Limit" on to get ${beyondZip === 1 ? 'it' : 'them'}.`
+			? `dembrane's zip reads the first ${ZIP_CHUNK_LIMIT} chunks of the first ${ZIP_CONVERSATION_LIMIT.toLocaleString('en-US')} conversations and found no transcript there, but ${beyondZip} conversation${beyondZip === 1 ? ' has' : 's have'} one. Set Output to "One Item per Conversation" with "Match Conversation Details" and "Fetch Transcripts Beyond the Zip Limit" on to get ${beyondZip === 1 ? 'it' : 'them'}.`
 			: 'The project has no transcribed conversations yet.';
 	if (options.failIfEmpty) {
 		const description = `${why} Turn off "Fail If No Transcripts" to get no items instead.`;

@@ -225,3 +225,39 @@ test('deactivating when the webhook was already deleted in dembrane succeeds, wi
 	expect(state.warnings).toEqual([]);
 	expect(state.staticData).toEqual({ projectId });
 }, 60_000);
+
+test.each([
+	['not-allowed', /Not allowed/],
+	['tier', /changemaker tier/],
+] as const)('a 403 (%s) on create says what it needs and points to Registration Manual', async (webhooksAllowed, detail) => {
+	const { context } = registrationAt(`forbidden-${webhooksAllowed}`);
+	standin.configure({ webhooksAllowed });
+	try {
+		const error = (await hooks.create.call(context).catch((caught: unknown) => caught)) as { message: string; description?: string; httpCode?: string };
+		expect(error.message).toMatch(/^dembrane refused to create the webhook: /);
+		expect(error.message).toMatch(detail);
+		expect(error.description).toMatch(/workspace admin or owner.*Registration to Manual/);
+		expect(String(error.httpCode)).toBe('403');
+	} finally {
+		standin.configure({ webhooksAllowed: 'yes' });
+	}
+	expect(liveHooks()).toEqual([]);
+}, 60_000);
+
+test('another project chosen: checkExists is false, and the webhook in the project before is deleted, not left sending', async () => {
+	const { state, context } = registrationAt('moved');
+	await hooks.create.call(context);
+	const otherProject = standin.listProjects()[1].id;
+	(context.getNode().parameters as IDataObject).project = otherProject;
+	try {
+		expect(await hooks.checkExists.call(context)).toBe(false);
+		await hooks.create.call(context);
+		expect(liveHooks()).toEqual([]);
+		expect(standin.webhooks(otherProject).filter((hook) => !hook.deleted_at)).toEqual([expect.objectContaining({ url: state.url, id: state.staticData.webhookId })]);
+		expect(state.staticData.projectId).toBe(otherProject);
+		await hooks.delete.call(context);
+		expect(standin.webhooks(otherProject).filter((hook) => !hook.deleted_at)).toEqual([]);
+	} finally {
+		(context.getNode().parameters as IDataObject).project = projectId;
+	}
+}, 60_000);

@@ -104,6 +104,10 @@ test('a delivery signed with another secret is refused with 401 and starts nothi
 	expect(answer).toEqual({ result: { noWebhookResponse: true }, status: 401, message: 'Signature invalid' });
 });
 
+test('Manual with an empty Secret verifies nothing (as the README warns): an unsigned delivery starts the workflow', async () => {
+	expect(started(await deliver(production('', { headers: { 'x-webhook-event': 'conversation.summarized' } })))).toBe(true);
+});
+
 test('a Manual secret pasted with a trailing line break still verifies (dembrane never retries the 401 it would get)', async () => {
 	expect(started(await deliver(production(`${fixture.secret}\n`)))).toBe(true);
 	expect(started(await deliver(production(` ${fixture.secret} `)))).toBe(true);

@@ -126,6 +126,21 @@ describe('Project → Export Transcripts', () => {
 		expect(entries(await readBinary(item.binary!.archive))).toEqual(entries(zip!));
 	});
 
+	test('Include Files as Binary: each item carries its zip file, same name and bytes, as Markdown', async () => {
+		const { id, zip } = withTranscripts();
+		const files = unzipSync(new Uint8Array(zip!));
+		const result = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(id), options: { includeFiles: true } }));
+		expect(result.error).toBeUndefined();
+		const items = result.outputOf('ECHO').filter((item) => item.json.fileName);
+		expect(items.map((item) => item.json.fileName).sort()).toEqual(Object.keys(files).sort());
+		for (const item of items) {
+			const file = item.binary!.data;
+			expect(file.fileName).toBe(item.json.fileName);
+			expect(file.mimeType).toBe('text/markdown');
+			expect((await readBinary(file)).equals(Buffer.from(files[String(item.json.fileName)]))).toBe(true);
+		}
+	});
+
 	test('a project without transcripts: no items and a notice, or an error when asked', async () => {
 		const empty = projects.find((p) => p.status === 404)!;
 		const quiet = await run(echo({ resource: 'project', operation: 'exportTranscripts', project: project(empty.id) }));
@@ -222,6 +237,15 @@ describe('Conversation', () => {
 		const [first] = await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}`);
 		const result = await run(echo({ resource: 'conversation', operation: 'get', conversationId: String(first.id) }));
 		expect(result.outputOf('ECHO')[0].json.id).toBe(first.id);
+	});
+
+	test.each(['-created_at', 'created_at', 'participant_name', '-participant_name', '-updated_at'])('Get Many sorted by %s: the order dembrane gives for that sort', async (sort) => {
+		const { id } = withTranscripts();
+		const expected = (await apiJson<IDataObject[]>(`/api/v2/bff/conversations?project_id=${id}&sort=${sort}&limit=1000`)).map((row) => row.id);
+		expect(new Set(expected).size).toBeGreaterThan(1);
+		const result = await run(echo({ resource: 'conversation', operation: 'getMany', project: project(id), returnAll: true, sort }));
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('ECHO').map((item) => item.json.id)).toEqual(expected);
 	});
 
 	test('Get and Get Many come with the conversation\'s tags; Simplify gives their names and the dashboard link', async () => {

@@ -351,6 +351,33 @@ test('metadata filters become user_filters', async () => {
 	expect(result.outputOf('Decagon')).toHaveLength(expected.length);
 });
 
+test('metadata filter Value Type: each value reaches user_filters as its JSON type (number, true/false, text)', async () => {
+	// A smaller set, regenerated (the added conversation gone) by the next test's count of 250.
+	standin.configure({ count: 20 });
+	const match = standin.addConversation({ metadata: { seats: 25, vip: true, refunded: false, store: '0042', region: '7' } });
+	const result = await run(
+		decagon({
+			returnAll: true,
+			filters: {
+				metadata: {
+					filter: [
+						{ key: 'seats', value: '25', valueType: 'number' },
+						{ key: 'vip', value: 'true', valueType: 'boolean' },
+						{ key: 'refunded', value: 'false', valueType: 'boolean' },
+						// Text, chosen or left at the default: a value that looks like a number (or is one, from an expression) goes as text.
+						{ key: 'store', value: '0042', valueType: 'string' },
+						{ key: 'region', value: '={{ 7 }}' },
+					],
+				},
+			},
+		}),
+	);
+	expect(result.error).toBeUndefined();
+	// toEqual tells 25 from "25", true from "true", and "0042" from 42.
+	expect(JSON.parse(exportRequests()[0].query.user_filters)).toEqual({ metadata_filter: { seats: 25, vip: true, refunded: false, store: '0042', region: '7' } });
+	expect(result.outputOf('Decagon').map((item) => item.json.conversation_id)).toEqual([match.conversation_id]);
+});
+
 test('a wrong API key fails with what to do, never the key', async () => {
 	const wrongKey = 'sk-wrong-0123456789';
 	const result = await run(decagon({ returnAll: true }), wrongKey);

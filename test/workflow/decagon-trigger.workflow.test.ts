@@ -148,6 +148,96 @@ test('start from now: the first poll emits nothing old, later changes come once'
 	expect(third.items).toBeNull();
 });
 
+const exportRequests = () => standin.stats().requests.filter((r) => r.path === '/conversation/export');
+const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
+
+test("Start Date without a zone is in the workflow's time zone: the first window starts at that instant", async () => {
+	// Conversations changed between 04:00 and 16:00 UTC on 2025-07-01, long settled.
+	standin.configure({ seed: 16, count: 60, spanDays: 0.5, faults: [], faultRate: 0, nowEpoch: Date.parse('2025-07-01T16:00:00Z') / 1000 });
+	standin.resetStats();
+	try {
+		const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 }, 'date');
+		node.parameters.startDate = '2025-07-01T08:00:00';
+		const result = await runPoll({ ...pollOptions(node, {}), settings: { timezone: 'America/New_York' } });
+		expect(result.error).toBeUndefined();
+		// 08:00 in New York in July (EDT, UTC−4) is 12:00 UTC.
+		const start = Date.parse('2025-07-01T12:00:00Z') / 1000;
+		expect(exportRequests()[0].query).toEqual(expect.objectContaining({ timestamp_filter: 'updated_at', min_timestamp: String(start) }));
+		const expected = standin.conversations().filter((c) => parseTimestampUs(c.updated_at) >= start * 1e6).map((c) => c.conversation_id);
+		// Some before the start, some after: the start decides which come.
+		expect(expected.length).toBeGreaterThan(0);
+		expect(expected.length).toBeLessThan(60);
+		expect((result.items?.[0] ?? []).map((item) => item.json.conversation_id).sort()).toEqual(expected.sort());
+	} finally {
+		standin.configure({ nowEpoch: Math.floor(Date.now() / 1000) });
+	}
+});
+
+test.each([
+	[7, true],
+	[2.5, false],
+])('Lookback of %d minutes: the next window starts that long before the last one ended, and brings a late write from 5 minutes before that end: %s', async (lookbackMinutes, lateComes) => {
+	// Data an hour old: the windows' new range holds nothing but the late write.
+	standin.configure({ seed: 17 + lookbackMinutes * 2, count: 40, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) - 3600 });
+	standin.resetStats();
+	const node = triggerNode({ lookbackMinutes, settleSeconds: 30 });
+	const first = await poll(node, {});
+	expect(first.error).toBeUndefined();
+	expect(first.items?.[0]).toHaveLength(40);
+	// The first window ends at its poll's time less the Settle Time; every page of it asks up to there.
+	const firstEnds = new Set(exportRequests().map((r) => r.query.max_timestamp));
+	expect(firstEnds.size).toBe(1);
+	const firstEnd = Number([...firstEnds][0]);
+	expect(firstEnd).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) - 30);
+	// A conversation whose update reached Decagon only after the first poll, stamped 5 minutes before that window's end.
+	const late = standin.addConversation({
+		created_at: iso(firstEnd - 300),
+		updated_at: iso(firstEnd - 300),
+		messages: [{ text: 'arrived late', role: 'USER', created_at: iso(firstEnd - 300) }],
+	});
+	await new Promise((resolve) => setTimeout(resolve, 1100)); // the next window ends a second later at least
+	const before = exportRequests().length;
+	const second = await poll(node, first.staticData);
+	expect(second.error).toBeUndefined();
+	const query = exportRequests()[before].query;
+	expect(Number(query.min_timestamp)).toBe(firstEnd - lookbackMinutes * 60);
+	expect(Number(query.max_timestamp)).toBeGreaterThan(firstEnd);
+	if (lateComes) expect(second.items?.[0].map((item) => item.json.conversation_id)).toEqual([late.conversation_id]);
+	else expect(second.items).toBeNull();
+});
+
+test('Metadata filter Value Type: the poll sends each value to Decagon as its JSON type (number, true/false, text)', async () => {
+	standin.configure({ seed: 19, count: 20, faults: [], faultRate: 0, nowEpoch: Math.floor(Date.now() / 1000) - 3600 });
+	standin.resetStats();
+	const at = iso(Math.floor(Date.now() / 1000) - 600);
+	const match = standin.addConversation({
+		metadata: { seats: 25, vip: true, refunded: false, store: '0042' },
+		created_at: at,
+		updated_at: at,
+		messages: [{ text: 'a question', role: 'USER', created_at: at }],
+	});
+	const node = triggerNode({ lookbackMinutes: 1, settleSeconds: 0 });
+	node.parameters.filters = {
+		metadata: {
+			filter: [
+				{ key: 'seats', value: '25', valueType: 'number' },
+				{ key: 'vip', value: 'true', valueType: 'boolean' },
+				{ key: 'refunded', value: 'false', valueType: 'boolean' },
+				{ key: 'store', value: '0042' },
+			],
+		},
+	} as INodeParameters;
+	const result = await poll(node, {});
+	expect(result.error).toBeUndefined();
+	const requests = exportRequests();
+	expect(requests.length).toBeGreaterThan(0);
+	for (const request of requests) {
+		// toEqual tells 25 from "25" and true from "true".
+		expect(JSON.parse(request.query.user_filters)).toEqual({ metadata_filter: { seats: 25, vip: true, refunded: false, store: '0042' } });
+	}
+	expect(result.items?.[0].map((item) => item.json.conversation_id)).toEqual([match.conversation_id]);
+});
+
 test('an edit that leaves the query as it was (an emptied metadata filter, keys reordered or padded) does not start the sync over', async () => {
 	standin.configure({ seed: 8, count: 30, faults: [], nowEpoch: Math.floor(Date.now() / 1000) });
 	const withFilters = (filters: IDataObject): INode => {

@@ -94,6 +94,31 @@ describe('pollOnce', () => {
 		expect(emitted.map((e) => e.change)).toEqual(['updated']);
 	});
 
+	it('a conversation created before the last window ended but first read in this one (it was still changing) is "new": never emitted', async () => {
+		// Created 30 s before the first window's end, its update past that end: the first window does not bring it.
+		const active = { ...conversation('active', 10_220), created_at: new Date((10_180 - 30) * 1000).toISOString() };
+		const early = conversation('early', 10_100);
+		const { read } = scriptedReader(() => [early, active]);
+		const first = await pollOnce({ watermark: 9_880, seen: {} }, settings, 10_300, read);
+		expect(first.emitted.map((e) => e.conversation.conversation_id)).toEqual(['early']);
+		const second = await pollOnce(first.state, settings, 10_400, read);
+		expect(second.emitted.map((e) => [e.conversation.conversation_id, e.change])).toEqual([['active', 'new']]);
+		// Changed again: now it was emitted, so "updated".
+		const again = { ...conversation('active', 10_260, 2), created_at: active.created_at };
+		const { read: readAgain } = scriptedReader(() => [early, again]);
+		const third = await pollOnce(second.state, settings, 10_500, readAgain);
+		expect(third.emitted.map((e) => [e.conversation.conversation_id, e.change])).toEqual([['active', 'updated']]);
+	});
+
+	it('a conversation created before the sync\'s start and first changed after it is "updated": it existed before', async () => {
+		const old = { ...conversation('old', 10_100), created_at: new Date(8_000 * 1000).toISOString() };
+		const { read } = scriptedReader(() => [old]);
+		const first = await pollOnce(emptySyncState(), { ...settings, startFrom: 'date', startDate: 9_000 }, 9_500, read);
+		expect(first.emitted).toEqual([]);
+		const second = await pollOnce(first.state, { ...settings, startFrom: 'date', startDate: 9_000 }, 10_400, read);
+		expect(second.emitted.map((e) => [e.conversation.conversation_id, e.change])).toEqual([['old', 'updated']]);
+	});
+
 	it('emits a conversation again only when it changed, marked updated', async () => {
 		const data = [conversation('a', 10_000)];
 		const { read } = scriptedReader(() => data);
@@ -156,7 +181,7 @@ describe('pollOnce', () => {
 		const unchanged = await pollOnce(first.state, long, 9_700, read);
 		expect(unchanged.emitted).toEqual([]);
 		// A real change is still emitted, however old the conversation.
-		data[1] = conversation('c1', 9_650, 2);
+		data[1] = { ...conversation('c1', 9_650, 2), created_at: data[1].created_at };
 		const changed = await pollOnce(unchanged.state, long, 9_800, read);
 		expect(changed.emitted.map((e) => [e.conversation.conversation_id, e.change])).toEqual([['c1', 'updated']]);
 	});

@@ -246,6 +246,16 @@ export async function pollOnce(
 	const windowMax = window.max;
 	const query: ExportQuery = { ...extraQuery, timestamp_filter: 'updated_at', max_timestamp: window.max };
 	if (window.min !== null) query.min_timestamp = window.min;
+	// "new": not emitted before and created since the sync's start. A conversation created just before a
+	// window's end and still changing when that window was read comes first in a later one, and is new
+	// to the workflow all the same. Created before what the seen-set remembers (or, while that is not
+	// known, by the last window's end), it may have been emitted and forgotten: "updated".
+	const newFrom = memoryFrom === undefined ? undefined : Math.max(memoryFrom, state.floor ?? -Infinity);
+	const existedBefore = (conversation: IDataObject): boolean => {
+		const createdMs = parseApiTimestamp(conversation.created_at);
+		if (Number.isNaN(createdMs)) return false;
+		return newFrom === undefined ? createdMs <= watermarkBefore * 1000 : createdMs < newFrom * 1000;
+	};
 	// What the seen-set may forget mid-window (see forgetBehindBackfill): only safe in updated_at order.
 	const order = { lastSecond: -Infinity, broken: false };
 	// Held in an object: a plain variable assigned in the callback would be narrowed to undefined below.
@@ -270,11 +280,7 @@ export async function pollOnce(
 				order.lastSecond = Math.max(order.lastSecond, second);
 			}
 			if (id === undefined) continue;
-			const createdMs = parseApiTimestamp(conversation.created_at);
-			const change: ChangeType =
-				previous !== undefined || (!Number.isNaN(createdMs) && createdMs <= watermarkBefore * 1000)
-					? 'updated'
-					: 'new';
+			const change: ChangeType = previous !== undefined || existedBefore(conversation) ? 'updated' : 'new';
 			state.seen[id] = version;
 			rememberUndated(state, id, Number.isNaN(updatedMs) ? windowMax : undefined);
 			emitted.push({ conversation, change, newMessagesFrom: previous !== undefined ? firstMessageAfterVersion(conversation, previous) : firstMessageSince(conversation, messagesKnownBefore) });

@@ -261,3 +261,12 @@ test('another project chosen: checkExists is false, and the webhook in the proje
 		(context.getNode().parameters as IDataObject).project = projectId;
 	}
 }, 60_000);
+
+test('no event chosen (or only ones dembrane does not send): activation fails with what to do, nothing is registered', async () => {
+	for (const events of [[], ['conversation.deleted']]) {
+		const { context } = registrationAt(`no-events-${events.length}`);
+		(context.getNode().parameters as IDataObject).events = events;
+		await expect(hooks.create.call(context)).rejects.toThrow('Choose at least one event');
+	}
+	expect(liveHooks()).toEqual([]);
+}, 60_000);
